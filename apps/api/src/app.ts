@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { PGlite } from '@electric-sql/pglite';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import { openDatabase } from './db/client.ts';
+import { emailPlugin } from './email/plugin.ts';
+import { registerErrorHandling } from './http/error-handler.ts';
+import { healthRoutes } from './http/health.ts';
+import { makeLimiter, registerRateLimitStore } from './http/rate-limit.ts';
+import { csrfRoutes, registerSecurity } from './http/security.ts';
+import { spaPlugin } from './http/spa.ts';
+import { createJobQueue } from './jobs/queue.ts';
+import { loggerOptions } from './logger.ts';
+import './types.ts';
+import { usersPlugin } from './users/plugin.ts';
+
+export interface BuildOptions {
+  /** A migrated in-memory PGlite (tests); otherwise the config decides the database. */
+  pglite?: PGlite;
+  /** Start the job workers in this process (the server does; some tests do not). Default true. */
+  workers?: boolean;
+  /** Override the log destination (tests capture logs to check what they contain). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Paths that take no CSRF token because they are not called by a browser session. */
+export const CSRF_EXEMPT_PATHS = ['/api/stripe/webhook'];
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Composes the whole server: external plugins, then the app's own, then routes. It never listens,
+ * so tests drive the same app through `inject` or a port of their choosing.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel, options.logStream),
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    bodyLimit: config.bodyLimitBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+    requestIdHeader: false,
+    // Honour a caller's X-Request-ID when it is safe to log; otherwise make one.
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-ID', request.id);
+  });
+  // JSON only: the default text/plain parser would let other bodies through.
+  app.removeContentTypeParser('text/plain');
+
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: config.databasePoolMax,
+    ...(options.pglite ? { pglite: options.pglite } : {}),
+  });
+  app.decorate('config', config);
+  app.decorate('database', database);
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+    : undefined;
+  redis?.on('error', (error) => app.log.warn({ err: error }, 'redis error'));
+  app.decorate('redis', redis);
+  app.decorateRequest('auth', null);
+
+  const jobs = await createJobQueue(database);
+  app.decorate('jobs', jobs);
+  app.addHook('onClose', async () => {
+    await jobs.stop();
+    redis?.disconnect();
+    await database.close();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Tierbase API',
+        version: '1.0.0',
+        description:
+          'Every response uses the envelope {success, data} or {success:false, error, code, status}.',
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+
+  await registerSecurity(app, config, { csrfExemptPaths: CSRF_EXEMPT_PATHS });
+  await registerRateLimitStore(app, redis, config.redisKeyPrefix);
+  const perIp = makeLimiter(app, {
+    name: 'ip',
+    max: config.rateLimits.globalPerMinute,
+    windowMs: 60_000,
+    key: (request) => request.ip,
+  });
+  app.addHook('onRequest', perIp);
+
+  await app.register(healthRoutes);
+  await app.register(csrfRoutes);
+  await app.register(emailPlugin, { workers: options.workers ?? true });
+  await app.register(usersPlugin);
+  await app.register(spaPlugin);
+  return app;
+}

@@ -1,0 +1,149 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The development-only secret: production refuses to start with it. */
+export const DEV_SECRET = 'dev-only-secret-do-not-use-in-production-0000';
+
+const csv = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  APP_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_MAX: positiveInt(10),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).default('tierbase:'),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Tierbase <no-reply@tierbase.local>'),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_…, sk_live_…)')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  AI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  CORS_ORIGINS: csv,
+  TRUSTED_PROXIES: csv,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  RATE_LIMIT_GLOBAL_PER_MINUTE: positiveInt(1000),
+  RATE_LIMIT_USER_PER_MINUTE: positiveInt(100),
+  RATE_LIMIT_LOGIN_PER_15_MINUTES: positiveInt(5),
+  RATE_LIMIT_WEBHOOK_PER_MINUTE: positiveInt(100),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  isProduction: boolean;
+  port: number;
+  host: string;
+  appUrl: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  redisUrl: string | undefined;
+  /** Prefix of every key the app writes to Redis, so several deployments can share one server. */
+  redisKeyPrefix: string;
+  secretKey: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
+  ai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  corsOrigins: string[];
+  trustedProxies: string[];
+  logLevel: string;
+  bodyLimitBytes: number;
+  rateLimits: {
+    globalPerMinute: number;
+    userPerMinute: number;
+    loginPer15Minutes: number;
+    webhookPerMinute: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses and validates every environment variable the server reads, once, at start. Problems are
+ * reported by variable name only: values may be secrets and never appear in the message.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most .env tooling.
+  const env = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  const problems: string[] = [];
+  if (isProduction) {
+    if (!e.SECRET_KEY) problems.push('SECRET_KEY: required in production');
+    else if (e.SECRET_KEY === DEV_SECRET)
+      problems.push('SECRET_KEY: the development default is refused in production');
+    if (!e.APP_URL) problems.push('APP_URL: required in production (the public https URL of the app)');
+    if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) {
+      problems.push('STRIPE_WEBHOOK_SECRET: required in production when STRIPE_SECRET_KEY is set');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST,
+    appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    secretKey: e.SECRET_KEY ?? DEV_SECRET,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
+    ai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.AI_MODEL },
+    corsOrigins: e.CORS_ORIGINS,
+    trustedProxies: e.TRUSTED_PROXIES,
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimits: {
+      globalPerMinute: e.RATE_LIMIT_GLOBAL_PER_MINUTE,
+      userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
+      loginPer15Minutes: e.RATE_LIMIT_LOGIN_PER_15_MINUTES,
+      webhookPerMinute: e.RATE_LIMIT_WEBHOOK_PER_MINUTE,
+    },
+  };
+}

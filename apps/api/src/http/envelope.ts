@@ -1,0 +1,28 @@
+import type { ErrorCode, ErrorEnvelope, FieldErrors } from '@tierbase/contracts';
+import type { FastifyReply } from 'fastify';
+
+export function ok<T>(data: T): { success: true; data: T } {
+  return { success: true, data };
+}
+
+export function errorBody(
+  status: number,
+  code: ErrorCode,
+  error: string,
+  details?: FieldErrors,
+): ErrorEnvelope {
+  return details ? { success: false, error, code, status, details } : { success: false, error, code, status };
+}
+
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  details?: FieldErrors,
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .send(errorBody(status, code, message, details));
+}

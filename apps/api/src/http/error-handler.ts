@@ -1,0 +1,109 @@
+import { ErrorCode, type FieldErrors } from '@tierbase/contracts';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import FindMyWay from 'find-my-way';
+import { isDatabaseUnavailable } from '../db/client.ts';
+import { AppError } from '../errors.ts';
+import { sendError } from './envelope.ts';
+
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** Field errors from the zod validator's issues, keyed by dotted path ("" for the body itself). */
+function fieldErrors(
+  validation: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[],
+  context: string,
+): FieldErrors {
+  const details: FieldErrors = {};
+  const add = (field: string, message: string) => {
+    const list = details[field] ?? [];
+    list.push(message);
+    details[field] = list;
+  };
+  for (const issue of validation) {
+    const field = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
+      for (const key of issue.params.keys)
+        add(field ? `${field}.${String(key)}` : String(key), 'Unknown field.');
+      continue;
+    }
+    add(field || context, issue.message ?? 'Invalid value.');
+  }
+  return details;
+}
+
+/**
+ * One place turns every failure into the seed's envelope. Known conditions get their stable code;
+ * anything unexpected is logged with its stack and answered with a bare 500.
+ */
+export function registerErrorHandling(app: FastifyInstance): void {
+  // A second router that only knows which paths exist, to tell 405 from 404.
+  const known = FindMyWay({ ignoreTrailingSlash: true });
+  app.addHook('onRoute', (route) => {
+    // The SPA's catch-all GET would make every path look known.
+    if (route.url === '/*') return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (!(HTTP_METHODS as readonly string[]).includes(method)) continue;
+      if (!known.hasRoute(method as (typeof HTTP_METHODS)[number], route.url)) {
+        known.on(method as (typeof HTTP_METHODS)[number], route.url, () => {});
+      }
+    }
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = HTTP_METHODS.filter((method) => known.find(method, path) !== null);
+    if (allowed.length > 0) {
+      reply.header('Allow', allowed.join(', '));
+      return sendError(reply, 405, ErrorCode.METHOD_NOT_ALLOWED, `Method "${request.method}" not allowed.`);
+    }
+    return sendError(reply, 404, ErrorCode.NOT_FOUND, 'Not found.');
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.headers) reply.headers(error.headers);
+      return sendError(reply, error.status, error.code, error.message, error.details);
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const details = fieldErrors(error.validation, error.validationContext ?? 'body');
+      return sendError(reply, 400, ErrorCode.VALIDATION_ERROR, 'Some fields are invalid.', details);
+    }
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return sendError(reply, 400, ErrorCode.INVALID_JSON, 'The request body is not valid JSON.');
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return sendError(reply, 413, ErrorCode.PAYLOAD_TOO_LARGE, 'The request body is too large.');
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return sendError(
+          reply,
+          415,
+          ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+          'Send the request body as application/json.',
+        );
+    }
+    if (error instanceof SyntaxError && error.statusCode === 400) {
+      return sendError(reply, 400, ErrorCode.INVALID_JSON, 'The request body is not valid JSON.');
+    }
+    if (error.statusCode === 429) {
+      return sendError(reply, 429, ErrorCode.RATE_LIMITED, error.message);
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('Retry-After', '5');
+      return sendError(reply, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable.');
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendError(
+        reply,
+        error.statusCode,
+        ErrorCode.VALIDATION_ERROR,
+        'The request could not be processed.',
+      );
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, 500, ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side.');
+  });
+}

@@ -1,0 +1,53 @@
+import rateLimit from '@fastify/rate-limit';
+import { ErrorCode } from '@tierbase/contracts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { AppError } from '../errors.ts';
+
+export interface LimitSpec {
+  /** Prefix of the counter's key, so limits never share counters. */
+  name: string;
+  max: number;
+  windowMs: number;
+  /** The counter this request counts against; null skips the limit (e.g. anonymous callers). */
+  key: (request: FastifyRequest) => string | null;
+}
+
+export type Limiter = (request: FastifyRequest) => Promise<void>;
+
+/**
+ * Registers the rate-limit store (Redis when configured, so every instance shares the counters;
+ * memory otherwise). Limits are then made with `makeLimiter` and placed as hooks where the key is
+ * known: per IP on request, per email once the body is parsed, per user once the session is read.
+ */
+export async function registerRateLimitStore(
+  app: FastifyInstance,
+  redis: Redis | undefined,
+  keyPrefix: string,
+): Promise<void> {
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, nameSpace: `${keyPrefix}rl:` } : {}),
+  });
+}
+
+export function makeLimiter(app: FastifyInstance, spec: LimitSpec): Limiter {
+  const check = app.createRateLimit({
+    max: spec.max,
+    timeWindow: spec.windowMs,
+    keyGenerator: (request) => `${spec.name}:${spec.key(request)}`,
+    allowList: (request) => spec.key(request) === null,
+  });
+  return async (request) => {
+    const result = await check(request);
+    if (result.isAllowed || !result.isExceeded) return;
+    const retryAfter = String(Math.max(1, result.ttlInSeconds));
+    throw new AppError(
+      429,
+      ErrorCode.RATE_LIMITED,
+      `Too many requests. Try again in ${retryAfter} seconds.`,
+      undefined,
+      { 'Retry-After': retryAfter },
+    );
+  };
+}

@@ -1,0 +1,121 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import { ErrorCode } from '@tierbase/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import { AppError } from '../errors.ts';
+
+export const CSRF_COOKIE = 'csrftoken';
+export const CSRF_HEADER = 'x-csrftoken';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/**
+ * The seed's middleware stack, in its order: security headers, HTTPS redirect, CORS, cookies,
+ * then CSRF. Sessions, authentication and the Pro gate come after, in the users and billing rooms.
+ */
+export async function registerSecurity(
+  app: FastifyInstance,
+  config: Config,
+  options: { csrfExemptPaths: string[] },
+): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: config.isProduction ? [] : null,
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    strictTransportSecurity: config.isProduction ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+
+  if (config.isProduction) {
+    // Behind a proxy `request.protocol` comes from X-Forwarded-Proto, which Fastify only believes
+    // from TRUSTED_PROXIES. Health checks from the load balancer stay on plain HTTP.
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.protocol === 'https' || request.url.startsWith('/health')) return;
+      const host = new URL(config.appUrl).host;
+      return reply.redirect(`https://${host}${request.url}`, 301);
+    });
+  }
+
+  const allowList = new Set(config.corsOrigins);
+  await app.register(cors, {
+    credentials: true,
+    // Any origin is reflected only in development, where the SPA may run on another port.
+    origin: (origin, callback) => {
+      if (!origin) return callback(null, false);
+      callback(null, config.env === 'development' || allowList.has(origin) ? origin : false);
+    },
+    allowedHeaders: ['Content-Type', 'X-CSRFToken', 'X-Request-ID'],
+    exposedHeaders: ['X-Request-ID', 'Retry-After'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+  });
+
+  await app.register(cookie);
+
+  const exempt = new Set(options.csrfExemptPaths.map(normalizePath));
+  app.addHook('onRequest', async (request) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    if (exempt.has(normalizePath(request.url))) return;
+    if (!csrfTokenMatches(request)) {
+      throw new AppError(403, ErrorCode.CSRF_FAILED, 'CSRF token missing or incorrect.');
+    }
+  });
+}
+
+function normalizePath(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+/** Double-submit check: the header must equal the cookie, compared in constant time. */
+function csrfTokenMatches(request: FastifyRequest): boolean {
+  const cookieToken = request.cookies[CSRF_COOKIE];
+  const headerToken = request.headers[CSRF_HEADER];
+  if (!cookieToken || typeof headerToken !== 'string') return false;
+  const a = Buffer.from(cookieToken);
+  const b = Buffer.from(headerToken);
+  return a.length === b.length && a.length >= 32 && timingSafeEqual(a, b);
+}
+
+/** Returns the caller's CSRF token, minting and setting the cookie when there is none. */
+export function issueCsrfToken(request: FastifyRequest, reply: FastifyReply, config: Config): string {
+  const existing = request.cookies[CSRF_COOKIE];
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  const token = randomBytes(32).toString('base64url');
+  // Readable by the SPA's script (that is the point of double submit), so not HttpOnly.
+  reply.setCookie(CSRF_COOKIE, token, {
+    path: '/',
+    sameSite: 'lax',
+    secure: config.isProduction,
+    httpOnly: false,
+    maxAge: 365 * 24 * 3600,
+  });
+  return token;
+}
+
+/** GET /api/csrf/: sets the `csrftoken` cookie and returns the token for the `X-CSRFToken` header. */
+export async function csrfRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/api/csrf',
+    { schema: { tags: ['session'], summary: 'Get a CSRF token (also set as the csrftoken cookie)' } },
+    async (request, reply) => ({
+      success: true,
+      data: { csrfToken: issueCsrfToken(request, reply, app.config) },
+    }),
+  );
+}

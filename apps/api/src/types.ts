@@ -1,0 +1,34 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import type { DatabaseHandle } from './db/client.ts';
+import type { Mailer } from './email/mailer.ts';
+import type { JobQueue } from './jobs/queue.ts';
+
+/** The signed-in caller, read once per request from the session cookie. */
+export interface AuthUser {
+  id: string;
+  email: string;
+  name: string;
+  emailVerified: boolean;
+  isStaff: boolean;
+  createdAt: Date;
+}
+
+export interface AuthContext {
+  user: AuthUser;
+  sessionId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: DatabaseHandle;
+    redis: Redis | undefined;
+    jobs: JobQueue;
+    mailer: Mailer;
+  }
+  interface FastifyRequest {
+    /** Null for anonymous callers. */
+    auth: AuthContext | null;
+  }
+}

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { Writable } from 'node:stream';
+import { PGlite } from '@electric-sql/pglite';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { type BuildOptions, buildApp } from '../src/app.ts';
+import { type Config, loadConfig } from '../src/config.ts';
+import { withDatabase } from './global-setup.ts';
+
+/** One fresh, migrated database for a test file (or shared by several app instances). */
+export interface TestDatabase {
+  /** Set on PostgreSQL runs. */
+  databaseUrl?: string;
+  /** Set on PGlite runs: the in-memory instance every app built on this database shares. */
+  pglite?: PGlite;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const template = inject('postgresTemplate');
+  const baseUrl = process.env.DATABASE_URL;
+  if (template && baseUrl) {
+    const name = `tierbase_t_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: baseUrl });
+    await admin.connect();
+    await admin.query(`create database "${name}" template "${template}"`);
+    await admin.end();
+    return {
+      databaseUrl: withDatabase(baseUrl, name),
+      async drop() {
+        const client = new pg.Client({ connectionString: baseUrl });
+        await client.connect();
+        await client.query(`drop database if exists "${name}" with (force)`);
+        await client.end();
+      },
+    };
+  }
+  const snapshot = fs.readFileSync(inject('pgliteSnapshot'));
+  const pglite = await PGlite.create({ loadDataDir: new Blob([snapshot]) });
+  return {
+    pglite,
+    async drop() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+/** Log lines the app wrote during a test, to assert what they never contain. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    callback();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  database: TestDatabase;
+  logs: LogCapture;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions extends Omit<BuildOptions, 'pglite' | 'logStream'> {
+  env?: Record<string, string>;
+  /** Build on an existing test database (e.g. a second instance); it is then not dropped on close. */
+  database?: TestDatabase;
+}
+
+/**
+ * Builds the real app on a real database: PGlite in memory by default, a fresh PostgreSQL database
+ * when DATABASE_URL is set, and Redis when REDIS_URL is set (under a key prefix of its own).
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const ownsDatabase = !options.database;
+  const database = options.database ?? (await createTestDatabase());
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    REDIS_URL: process.env.REDIS_URL,
+    REDIS_KEY_PREFIX: `tierbase-test:${randomBytes(6).toString('hex')}:`,
+    ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
+    ...options.env,
+  });
+  const logs = new LogCapture();
+  const app = await buildApp(config, {
+    ...(database.pglite ? { pglite: database.pglite } : {}),
+    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    logStream: logs,
+  });
+  await app.ready();
+  return {
+    app,
+    config,
+    database,
+    logs,
+    async close() {
+      await app.close();
+      if (ownsDatabase) await database.drop();
+    },
+  };
+}
+
+/**
+ * A browser-like client over `inject`: keeps cookies, fetches the CSRF token once and sends it
+ * back on unsafe methods, as the SPA does.
+ */
+export class TestClient {
+  readonly cookies = new Map<string, string>();
+  constructor(readonly app: FastifyInstance) {}
+
+  get cookieHeader(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+
+  async request(options: InjectOptions): Promise<LightMyRequestResponse> {
+    const method = (options.method ?? 'GET').toUpperCase();
+    const headers: Record<string, string> = { ...(options.headers as Record<string, string> | undefined) };
+    if (!['GET', 'HEAD', 'OPTIONS'].includes(method) && !('x-csrftoken' in headers)) {
+      headers['x-csrftoken'] = await this.csrfToken();
+    }
+    if (this.cookies.size > 0 && !('cookie' in headers)) headers.cookie = this.cookieHeader;
+    const response = await this.app.inject({ ...options, headers });
+    for (const cookie of response.cookies) {
+      if (cookie.maxAge === 0 || (cookie.expires && cookie.expires.getTime() < Date.now())) {
+        this.cookies.delete(cookie.name);
+      } else {
+        this.cookies.set(cookie.name, cookie.value);
+      }
+    }
+    return response;
+  }
+
+  async csrfToken(): Promise<string> {
+    const existing = this.cookies.get('csrftoken');
+    if (existing) return existing;
+    const response = await this.request({ method: 'GET', url: '/api/csrf/' });
+    return (response.json() as { data: { csrfToken: string } }).data.csrfToken;
+  }
+
+  get(url: string) {
+    return this.request({ method: 'GET', url });
+  }
+  post(url: string, payload?: unknown) {
+    return this.request({
+      method: 'POST',
+      url,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+  }
+  patch(url: string, payload?: unknown) {
+    return this.request({
+      method: 'PATCH',
+      url,
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+export const emailSchema = z
+  .string()
+  .trim()
+  .min(3)
+  .max(254)
+  .pipe(z.email({ message: 'Enter a valid email address.' }))
+  .transform((email) => email.toLowerCase());
+
+/** Length bounds only; strength is judged on the server, which knows the email. */
+export const passwordSchema = z.string().min(1, 'Enter a password.').max(128);
+
+export const nameSchema = z.string().trim().min(1).max(100);
+
+export const registerRequest = z.strictObject({
+  email: emailSchema,
+  password: passwordSchema,
+  name: nameSchema.optional(),
+});
+export type RegisterRequest = z.infer<typeof registerRequest>;
+
+export const loginRequest = z.strictObject({
+  email: emailSchema,
+  password: passwordSchema,
+});
+export type LoginRequest = z.infer<typeof loginRequest>;
+
+export const profileUpdateRequest = z.strictObject({
+  name: nameSchema,
+});
+export type ProfileUpdateRequest = z.infer<typeof profileUpdateRequest>;
+
+export const passwordResetRequest = z.strictObject({ email: emailSchema });
+export type PasswordResetRequest = z.infer<typeof passwordResetRequest>;
+
+export const passwordResetConfirmRequest = z.strictObject({
+  token: z.string().min(1).max(512),
+  password: passwordSchema,
+});
+export type PasswordResetConfirmRequest = z.infer<typeof passwordResetConfirmRequest>;
+
+export const verifyEmailRequest = z.strictObject({ token: z.string().min(1).max(2048) });
+export type VerifyEmailRequest = z.infer<typeof verifyEmailRequest>;
+
+export const subscriptionStatusSchema = z.enum([
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'canceled',
+  'unpaid',
+  'paused',
+]);
+export type SubscriptionStatus = z.infer<typeof subscriptionStatusSchema>;
+
+/** What the profile shows of a subscription; null until the user has one. */
+export const subscriptionSummarySchema = z.object({
+  status: subscriptionStatusSchema,
+  plan: z.string(),
+  interval: z.enum(['month', 'year']).nullable(),
+  currentPeriodEnd: z.iso.datetime().nullable(),
+  cancelAtPeriodEnd: z.boolean(),
+  trialEnd: z.iso.datetime().nullable(),
+});
+export type SubscriptionSummary = z.infer<typeof subscriptionSummarySchema>;
+
+export const userSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  emailVerified: z.boolean(),
+  isStaff: z.boolean(),
+  createdAt: z.iso.datetime(),
+});
+export type User = z.infer<typeof userSchema>;
+
+export const profileSchema = z.object({
+  user: userSchema,
+  isPro: z.boolean(),
+  subscription: subscriptionSummarySchema.nullable(),
+  trialEnd: z.iso.datetime().nullable(),
+});
+export type Profile = z.infer<typeof profileSchema>;
+
+export const csrfResponse = z.object({ csrfToken: z.string() });
+export const messageResponse = z.object({ message: z.string() });
