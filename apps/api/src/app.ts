@@ -21,6 +21,7 @@ import { spaPlugin } from './http/spa.ts';
 import { createJobQueue } from './jobs/queue.ts';
 import { loggerOptions } from './logger.ts';
 import './types.ts';
+import { billingPlugin } from './billing/plugin.ts';
 import { usersPlugin } from './users/plugin.ts';
 
 export interface BuildOptions {
@@ -80,7 +81,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('redis', redis);
   app.decorateRequest('auth', null);
 
-  const jobs = await createJobQueue(database);
+  const jobs = await createJobQueue(database, { config, log: app.log, workers: options.workers ?? true });
   app.decorate('jobs', jobs);
   app.addHook('onClose', async () => {
     await jobs.stop();
@@ -108,6 +109,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     max: config.rateLimits.globalPerMinute,
     windowMs: 60_000,
     key: (request) => request.ip,
+    failOpen: true,
   });
   app.addHook('onRequest', perIp);
 
@@ -115,6 +117,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(csrfRoutes);
   await app.register(emailPlugin, { workers: options.workers ?? true });
   await app.register(usersPlugin);
+  await app.register(billingPlugin);
   await app.register(spaPlugin);
   return app;
 }

@@ -1,6 +1,9 @@
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
+import { AppError } from './errors.ts';
+import { createAuth } from './users/auth.ts';
+import { createOrPromoteStaff } from './users/staff.ts';
 
 type Command = (args: string[]) => Promise<void>;
 
@@ -23,7 +26,70 @@ const commands: Record<string, { help: string; run: Command }> = {
       }
     },
   },
+  'create-admin': {
+    help: 'create-admin <email>: create a staff user (password from ADMIN_PASSWORD or a prompt) or promote one',
+    async run([email]) {
+      if (!email) throw new Error('Usage: npm run cli -- create-admin <email>');
+      const config = loadConfig();
+      const database = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        poolMax: 2,
+      });
+      const stderr = (_fields: object, message: string) => process.stderr.write(`${message}\n`);
+      const auth = createAuth({
+        config,
+        db: database.db,
+        // Creating an admin sends no email (the address is marked verified).
+        mailer: {
+          async send() {
+            throw new Error('create-admin sends no email');
+          },
+        },
+        logger: { warn: stderr, error: stderr, info: () => {}, debug: () => {} },
+      });
+      try {
+        const readPassword = async () => process.env.ADMIN_PASSWORD || (await promptPassword('Password: '));
+        const outcome = await createOrPromoteStaff(auth, database.db, email, readPassword);
+        process.stdout.write(
+          {
+            created: 'Staff user created.\n',
+            promoted: 'User promoted to staff.\n',
+            'already-staff': 'Already staff.\n',
+          }[outcome],
+        );
+      } catch (error) {
+        // A refused password: say why, field by field.
+        if (error instanceof AppError && error.details) {
+          throw new Error(Object.values(error.details).flat().join('\n'));
+        }
+        throw error;
+      } finally {
+        await database.close();
+      }
+    },
+  },
 };
+
+/** Reads one line from stdin; on a terminal the typed characters are not echoed. */
+async function promptPassword(question: string): Promise<string> {
+  const { createInterface } = await import('node:readline');
+  const terminal = Boolean(process.stdin.isTTY);
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal });
+  if (terminal) {
+    // Echo nothing after the question (readline writes each keystroke through _writeToOutput).
+    const internal = rl as unknown as { _writeToOutput: (text: string) => void };
+    internal._writeToOutput = (text: string) => {
+      if (text.includes(question)) process.stdout.write(question);
+    };
+  }
+  try {
+    return await new Promise<string>((resolve) => rl.question(question, resolve));
+  } finally {
+    rl.close();
+    if (terminal) process.stdout.write('\n');
+  }
+}
 
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);

@@ -20,7 +20,7 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  APP_URL: z.url().optional(),
+  APP_URL: z.httpUrl().optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   DATABASE_URL: z
     .string()
@@ -43,8 +43,12 @@ const envSchema = z.object({
     .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_…, sk_live_…)')
     .optional(),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
+  STRIPE_API_BASE: z.httpUrl().optional(),
+  STRIPE_TIMEOUT_MS: positiveInt(10_000),
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
   OPENAI_API_KEY: z.string().min(1).optional(),
-  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_BASE_URL: z.httpUrl().optional(),
   AI_MODEL: z.string().min(1).default('gpt-4o-mini'),
   CORS_ORIGINS: csv,
   TRUSTED_PROXIES: csv,
@@ -54,6 +58,16 @@ const envSchema = z.object({
   RATE_LIMIT_USER_PER_MINUTE: positiveInt(100),
   RATE_LIMIT_LOGIN_PER_15_MINUTES: positiveInt(5),
   RATE_LIMIT_WEBHOOK_PER_MINUTE: positiveInt(100),
+  // How often an idle worker looks for new jobs (pg-boss's minimum is 0.5 s).
+  JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).default(2),
+  // The job queue's own PostgreSQL connections, apart from the request pool.
+  JOB_POOL_MAX: positiveInt(3),
+  // How long shutdown waits for jobs in flight before handing them back to be retried.
+  JOB_STOP_TIMEOUT_SECONDS: positiveInt(15),
+  // Mail delivery retries with exponential backoff: 30 s, 1 min, 2 min, … capped at 1 h (about 6 h in all).
+  MAIL_RETRY_LIMIT: z.coerce.number().int().min(0).default(12),
+  MAIL_RETRY_DELAY_SECONDS: positiveInt(30),
+  MAIL_RETRY_DELAY_MAX_SECONDS: positiveInt(3600),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -73,7 +87,15 @@ export interface Config {
   secretKey: string;
   smtpUrl: string | undefined;
   mailFrom: string;
-  stripe: { secretKey: string | undefined; webhookSecret: string | undefined };
+  stripe: {
+    secretKey: string | undefined;
+    webhookSecret: string | undefined;
+    /** Another Stripe-compatible API (the local emulator); unset means api.stripe.com. */
+    apiBase: string | undefined;
+    timeoutMs: number;
+    maxNetworkRetries: number;
+  };
+  billing: { pastDueGraceDays: number };
   ai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
   corsOrigins: string[];
   trustedProxies: string[];
@@ -85,6 +107,8 @@ export interface Config {
     loginPer15Minutes: number;
     webhookPerMinute: number;
   };
+  jobs: { pollIntervalSeconds: number; poolMax: number; stopTimeoutSeconds: number };
+  mailRetry: { limit: number; delaySeconds: number; delayMaxSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -133,7 +157,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     secretKey: e.SECRET_KEY ?? DEV_SECRET,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
-    stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET },
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      apiBase: e.STRIPE_API_BASE,
+      timeoutMs: e.STRIPE_TIMEOUT_MS,
+      maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+    },
+    billing: { pastDueGraceDays: e.PAST_DUE_GRACE_DAYS },
     ai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.AI_MODEL },
     corsOrigins: e.CORS_ORIGINS,
     trustedProxies: e.TRUSTED_PROXIES,
@@ -144,6 +175,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
       loginPer15Minutes: e.RATE_LIMIT_LOGIN_PER_15_MINUTES,
       webhookPerMinute: e.RATE_LIMIT_WEBHOOK_PER_MINUTE,
+    },
+    jobs: {
+      pollIntervalSeconds: e.JOB_POLL_INTERVAL_SECONDS,
+      poolMax: e.JOB_POOL_MAX,
+      stopTimeoutSeconds: e.JOB_STOP_TIMEOUT_SECONDS,
+    },
+    mailRetry: {
+      limit: e.MAIL_RETRY_LIMIT,
+      delaySeconds: e.MAIL_RETRY_DELAY_SECONDS,
+      delayMaxSeconds: e.MAIL_RETRY_DELAY_MAX_SECONDS,
     },
   };
 }

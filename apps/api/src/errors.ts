@@ -11,6 +11,7 @@ export class AppError extends Error {
     message: string,
     readonly details?: FieldErrors,
     readonly headers?: Record<string, string>,
+    readonly links?: Record<string, string>,
   ) {
     super(message);
     this.name = 'AppError';

@@ -17,6 +17,11 @@ export interface AuthUser {
 export interface AuthContext {
   user: AuthUser;
   sessionId: string;
+  /**
+   * The seed's ProMiddleware as a decoration: derived from the subscription read in the same
+   * query as the session, so any route can gate on it without another query.
+   */
+  isPro: boolean;
 }
 
 declare module 'fastify' {

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../src/db/client.ts';
 import { runMigrations } from '../src/db/migrate.ts';
+import { installJobSchema } from '../src/jobs/queue.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,7 +19,8 @@ declare module 'vitest' {
 
 /**
  * Migrates once per run, so each test file starts from a migrated database in well under a second:
- * on PGlite a dumped data dir, on PostgreSQL a template database.
+ * on PGlite a dumped data dir, on PostgreSQL a template database. The job queue's schema (pg-boss)
+ * is installed there too, so no test file pays for creating it.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const databaseUrl = process.env.DATABASE_URL;
@@ -30,6 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const templateUrl = withDatabase(databaseUrl, template);
     const database = await openDatabase({ databaseUrl: templateUrl, poolMax: 1 });
     await runMigrations(database);
+    await installJobSchema(database, templateUrl);
     await database.close();
     project.provide('postgresTemplate', template);
     project.provide('pgliteSnapshot', '');
@@ -40,7 +43,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 
   const pglite = await PGlite.create();
-  await runMigrations(await openDatabase({ pglite }));
+  const database = await openDatabase({ pglite });
+  await runMigrations(database);
+  await installJobSchema(database);
   const dump = await pglite.dumpDataDir('none');
   await pglite.close();
   const file = path.join(os.tmpdir(), `tierbase-pglite-${process.pid}-${Date.now()}.tar`);

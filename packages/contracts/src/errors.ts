@@ -15,12 +15,12 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   EMAIL_TAKEN: 'EMAIL_TAKEN',
-  WEAK_PASSWORD: 'WEAK_PASSWORD',
   INVALID_TOKEN: 'INVALID_TOKEN',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
   RATE_LIMITED: 'RATE_LIMITED',
-  CONFLICT: 'CONFLICT',
+  ALREADY_SUBSCRIBED: 'ALREADY_SUBSCRIBED',
+  INVALID_SIGNATURE: 'INVALID_SIGNATURE',
   BILLING_PROVIDER_ERROR: 'BILLING_PROVIDER_ERROR',
   AI_NOT_CONFIGURED: 'AI_NOT_CONFIGURED',
   AI_QUOTA_EXCEEDED: 'AI_QUOTA_EXCEEDED',
@@ -42,5 +42,7 @@ export const errorEnvelopeSchema = z.object({
   code: errorCodeSchema,
   status: z.number().int(),
   details: fieldErrorsSchema.optional(),
+  /** Where to go next, when the error has an obvious remedy (e.g. the billing portal). */
+  links: z.record(z.string(), z.string()).optional(),
 });
 export type ErrorEnvelope = z.infer<typeof errorEnvelopeSchema>;

@@ -8,7 +8,11 @@ export const emailSchema = z
   .pipe(z.email({ message: 'Enter a valid email address.' }))
   .transform((email) => email.toLowerCase());
 
-/** Length bounds only; strength is judged on the server, which knows the email. */
+/**
+ * Length bounds only; strength (length 8+, not all digits, not close to the email, zxcvbn score)
+ * is judged on the server, which knows the email and name, and answered as a VALIDATION_ERROR
+ * with `details.password` (or `details.newPassword`).
+ */
 export const passwordSchema = z.string().min(1, 'Enter a password.').max(128);
 
 export const nameSchema = z.string().trim().min(1).max(100);
@@ -42,6 +46,13 @@ export type PasswordResetConfirmRequest = z.infer<typeof passwordResetConfirmReq
 
 export const verifyEmailRequest = z.strictObject({ token: z.string().min(1).max(2048) });
 export type VerifyEmailRequest = z.infer<typeof verifyEmailRequest>;
+
+/** A wrong current password answers 400 VALIDATION_ERROR with `details.currentPassword`. */
+export const passwordChangeRequest = z.strictObject({
+  currentPassword: passwordSchema,
+  newPassword: passwordSchema,
+});
+export type PasswordChangeRequest = z.infer<typeof passwordChangeRequest>;
 
 export const subscriptionStatusSchema = z.enum([
   'incomplete',

@@ -95,7 +95,11 @@ const CONNECTION_ERROR_CODES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'ENOTFOUND',
+  'EAI_AGAIN', // DNS not answering, e.g. while a compose service's container restarts
+  'EHOSTUNREACH',
+  'ENETUNREACH',
   'EPIPE',
+  '53300', // too_many_connections: the server is up but refuses us for now
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now

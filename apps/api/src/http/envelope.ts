@@ -10,8 +10,16 @@ export function errorBody(
   code: ErrorCode,
   error: string,
   details?: FieldErrors,
+  links?: Record<string, string>,
 ): ErrorEnvelope {
-  return details ? { success: false, error, code, status, details } : { success: false, error, code, status };
+  return {
+    success: false,
+    error,
+    code,
+    status,
+    ...(details ? { details } : {}),
+    ...(links ? { links } : {}),
+  };
 }
 
 export function sendError(
@@ -20,9 +28,10 @@ export function sendError(
   code: ErrorCode,
   message: string,
   details?: FieldErrors,
+  links?: Record<string, string>,
 ): FastifyReply {
   return reply
     .code(status)
     .type('application/json; charset=utf-8')
-    .send(errorBody(status, code, message, details));
+    .send(errorBody(status, code, message, details, links));
 }

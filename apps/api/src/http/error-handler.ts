@@ -63,7 +63,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
       if (error.headers) reply.headers(error.headers);
-      return sendError(reply, error.status, error.code, error.message, error.details);
+      return sendError(reply, error.status, error.code, error.message, error.details, error.links);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const details = fieldErrors(error.validation, error.validationContext ?? 'body');

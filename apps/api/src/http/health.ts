@@ -1,30 +1,41 @@
+import { ErrorCode } from '@tierbase/contracts';
 import type { FastifyInstance } from 'fastify';
+import { errorBody } from './envelope.ts';
 
-/** GET /health/: the database (and Redis when configured) answer, or 503 naming what is down. */
+/** How long one dependency may take to answer before it counts as down. */
+const PROBE_TIMEOUT_MS = 2000;
+
+type CheckState = 'ok' | 'down';
+
+/**
+ * GET /health/: 200 when the database (and Redis, when configured) answer; otherwise 503 with the
+ * error envelope, naming what is down in the message and in `checks`. Load balancers and
+ * orchestrators poll it, so it never caches and never waits longer than the probe timeout.
+ */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
-    const checks: Record<string, 'ok' | 'down'> = {};
-    const probe = async (name: string, run: () => Promise<unknown>) => {
-      try {
-        await withTimeout(run(), 2000);
-        checks[name] = 'ok';
-      } catch {
-        checks[name] = 'down';
-      }
-    };
-    await Promise.all([
-      probe('database', () => app.database.ping()),
-      ...(app.redis ? [probe('redis', () => app.redis!.ping())] : []),
-    ]);
-    const down = Object.entries(checks)
-      .filter(([, state]) => state === 'down')
-      .map(([name]) => name);
+    const probes: [string, () => Promise<unknown>][] = [['database', () => app.database.ping()]];
+    const redis = app.redis;
+    if (redis) probes.push(['redis', () => redis.ping()]);
+
+    const states = await Promise.all(
+      probes.map(async ([name, run]): Promise<[string, CheckState]> => {
+        try {
+          await withTimeout(run(), PROBE_TIMEOUT_MS);
+          return [name, 'ok'];
+        } catch {
+          return [name, 'down'];
+        }
+      }),
+    );
+    const checks = Object.fromEntries(states) as Record<string, CheckState>;
+    const down = states.filter(([, state]) => state === 'down').map(([name]) => name);
+
+    reply.header('Cache-Control', 'no-store');
     if (down.length > 0) {
+      reply.header('Retry-After', '5');
       return reply.code(503).send({
-        success: false,
-        error: `Unavailable: ${down.join(', ')}`,
-        code: 'SERVICE_UNAVAILABLE',
-        status: 503,
+        ...errorBody(503, ErrorCode.SERVICE_UNAVAILABLE, `Unavailable: ${down.join(', ')}.`),
         checks,
       });
     }

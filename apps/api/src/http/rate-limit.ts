@@ -11,6 +11,12 @@ export interface LimitSpec {
   windowMs: number;
   /** The counter this request counts against; null skips the limit (e.g. anonymous callers). */
   key: (request: FastifyRequest) => string | null;
+  /**
+   * When the shared store (Redis) cannot be reached: true lets the request through (limits that
+   * protect capacity), false answers 503 (limits that protect accounts, such as login attempts,
+   * which must not be lifted by an outage).
+   */
+  failOpen: boolean;
 }
 
 export type Limiter = (request: FastifyRequest) => Promise<void>;
@@ -39,7 +45,20 @@ export function makeLimiter(app: FastifyInstance, spec: LimitSpec): Limiter {
     allowList: (request) => spec.key(request) === null,
   });
   return async (request) => {
-    const result = await check(request);
+    let result: Awaited<ReturnType<typeof check>>;
+    try {
+      result = await check(request);
+    } catch (error) {
+      request.log.warn({ err: error, limit: spec.name }, 'rate-limit store unavailable');
+      if (spec.failOpen) return;
+      throw new AppError(
+        503,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'The service is temporarily unavailable.',
+        undefined,
+        { 'Retry-After': '5' },
+      );
+    }
     if (result.isAllowed || !result.isExceeded) return;
     const retryAfter = String(Math.max(1, result.ttlInSeconds));
     throw new AppError(

@@ -1,5 +1,86 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { isPro } from '../billing/access.ts';
+import type { Mailer } from '../email/mailer.ts';
+import { makeLimiter } from '../http/rate-limit.ts';
+import { createAccounts } from './accounts.ts';
+import { createAuth, SESSION_TTL_SECONDS, sessionCookie } from './auth.ts';
+import { registerUserRoutes } from './routes.ts';
+import {
+  createSessionResolver,
+  deleteExpired,
+  extendSession,
+  sessionNeedsRefresh,
+  tokenFromSignedCookie,
+} from './sessions.ts';
 
-// TODO(helper): Better Auth, the session hook that fills request.auth, and the /api/* user routes.
-export const usersPlugin = fp(async (_app: FastifyInstance) => {}, { name: 'users' });
+/** The hourly job that deletes expired sessions and reset tokens. */
+export const CLEANUP_QUEUE = 'users.cleanup';
+
+/**
+ * Identity: Better Auth behind the seed's /api/* account endpoints, the authentication hook (the
+ * seed's AuthenticationMiddleware) that fills `request.auth` on every request, and the per-user
+ * API limit after it. A fastify-plugin, so the hooks apply app-wide.
+ */
+export const usersPlugin = fp(
+  async (app: FastifyInstance) => {
+    const { config } = app;
+    const { db } = app.database;
+    // Resolved at send time, so whichever mailer the email plugin decorated is the one used.
+    const mailer: Mailer = { send: (request) => app.mailer.send(request) };
+    const auth = createAuth({ config, db, mailer, logger: app.log.child({ component: 'better-auth' }) });
+    const accounts = createAccounts({ auth, db, config, mailer });
+    const cookie = sessionCookie(config);
+    const resolveSession = createSessionResolver(db);
+
+    // Reads the session cookie once per request. A database error propagates (the error handler
+    // answers 503 when the database is down) rather than passing the caller off as anonymous.
+    app.addHook('onRequest', async (request, reply) => {
+      const raw = request.cookies[cookie.name];
+      if (!raw) return;
+      const token = tokenFromSignedCookie(raw, config.secretKey);
+      const session = token ? await resolveSession(token) : null;
+      if (!session) {
+        // Forged, expired or signed out: drop it so the browser stops sending it.
+        reply.clearCookie(cookie.name, cookie.options);
+        return;
+      }
+      request.auth = {
+        user: session.user,
+        sessionId: session.sessionId,
+        isPro: isPro(
+          {
+            status: session.subscription?.status ?? null,
+            pastDueSince: session.subscription?.pastDueSince ?? null,
+          },
+          config.billing.pastDueGraceDays,
+        ),
+      };
+      if (sessionNeedsRefresh(session.expiresAt)) {
+        // Once a day of use the expiry slides forward, in the database and in the browser.
+        await extendSession(db, session.sessionId);
+        reply.setCookie(cookie.name, raw, { ...cookie.options, maxAge: SESSION_TTL_SECONDS });
+      }
+    });
+
+    const perUser = makeLimiter(app, {
+      name: 'user',
+      max: config.rateLimits.userPerMinute,
+      windowMs: 60_000,
+      key: (request) => (request.auth && request.url.startsWith('/api/') ? request.auth.user.id : null),
+      failOpen: true,
+    });
+    app.addHook('onRequest', perUser);
+
+    await registerUserRoutes(app, { accounts, db, sessionCookie: cookie });
+
+    // One run an hour across all instances; a second one queued meanwhile is dropped.
+    await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'exclusive', retryLimit: 2 });
+    await app.jobs.work(CLEANUP_QUEUE, async () => {
+      const deleted = await deleteExpired(db);
+      app.log.info({ deleted }, 'expired sessions and tokens deleted');
+    });
+    await app.jobs.schedule(CLEANUP_QUEUE, '17 * * * *');
+  },
+  { name: 'users', dependencies: ['email'] },
+);

@@ -1,0 +1,432 @@
+/**
+ * `npm run bench [-- flags]`: builds the API, starts it as a child process on loopback, and drives
+ * it with autocannon, one scenario at a time. Prints requests/s, p50 and p99 latency, and the
+ * server's peak resident memory for each scenario.
+ *
+ * Database: real PostgreSQL by default — the server in DATABASE_URL, else
+ * postgres://postgres@127.0.0.1:5432/ — in a fresh `tierbase_bench` database created for the run
+ * and dropped after it; `--pglite` uses the embedded database in a temporary folder instead.
+ * REDIS_URL, when set, is passed on (shared rate-limit counters, as in production).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --pglite               embedded database instead of PostgreSQL
+  --duration <s>         seconds per scenario (default 10, at most 120)
+  --connections <n>      concurrent connections (default 50, at most 1000)
+  --rate <n>             fixed total rate in requests/s (e.g. 1000) instead of as fast as possible
+  --warmup <s>           unmeasured seconds before each scenario (default 2)
+  --scenarios <list>     comma-separated subset of: health,profile,login (default all)
+  --log-level <level>    the server's LOG_LEVEL (default info, as in production; logs go to a file)
+  --help
+`;
+
+const BENCH_DATABASE = 'tierbase_bench';
+/**
+ * The server runs as in production, behind a TLS-terminating proxy (nginx in deploy/): the bench
+ * plays that proxy, so every request says it arrived over HTTPS from a trusted address.
+ */
+const PROXY_HEADERS = { 'x-forwarded-proto': 'https' };
+const HOST = '127.0.0.1';
+const apiDir = path.resolve(import.meta.dirname, '..');
+
+interface Options {
+  pglite: boolean;
+  durationSeconds: number;
+  connections: number;
+  rate: number | undefined;
+  warmupSeconds: number;
+  scenarios: string[];
+  logLevel: string;
+}
+
+interface Scenario {
+  name: string;
+  title: string;
+  /**
+   * A cap on --connections. Login is bound by password hashing (scrypt, 32 MiB and tens of ms of
+   * CPU each, by design): 50 concurrent logins on 2 cores only measure the queue in front of it.
+   */
+  maxConnections?: number;
+  request: (session: Session) => Pick<autocannon.Options, 'method' | 'headers' | 'body'> & { path: string };
+}
+
+interface Session {
+  email: string;
+  password: string;
+  /** Cookie header of the signed-in user (session + CSRF). */
+  cookie: string;
+  csrfToken: string;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'health',
+    title: 'GET /health/',
+    request: () => ({ method: 'GET', path: '/health/', headers: PROXY_HEADERS }),
+  },
+  {
+    name: 'profile',
+    title: 'GET /api/profile/ (signed in)',
+    request: (session) => ({
+      method: 'GET',
+      path: '/api/profile/',
+      headers: { ...PROXY_HEADERS, cookie: session.cookie },
+    }),
+  },
+  {
+    name: 'login',
+    title: 'POST /api/login/',
+    maxConnections: 8,
+    request: (session) => ({
+      method: 'POST',
+      path: '/api/login/',
+      headers: {
+        ...PROXY_HEADERS,
+        'content-type': 'application/json',
+        cookie: `csrftoken=${session.csrfToken}`,
+        'x-csrftoken': session.csrfToken,
+      },
+      body: JSON.stringify({ email: session.email, password: session.password }),
+    }),
+  },
+];
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      pglite: { type: 'boolean', default: false },
+      duration: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '50' },
+      rate: { type: 'string' },
+      warmup: { type: 'string', default: '2' },
+      scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const bounded = (name: string, raw: string, min: number, max: number) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const scenarios = values.scenarios.split(',').map((name) => name.trim());
+  const unknown = scenarios.filter((name) => !SCENARIOS.some((s) => s.name === name));
+  if (unknown.length > 0) throw new Error(`unknown scenario: ${unknown.join(', ')}`);
+  return {
+    pglite: values.pglite,
+    durationSeconds: bounded('duration', values.duration, 1, 120),
+    connections: bounded('connections', values.connections, 1, 1000),
+    rate: values.rate === undefined ? undefined : bounded('rate', values.rate, 1, 100_000),
+    warmupSeconds: bounded('warmup', values.warmup, 0, 30),
+    scenarios,
+    logLevel: values['log-level'],
+  };
+}
+
+/** A fresh database on the PostgreSQL server, dropped by the returned function. */
+async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${BENCH_DATABASE}" with (force)`);
+    await admin.query(`create database "${BENCH_DATABASE}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${BENCH_DATABASE}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`drop database if exists "${BENCH_DATABASE}" with (force)`);
+      await client.end();
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A /proc/<pid>/status memory field (reported in kB), in MiB. */
+function procStatusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Resets the peak-RSS mark so the next reading covers one scenario only (Linux; best effort). */
+function resetPeakRss(pid: number): boolean {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForHealth(baseUrl: string, server: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) {
+      throw new Error(
+        `the server exited with ${server.exitCode}; its log:\n${fs.readFileSync(logFile, 'utf8')}`,
+      );
+    }
+    try {
+      if ((await fetch(`${baseUrl}/health/`)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`the server did not answer /health/ within 60 s; see ${logFile}`);
+}
+
+/** Registers a user through the API and returns the signed-in session's cookies. */
+async function signUp(baseUrl: string): Promise<Session> {
+  const csrf = await fetch(`${baseUrl}/api/csrf/`, { headers: PROXY_HEADERS });
+  const { data } = (await csrf.json()) as { data: { csrfToken: string } };
+  const csrfToken = data.csrfToken;
+  const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
+  const password = `Bench-${randomBytes(12).toString('base64url')}-9x`;
+  const post = (url: string, body: object) =>
+    fetch(`${baseUrl}${url}`, {
+      method: 'POST',
+      headers: {
+        ...PROXY_HEADERS,
+        'content-type': 'application/json',
+        cookie: `csrftoken=${csrfToken}`,
+        'x-csrftoken': csrfToken,
+      },
+      body: JSON.stringify(body),
+    });
+  const registered = await post('/api/register/', { email, password, name: 'Bench' });
+  if (registered.status !== 201)
+    throw new Error(`register answered ${registered.status}: ${await registered.text()}`);
+  const login = await post('/api/login/', { email, password });
+  if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
+  const cookies = login.headers
+    .getSetCookie()
+    .map((header) => header.split(';')[0] ?? '')
+    .filter((pair) => pair && !pair.endsWith('='));
+  const cookie = [...cookies, `csrftoken=${csrfToken}`].join('; ');
+  const profile = await fetch(`${baseUrl}/api/profile/`, { headers: { ...PROXY_HEADERS, cookie } });
+  if (profile.status !== 200) throw new Error(`profile answered ${profile.status} with the login cookies`);
+  return { email, password, cookie, csrfToken };
+}
+
+interface Row {
+  scenario: string;
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  peakRssMiB: number | undefined;
+}
+
+async function runScenario(
+  baseUrl: string,
+  scenario: Scenario,
+  session: Session,
+  options: Options,
+  pid: number,
+) {
+  const { path: requestPath, ...request } = scenario.request(session);
+  const connections = Math.min(options.connections, scenario.maxConnections ?? Number.POSITIVE_INFINITY);
+  const common = {
+    url: `${baseUrl}${requestPath}`,
+    ...request,
+    connections,
+    ...(options.rate ? { overallRate: options.rate } : {}),
+  };
+  if (options.warmupSeconds > 0) await autocannon({ ...common, duration: options.warmupSeconds });
+  const perScenarioPeak = resetPeakRss(pid);
+  const result = await autocannon({ ...common, duration: options.durationSeconds });
+  return {
+    row: {
+      scenario: scenario.title,
+      connections,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+      peakRssMiB: procStatusMiB(pid, 'VmHWM'),
+    } satisfies Row,
+    perScenarioPeak,
+  };
+}
+
+function printTable(rows: Row[]): void {
+  const header = [
+    'scenario',
+    'connections',
+    'requests/s',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'errors',
+    'peak RSS MiB',
+  ];
+  const body = rows.map((row) => [
+    row.scenario,
+    String(row.connections),
+    row.rps.toFixed(0),
+    row.p50.toFixed(1),
+    row.p99.toFixed(1),
+    String(row.non2xx),
+    String(row.errors),
+    row.peakRssMiB === undefined ? 'n/a' : row.peakRssMiB.toFixed(0),
+  ]);
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+      .join('  ');
+  process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  for (const cells of body) process.stdout.write(`${line(cells)}\n`);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+    cleanups.length = 0;
+  };
+  process.once('SIGINT', () => {
+    void cleanUp().finally(() => process.exit(130));
+  });
+
+  try {
+    execFileSync(process.execPath, ['build.mjs'], { cwd: apiDir, stdio: 'ignore' });
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-bench-'));
+    cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
+
+    let databaseUrl: string | undefined;
+    let databaseLabel = 'PGlite (embedded)';
+    if (!options.pglite) {
+      const serverUrl = process.env.DATABASE_URL || `postgres://postgres@${HOST}:5432/postgres`;
+      const database = await createBenchDatabase(serverUrl);
+      cleanups.push(database.drop);
+      databaseUrl = database.url;
+      const shown = new URL(database.url);
+      databaseLabel = `PostgreSQL ${shown.host}${shown.pathname}`;
+    }
+
+    const port = await freePort();
+    const baseUrl = `http://${HOST}:${port}`;
+    const logFile = path.join(workDir, 'server.log');
+    const log = fs.openSync(logFile, 'a');
+    const server = spawn(process.execPath, [path.join(apiDir, 'dist/server.js')], {
+      cwd: workDir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        SECRET_KEY: randomBytes(32).toString('hex'),
+        APP_URL: baseUrl,
+        HOST,
+        PORT: String(port),
+        TRUSTED_PROXIES: HOST,
+        DATA_DIR: path.join(workDir, 'data'),
+        LOG_LEVEL: options.logLevel,
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+        ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+        // Bench only: every request comes from one address and one user.
+        RATE_LIMIT_GLOBAL_PER_MINUTE: '100000000',
+        RATE_LIMIT_USER_PER_MINUTE: '100000000',
+        RATE_LIMIT_LOGIN_PER_15_MINUTES: '100000000',
+        RATE_LIMIT_WEBHOOK_PER_MINUTE: '100000000',
+      },
+      stdio: ['ignore', log, log],
+    });
+    fs.closeSync(log);
+    cleanups.push(async () => {
+      if (server.exitCode !== null) return;
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (server.exitCode === null) server.kill('SIGKILL');
+    });
+    await waitForHealth(baseUrl, server, logFile);
+    const pid = server.pid!;
+    const session = await signUp(baseUrl);
+
+    const mode = options.rate ? `fixed rate ${options.rate} requests/s` : 'as fast as possible';
+    process.stdout.write(
+      `Tierbase bench: ${databaseLabel}${process.env.REDIS_URL ? ' + Redis' : ''}; Node ${process.version}; ` +
+        `${os.cpus().length} CPUs; ${options.connections} connections, ${options.durationSeconds} s per scenario ` +
+        `(+${options.warmupSeconds} s warm-up), ${mode}; server LOG_LEVEL=${options.logLevel}\n`,
+    );
+    // The client runs on the same machine: a busy machine shows up in every figure.
+    const [load1] = os.loadavg();
+    process.stdout.write(`Load average before the run: ${load1?.toFixed(2)} (1 min)\n`);
+    process.stdout.write(`Idle server RSS: ${procStatusMiB(pid, 'VmRSS')?.toFixed(0) ?? 'n/a'} MiB\n`);
+
+    const rows: Row[] = [];
+    let perScenarioPeaks = true;
+    for (const name of options.scenarios) {
+      const scenario = SCENARIOS.find((s) => s.name === name)!;
+      process.stdout.write(`  running ${scenario.title} …\n`);
+      const { row, perScenarioPeak } = await runScenario(baseUrl, scenario, session, options, pid);
+      perScenarioPeaks &&= perScenarioPeak;
+      rows.push(row);
+    }
+    printTable(rows);
+    process.stdout.write(
+      perScenarioPeaks
+        ? '\nPeak RSS: the server process’s VmHWM during each scenario (reset before it).\n'
+        : '\nPeak RSS: the server process’s VmHWM since it started (could not reset it per scenario).\n',
+    );
+    if (rows.some((row) => row.non2xx > 0 || row.errors > 0)) {
+      const kept = path.join(os.tmpdir(), `tierbase-bench-server-${Date.now()}.log`);
+      fs.copyFileSync(logFile, kept);
+      process.stdout.write(`Some requests failed; the server's log is in ${kept}.\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  if (error instanceof Error && error.cause) process.stderr.write(`  cause: ${String(error.cause)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+import { eq } from 'drizzle-orm';
+import type Stripe from 'stripe';
+import type { Database } from '../db/client.ts';
+import { users } from '../db/schema/auth.ts';
+import { subscriptions } from '../db/schema/billing.ts';
+import { emailOutbox } from '../db/schema/email.ts';
+import { formatMoney, type Mailer } from '../email/mailer.ts';
+
+/**
+ * The emails that follow a subscription through trouble. Each is keyed to the Stripe object it is
+ * about (the failed invoice, not the retry; the subscription, not the event), and the mail module
+ * stores a key once, so a redelivered or replayed event never sends twice.
+ */
+export interface DunningDeps {
+  db: Database;
+  mailer: Mailer;
+  appUrl: string;
+}
+
+export const dunningKeys = {
+  paymentFailed: (invoiceId: string) => `payment_failed:${invoiceId}`,
+  paymentRecovered: (invoiceId: string) => `payment_recovered:${invoiceId}`,
+  actionRequired: (invoiceId: string) => `payment_action_required:${invoiceId}`,
+  canceled: (subscriptionId: string) => `subscription_canceled:${subscriptionId}`,
+  trialEnding: (subscriptionId: string, trialEnd: number) =>
+    `trial_ending_soon:${subscriptionId}:${trialEnd}`,
+};
+
+interface Recipient {
+  email: string;
+  name: string;
+}
+
+async function recipientFor(db: Database, customerId: string): Promise<Recipient | undefined> {
+  const [row] = await db
+    .select({ email: users.email, name: users.name })
+    .from(subscriptions)
+    .innerJoin(users, eq(users.id, subscriptions.userId))
+    .where(eq(subscriptions.stripeCustomerId, customerId));
+  return row;
+}
+
+const day = (seconds: number) =>
+  new Date(seconds * 1000).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric' });
+
+const customerOf = (object: { customer: string | Stripe.Customer | Stripe.DeletedCustomer | null }) =>
+  typeof object.customer === 'string' ? object.customer : (object.customer?.id ?? null);
+
+/** invoice.payment_failed, for an invoice still unpaid: ask for a new card, once per invoice. */
+export async function sendPaymentFailed(deps: DunningDeps, invoice: Stripe.Invoice): Promise<void> {
+  if (invoice.status !== 'open' || !invoice.id) return;
+  const customerId = customerOf(invoice);
+  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
+  if (!to) return;
+  await deps.mailer.send({
+    to: to.email,
+    template: 'payment_failed',
+    data: {
+      name: to.name,
+      amountDue: formatMoney(invoice.amount_due, invoice.currency),
+      invoiceUrl: invoice.hosted_invoice_url ?? `${deps.appUrl}/billing`,
+      updateCardUrl: `${deps.appUrl}/billing`,
+    },
+    dedupeKey: dunningKeys.paymentFailed(invoice.id),
+  });
+}
+
+/** invoice.paid after a failure we told the user about: confirm they are back in good standing. */
+export async function sendPaymentRecovered(deps: DunningDeps, invoice: Stripe.Invoice): Promise<void> {
+  if (!invoice.id) return;
+  const [failedNotice] = await deps.db
+    .select({ id: emailOutbox.id })
+    .from(emailOutbox)
+    .where(eq(emailOutbox.dedupeKey, dunningKeys.paymentFailed(invoice.id)));
+  if (!failedNotice) return;
+  const customerId = customerOf(invoice);
+  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
+  if (!to) return;
+  await deps.mailer.send({
+    to: to.email,
+    template: 'payment_recovered',
+    data: {
+      name: to.name,
+      amountPaid: formatMoney(invoice.amount_paid, invoice.currency),
+      billingUrl: `${deps.appUrl}/billing`,
+    },
+    dedupeKey: dunningKeys.paymentRecovered(invoice.id),
+  });
+}
+
+/** invoice.payment_action_required: the bank wants the customer to authenticate the payment. */
+export async function sendActionRequired(deps: DunningDeps, invoice: Stripe.Invoice): Promise<void> {
+  if (invoice.status !== 'open' || !invoice.id) return;
+  const customerId = customerOf(invoice);
+  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
+  if (!to) return;
+  await deps.mailer.send({
+    to: to.email,
+    template: 'payment_action_required',
+    data: { name: to.name, invoiceUrl: invoice.hosted_invoice_url ?? `${deps.appUrl}/billing` },
+    dedupeKey: dunningKeys.actionRequired(invoice.id),
+  });
+}
+
+/** The subscription ended (canceled, or retries exhausted): access is gone; say so once. */
+export async function sendCanceled(deps: DunningDeps, subscription: Stripe.Subscription): Promise<void> {
+  const customerId = customerOf(subscription);
+  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
+  if (!to) return;
+  await deps.mailer.send({
+    to: to.email,
+    template: 'subscription_canceled',
+    data: { name: to.name, pricingUrl: `${deps.appUrl}/pricing` },
+    dedupeKey: dunningKeys.canceled(subscription.id),
+  });
+}
+
+/** customer.subscription.trial_will_end (three days before): the trial is ending. */
+export async function sendTrialEnding(deps: DunningDeps, subscription: Stripe.Subscription): Promise<void> {
+  if (subscription.status !== 'trialing' || !subscription.trial_end) return;
+  const customerId = customerOf(subscription);
+  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
+  if (!to) return;
+  await deps.mailer.send({
+    to: to.email,
+    template: 'trial_ending_soon',
+    data: { name: to.name, trialEnd: day(subscription.trial_end), billingUrl: `${deps.appUrl}/billing` },
+    dedupeKey: dunningKeys.trialEnding(subscription.id, subscription.trial_end),
+  });
+}

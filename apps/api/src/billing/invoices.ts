@@ -1,0 +1,47 @@
+import type { Invoice, InvoicesResponse } from '@tierbase/contracts';
+import type Stripe from 'stripe';
+import type { Database } from '../db/client.ts';
+import { callStripe } from './stripe-client.ts';
+import { findByUser } from './subscription-sync.ts';
+
+function toInvoice(invoice: Stripe.Invoice): Invoice {
+  return {
+    id: invoice.id ?? '',
+    number: invoice.number,
+    status: invoice.status,
+    amountDue: invoice.amount_due,
+    amountPaid: invoice.amount_paid,
+    total: invoice.total,
+    currency: invoice.currency,
+    created: new Date(invoice.created * 1000).toISOString(),
+    hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
+    invoicePdf: invoice.invoice_pdf ?? null,
+  };
+}
+
+/**
+ * GET /api/invoices/: the caller's invoices, read from Stripe (the source of truth; nothing is
+ * copied), newest first, a page at a time. Only the caller's own customer is ever asked for.
+ */
+export async function listInvoices(
+  deps: { db: Database; stripe: Stripe; log?: (details: Record<string, unknown>, message: string) => void },
+  userId: string,
+  page: { limit: number; startingAfter?: string | undefined },
+): Promise<InvoicesResponse> {
+  const row = await findByUser(deps.db, userId);
+  if (!row) return { invoices: [], hasMore: false, nextCursor: null };
+  const list = await callStripe(
+    'invoices.list',
+    () =>
+      deps.stripe.invoices.list({
+        customer: row.stripeCustomerId,
+        limit: page.limit,
+        ...(page.startingAfter ? { starting_after: page.startingAfter } : {}),
+      }),
+    deps.log,
+  );
+  // Drafts are Stripe's working copies, not bills; the user sees them once finalized.
+  const invoices = list.data.filter((invoice) => invoice.status !== 'draft').map(toInvoice);
+  const last = list.data.at(-1);
+  return { invoices, hasMore: list.has_more, nextCursor: list.has_more && last?.id ? last.id : null };
+}

@@ -1,0 +1,183 @@
+import {
+  billingStatusSchema,
+  checkoutRequest,
+  errorEnvelopeSchema,
+  invoicesQuery,
+  invoicesResponse,
+  plansResponse,
+  successEnvelope,
+  syncRequest,
+  urlResponse,
+} from '@tierbase/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { ok } from '../http/envelope.ts';
+import { makeLimiter } from '../http/rate-limit.ts';
+import { requireUser } from '../users/guards.ts';
+import { createCheckout, createPortal } from './checkout.ts';
+import { listInvoices } from './invoices.ts';
+import { PLANS } from './plans.ts';
+import { type BillingContext, billingNotConfigured } from './service.ts';
+import { billingStatus } from './status.ts';
+import { findByUser, syncCheckoutSession, syncCustomer } from './subscription-sync.ts';
+import { receiveWebhook } from './webhooks.ts';
+
+const tags = ['billing'];
+const errors = {
+  400: errorEnvelopeSchema,
+  401: errorEnvelopeSchema,
+  403: errorEnvelopeSchema,
+  404: errorEnvelopeSchema,
+  409: errorEnvelopeSchema,
+  502: errorEnvelopeSchema,
+  503: errorEnvelopeSchema,
+};
+
+/** The public view of the plan catalogue: no Stripe ids, no lookup keys. */
+const publicPlans = {
+  plans: PLANS.map((plan) => ({
+    id: plan.id,
+    name: plan.name,
+    description: plan.description,
+    features: plan.features,
+    limits: plan.limits,
+    prices: plan.prices.map(({ interval, unitAmount, currency }) => ({ interval, unitAmount, currency })),
+    trialDays: plan.trialDays,
+  })),
+};
+
+export async function registerBillingRoutes(app: FastifyInstance, billing: BillingContext | undefined) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const need = () => {
+    if (!billing) throw billingNotConfigured();
+    return billing;
+  };
+  const log = (details: Record<string, unknown>, message: string) => app.log.warn(details, message);
+
+  routes.get(
+    '/api/billing/plans',
+    {
+      schema: {
+        tags,
+        summary: 'Plans, prices, features, limits and trial length',
+        response: { 200: successEnvelope(plansResponse) },
+      },
+    },
+    async () => ok(publicPlans),
+  );
+
+  routes.get(
+    '/api/billing/status',
+    {
+      schema: {
+        tags,
+        summary: "The caller's subscription",
+        response: { 200: successEnvelope(billingStatusSchema), ...errors },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      return ok(
+        billingStatus(await findByUser(app.database.db, user.id), app.config.billing.pastDueGraceDays),
+      );
+    },
+  );
+
+  routes.post(
+    '/api/billing/checkout',
+    {
+      schema: {
+        tags,
+        summary: 'Start Stripe Checkout for a plan (409 with the portal link when already subscribed)',
+        body: checkoutRequest,
+        response: { 200: successEnvelope(urlResponse), ...errors },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      const deps = need();
+      return ok(await createCheckout({ ...deps, log }, user, request.body.plan, request.body.interval));
+    },
+  );
+
+  routes.post(
+    '/api/billing/sync',
+    {
+      schema: {
+        tags,
+        summary: 'Re-read the subscription from Stripe (on return from Checkout or the portal)',
+        body: syncRequest.optional(),
+        response: { 200: successEnvelope(billingStatusSchema), ...errors },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      const deps = need();
+      const sessionId = request.body?.sessionId;
+      const row = sessionId
+        ? await syncCheckoutSession({ ...deps, log }, user.id, sessionId)
+        : await findByUser(deps.db, user.id).then((found) =>
+            found ? syncCustomer({ ...deps, log }, found.stripeCustomerId) : undefined,
+          );
+      return ok(billingStatus(row ?? undefined, deps.graceDays));
+    },
+  );
+
+  routes.get(
+    '/api/stripe/portal',
+    { schema: { tags, summary: 'Redirect (302) to the Stripe Billing Portal', response: errors } },
+    async (request, reply) => {
+      const { user } = requireUser(request);
+      return reply.redirect(await createPortal({ ...need(), log }, user.id), 302);
+    },
+  );
+
+  routes.get(
+    '/api/invoices',
+    {
+      schema: {
+        tags,
+        summary: "The caller's invoices, newest first",
+        querystring: invoicesQuery,
+        response: { 200: successEnvelope(invoicesResponse), ...errors },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      return ok(await listInvoices({ ...need(), log }, user.id, request.query));
+    },
+  );
+
+  // The webhook gets the raw bytes: the signature is over them, not over re-serialized JSON.
+  await app.register(async (webhook) => {
+    webhook.removeAllContentTypeParsers();
+    webhook.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
+    const limit = makeLimiter(webhook, {
+      name: 'stripe-webhook',
+      max: app.config.rateLimits.webhookPerMinute,
+      windowMs: 60_000,
+      key: () => 'all',
+      failOpen: true,
+    });
+    webhook.post(
+      '/api/stripe/webhook',
+      { schema: { tags, summary: 'Stripe events (signed; no CSRF token)', hide: false }, onRequest: limit },
+      async (request, reply) => {
+        const deps = need();
+        const signature = request.headers['stripe-signature'];
+        const result = await receiveWebhook(
+          { ...deps, log },
+          request.body as Buffer,
+          typeof signature === 'string' ? signature : undefined,
+        );
+        request.log.info(
+          { eventId: result.eventId, type: result.type, outcome: result.outcome },
+          'stripe webhook',
+        );
+        return reply.code(200).send(ok({ received: true, outcome: result.outcome }));
+      },
+    );
+  });
+}

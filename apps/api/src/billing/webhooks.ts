@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import { ErrorCode } from '@tierbase/contracts';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import Stripe from 'stripe';
+import type { Database } from '../db/client.ts';
+import { webhookEvents } from '../db/schema/billing.ts';
+import { AppError } from '../errors.ts';
+import {
+  type DunningDeps,
+  sendActionRequired,
+  sendCanceled,
+  sendPaymentFailed,
+  sendPaymentRecovered,
+  sendTrialEnding,
+} from './dunning.ts';
+import { callStripe } from './stripe-client.ts';
+import { type SyncDeps, syncCustomer } from './subscription-sync.ts';
+
+export interface WebhookDeps extends SyncDeps, DunningDeps {
+  db: Database;
+  webhookSecret: string;
+}
+
+export type WebhookOutcome = 'processed' | 'duplicate' | 'in_progress';
+
+/** Stripe's default tolerance: a signature older than this is a replay. */
+const SIGNATURE_TOLERANCE_SECONDS = 300;
+/** How long an instance may hold an event before another may take it over. */
+const PROCESSING_LEASE_MS = 60_000;
+
+/**
+ * POST /api/stripe/webhook/: verify, record, process once.
+ *
+ * 1. The signature is checked over the raw bytes before anything is parsed or stored.
+ * 2. The event is recorded by Stripe's id; a second delivery finds the row.
+ * 3. One instance claims it (a lease, so a crashed instance's claim runs out); a concurrent
+ *    duplicate answers 2xx without touching anything.
+ * 4. Effects are idempotent (state is re-read from Stripe; emails are keyed), so even a retry after
+ *    a crash between effect and bookkeeping changes nothing twice.
+ * 5. A failure is recorded on the event and rethrown, so the caller answers 5xx and Stripe retries.
+ */
+export async function receiveWebhook(
+  deps: WebhookDeps,
+  rawBody: Buffer,
+  signature: string | undefined,
+): Promise<{ outcome: WebhookOutcome; eventId: string; type: string }> {
+  const event = verify(rawBody, signature, deps.webhookSecret);
+  await deps.db
+    .insert(webhookEvents)
+    .values({
+      eventId: event.id,
+      eventType: event.type,
+      eventHash: createHash('sha256').update(rawBody).digest('hex'),
+      payload: event as unknown as Record<string, unknown>,
+    })
+    .onConflictDoNothing();
+  const claimed = await claim(deps.db, event.id);
+  if (!claimed) {
+    const [row] = await deps.db
+      .select({ processed: webhookEvents.processed })
+      .from(webhookEvents)
+      .where(eq(webhookEvents.eventId, event.id));
+    return { outcome: row?.processed ? 'duplicate' : 'in_progress', eventId: event.id, type: event.type };
+  }
+  await processClaimed(deps, event);
+  return { outcome: 'processed', eventId: event.id, type: event.type };
+}
+
+function verify(rawBody: Buffer, signature: string | undefined, secret: string): Stripe.Event {
+  if (!signature) throw new AppError(400, ErrorCode.INVALID_SIGNATURE, 'Missing Stripe-Signature header.');
+  try {
+    return Stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+      throw new AppError(400, ErrorCode.INVALID_SIGNATURE, 'The webhook signature is invalid or too old.');
+    }
+    // Signed by the right secret but not JSON: nothing we can act on.
+    throw new AppError(400, ErrorCode.INVALID_JSON, 'The webhook body is not valid JSON.');
+  }
+}
+
+async function claim(db: Database, eventId: string): Promise<boolean> {
+  const claimed = await db
+    .update(webhookEvents)
+    .set({
+      lockedUntil: new Date(Date.now() + PROCESSING_LEASE_MS),
+      attempts: sql`${webhookEvents.attempts} + 1`,
+      updatedAt: new Date(),
+    })
+    .where(
+      and(
+        eq(webhookEvents.eventId, eventId),
+        eq(webhookEvents.processed, false),
+        or(isNull(webhookEvents.lockedUntil), lt(webhookEvents.lockedUntil, new Date())),
+      ),
+    )
+    .returning({ eventId: webhookEvents.eventId });
+  return claimed.length === 1;
+}
+
+async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<void> {
+  try {
+    await applyEvent(deps, event);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await deps.db
+      .update(webhookEvents)
+      .set({ errorMessage: message.slice(0, 2000), lockedUntil: null, updatedAt: new Date() })
+      .where(eq(webhookEvents.eventId, event.id));
+    throw error;
+  }
+  await deps.db
+    .update(webhookEvents)
+    .set({
+      processed: true,
+      processedAt: new Date(),
+      errorMessage: null,
+      lockedUntil: null,
+      updatedAt: new Date(),
+    })
+    .where(eq(webhookEvents.eventId, event.id));
+}
+
+const idOf = (value: string | { id: string } | null | undefined) =>
+  typeof value === 'string' ? value : (value?.id ?? null);
+
+/** The effect of one event. Types we do not handle are recorded and acknowledged. */
+export async function applyEvent(deps: WebhookDeps, event: Stripe.Event): Promise<void> {
+  switch (event.type) {
+    case 'checkout.session.completed': {
+      const customerId = idOf(event.data.object.customer);
+      if (customerId) await syncCustomer(deps, customerId);
+      return;
+    }
+    case 'customer.subscription.created':
+    case 'customer.subscription.updated':
+    case 'customer.subscription.paused':
+    case 'customer.subscription.resumed':
+    case 'customer.subscription.deleted':
+    case 'customer.subscription.trial_will_end': {
+      const subscription = event.data.object;
+      const customerId = idOf(subscription.customer);
+      if (!customerId || !(await syncCustomer(deps, customerId))) return;
+      const fresh = await callStripe(
+        'subscriptions.retrieve',
+        () => deps.stripe.subscriptions.retrieve(subscription.id),
+        deps.log,
+      );
+      if (event.type === 'customer.subscription.trial_will_end') await sendTrialEnding(deps, fresh);
+      if (fresh.status === 'canceled' || fresh.status === 'unpaid') await sendCanceled(deps, fresh);
+      return;
+    }
+    case 'invoice.paid':
+    case 'invoice.payment_failed':
+    case 'invoice.payment_action_required': {
+      const invoice = event.data.object;
+      const customerId = idOf(invoice.customer);
+      if (!customerId || !invoice.id || !(await syncCustomer(deps, customerId))) return;
+      // Act on the invoice as it is now, not as it was when the event was sent: a failure
+      // notice for an invoice that has since been paid would be wrong.
+      const invoiceId = invoice.id;
+      const fresh = await callStripe(
+        'invoices.retrieve',
+        () => deps.stripe.invoices.retrieve(invoiceId),
+        deps.log,
+      );
+      if (event.type === 'invoice.paid') await sendPaymentRecovered(deps, fresh);
+      else if (event.type === 'invoice.payment_failed') await sendPaymentFailed(deps, fresh);
+      else await sendActionRequired(deps, fresh);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** Replays recorded events (by id, or every unprocessed one), as `webhooks:replay` does. */
+export async function replayEvents(
+  deps: WebhookDeps,
+  selector: { eventId: string } | { failed: true },
+): Promise<{ eventId: string; ok: boolean; error?: string }[]> {
+  const rows =
+    'eventId' in selector
+      ? await deps.db.select().from(webhookEvents).where(eq(webhookEvents.eventId, selector.eventId))
+      : await deps.db.select().from(webhookEvents).where(eq(webhookEvents.processed, false));
+  if ('eventId' in selector && rows.length === 0) {
+    throw new AppError(404, ErrorCode.NOT_FOUND, `No recorded event ${selector.eventId}.`);
+  }
+  const results: { eventId: string; ok: boolean; error?: string }[] = [];
+  for (const row of rows) {
+    await deps.db
+      .update(webhookEvents)
+      .set({ processed: false, updatedAt: new Date() })
+      .where(eq(webhookEvents.eventId, row.eventId));
+    if (!(await claim(deps.db, row.eventId))) {
+      results.push({ eventId: row.eventId, ok: false, error: 'being processed by another instance' });
+      continue;
+    }
+    try {
+      await processClaimed(deps, row.payload as unknown as Stripe.Event);
+      results.push({ eventId: row.eventId, ok: true });
+    } catch (error) {
+      results.push({
+        eventId: row.eventId,
+        ok: false,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return results;
+}

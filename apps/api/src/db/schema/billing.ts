@@ -1,0 +1,80 @@
+import { boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { users } from './auth.ts';
+
+const subscriptionStatuses = [
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'canceled',
+  'unpaid',
+  'paused',
+] as const;
+
+/**
+ * The user's Stripe customer and the subscription that decides their access, one row per user.
+ * Written only by billing/subscription-sync.ts, from what Stripe says; "is Pro" is derived from
+ * `status`, never stored.
+ */
+export const subscriptions = pgTable(
+  'subscriptions',
+  {
+    userId: text('user_id')
+      .primaryKey()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    stripeCustomerId: text('stripe_customer_id').notNull().unique(),
+    stripeSubscriptionId: text('stripe_subscription_id').unique(),
+    status: text('status', { enum: subscriptionStatuses }),
+    plan: text('plan'),
+    priceId: text('price_id'),
+    interval: text('interval', { enum: ['month', 'year'] }),
+    currentPeriodEnd: timestamp('current_period_end', { withTimezone: true }),
+    cancelAtPeriodEnd: boolean('cancel_at_period_end').notNull().default(false),
+    trialEnd: timestamp('trial_end', { withTimezone: true }),
+    /** When the subscription entered past_due: the grace period counts from here. */
+    pastDueSince: timestamp('past_due_since', { withTimezone: true }),
+    canceledAt: timestamp('canceled_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index('subscriptions_status_idx').on(table.status)],
+);
+
+/**
+ * Every Stripe event received, by Stripe's id: the record that makes a duplicate delivery (even a
+ * concurrent one, on another instance) take effect once, and the trail for replaying failures.
+ */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    eventId: text('event_id').primaryKey(),
+    eventType: text('event_type').notNull(),
+    processed: boolean('processed').notNull().default(false),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+    errorMessage: text('error_message'),
+    /** SHA-256 of the raw body, to notice a redelivery whose content differs. */
+    eventHash: text('event_hash').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** An instance processing the event holds it until then; a crashed holder's lease runs out. */
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    index('webhook_events_type_processed_idx').on(table.eventType, table.processed),
+    index('webhook_events_created_at_idx').on(table.createdAt),
+  ],
+);
+
+/** The Stripe ids of the prices declared in billing/plans.ts, recorded by `stripe:sync-plans`. */
+export const stripePrices = pgTable('stripe_prices', {
+  lookupKey: text('lookup_key').primaryKey(),
+  priceId: text('price_id').notNull(),
+  productId: text('product_id').notNull(),
+  unitAmount: integer('unit_amount').notNull(),
+  currency: text('currency').notNull(),
+  interval: text('interval', { enum: ['month', 'year'] }).notNull(),
+  syncedAt: timestamp('synced_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,154 @@
+import { type Brand, type EmailContent, type RenderedEmail, renderLayout } from './layout.ts';
+
+export type { Brand, RenderedEmail } from './layout.ts';
+
+/** The data each template needs; the compiler checks every send against it. */
+export interface TemplateData {
+  'verify-email': { name: string; url: string };
+  'password-reset': { name: string; url: string };
+  /** `amountDue` is already formatted for people, e.g. `formatMoney(invoice.amount_due, invoice.currency)`. */
+  payment_failed: { name: string; amountDue: string; invoiceUrl: string; updateCardUrl: string };
+  /** `amountPaid` is formatted like `amountDue`. */
+  payment_recovered: { name: string; amountPaid: string; billingUrl: string };
+  /** The bank asks the customer to confirm the payment (3-D Secure); the invoice page does that. */
+  payment_action_required: { name: string; invoiceUrl: string };
+  /** `pricingUrl`: where to subscribe again. */
+  subscription_canceled: { name: string; pricingUrl: string };
+  /** `trialEnd` is the date already formatted for people, e.g. "March 3, 2026". */
+  trial_ending_soon: { name: string; trialEnd: string; billingUrl: string };
+}
+
+export type TemplateName = keyof TemplateData;
+
+export const TEMPLATE_NAMES = [
+  'verify-email',
+  'password-reset',
+  'payment_failed',
+  'payment_recovered',
+  'payment_action_required',
+  'subscription_canceled',
+  'trial_ending_soon',
+] as const satisfies readonly TemplateName[];
+
+function greeting(name: string): string {
+  const trimmed = name.trim();
+  return trimmed ? `Hi ${trimmed},` : 'Hi,';
+}
+
+/** An amount in a currency's minor unit (as Stripe sends it), formatted for people: "$12.50". */
+export function formatMoney(minorUnits: number, currency: string): string {
+  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(minorUnits / 10 ** digits);
+}
+
+type Templates = { [K in TemplateName]: (data: TemplateData[K], brand: Brand) => EmailContent };
+
+const templates: Templates = {
+  'verify-email': ({ name, url }, { productName }) => ({
+    subject: `Confirm your email address for ${productName}`,
+    preheader: `One click to finish setting up your ${productName} account.`,
+    blocks: [
+      { kind: 'paragraph', text: greeting(name) },
+      {
+        kind: 'paragraph',
+        text: `Please confirm your email address to finish setting up your ${productName} account.`,
+      },
+      { kind: 'button', label: 'Confirm email address', url },
+      { kind: 'note', text: 'If you did not create an account, you can ignore this email.' },
+    ],
+  }),
+
+  'password-reset': ({ name, url }, { productName }) => ({
+    subject: `Reset your ${productName} password`,
+    preheader: 'Use this link to choose a new password.',
+    blocks: [
+      { kind: 'paragraph', text: greeting(name) },
+      {
+        kind: 'paragraph',
+        text: `We received a request to reset the password of your ${productName} account. The link works once and expires soon.`,
+      },
+      { kind: 'button', label: 'Choose a new password', url },
+      {
+        kind: 'note',
+        text: 'If you did not ask for this, you can ignore this email: your password stays as it is.',
+      },
+    ],
+  }),
+
+  payment_failed: ({ name, amountDue, invoiceUrl, updateCardUrl }, { productName }) => ({
+    subject: `Your ${productName} payment failed`,
+    preheader: `We could not collect ${amountDue}. Update your card to keep your subscription.`,
+    blocks: [
+      { kind: 'paragraph', text: greeting(name) },
+      {
+        kind: 'paragraph',
+        text: `We could not collect your payment of ${amountDue} for ${productName}. We will try again automatically, but to keep your subscription, please update your payment method.`,
+      },
+      { kind: 'button', label: 'Update payment method', url: updateCardUrl },
+      { kind: 'link', label: 'View the invoice', url: invoiceUrl },
+    ],
+  }),
+
+  payment_recovered: ({ name, amountPaid, billingUrl }, { productName }) => ({
+    subject: `Your ${productName} payment went through`,
+    preheader: 'Thank you: your subscription is active again.',
+    blocks: [
+      { kind: 'paragraph', text: greeting(name) },
+      {
+        kind: 'paragraph',
+        text: `Thank you: we received your payment of ${amountPaid} and your ${productName} subscription is in good standing again.`,
+      },
+      { kind: 'link', label: 'View billing', url: billingUrl },
+    ],
+  }),
+
+  payment_action_required: ({ name, invoiceUrl }, { productName }) => ({
+    subject: `Please confirm your ${productName} payment`,
+    preheader: 'Your bank asks you to confirm this payment.',
+    blocks: [
+      { kind: 'paragraph', text: greeting(name) },
+      {
+        kind: 'paragraph',
+        text: `Your bank asks you to confirm your latest ${productName} payment before it can go through.`,
+      },
+      { kind: 'button', label: 'Confirm payment', url: invoiceUrl },
+    ],
+  }),
+
+  subscription_canceled: ({ name, pricingUrl }, { productName }) => ({
+    subject: `Your ${productName} subscription has ended`,
+    preheader: 'Your subscription is canceled. You can subscribe again at any time.',
+    blocks: [
+      { kind: 'paragraph', text: greeting(name) },
+      {
+        kind: 'paragraph',
+        text: `Your ${productName} subscription has been canceled and its paid features are no longer available. Your account and data stay as they are, and you can subscribe again at any time.`,
+      },
+      { kind: 'button', label: 'See plans', url: pricingUrl },
+    ],
+  }),
+
+  trial_ending_soon: ({ name, trialEnd, billingUrl }, { productName }) => ({
+    subject: `Your ${productName} trial ends on ${trialEnd}`,
+    preheader: 'Add a payment method to keep your paid features.',
+    blocks: [
+      { kind: 'paragraph', text: greeting(name) },
+      {
+        kind: 'paragraph',
+        text: `Your ${productName} trial ends on ${trialEnd}. Add a payment method before then to keep your paid features without interruption.`,
+      },
+      { kind: 'button', label: 'Manage billing', url: billingUrl },
+    ],
+  }),
+};
+
+/** Renders a template with its data into subject, HTML and plain text. */
+export function renderEmail<K extends TemplateName>(
+  template: K,
+  data: TemplateData[K],
+  brand: Brand,
+): RenderedEmail {
+  const build = templates[template] as (data: TemplateData[K], brand: Brand) => EmailContent;
+  return renderLayout(build(data, brand), brand);
+}

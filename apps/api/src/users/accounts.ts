@@ -1,0 +1,214 @@
+import { ErrorCode } from '@tierbase/contracts';
+import { createEmailVerificationToken, isAPIError } from 'better-auth/api';
+import { eq, sql } from 'drizzle-orm';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import { users } from '../db/schema/index.ts';
+import type { Mailer } from '../email/mailer.ts';
+import { AppError, validationError } from '../errors.ts';
+import type { AuthUser } from '../types.ts';
+import { type Auth, VERIFY_EMAIL_TTL_SECONDS } from './auth.ts';
+import { assertPasswordPolicy } from './password-policy.ts';
+import { deleteOtherSessions, deleteSession } from './sessions.ts';
+
+/**
+ * Account operations (register, login, logout, password reset and change, email verification),
+ * each a thin layer over Better Auth that enforces our policy first and answers with our error
+ * codes. Operations that start a session return the Set-Cookie values Better Auth produced, for
+ * the route to forward.
+ */
+
+export const INVALID_CREDENTIALS_MESSAGE = 'Invalid email or password.';
+export const PASSWORD_RESET_MESSAGE =
+  'If an account exists for this email address, we have sent a link to reset its password.';
+
+const invalidCredentials = () =>
+  new AppError(401, ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
+const emailTaken = () =>
+  new AppError(409, ErrorCode.EMAIL_TAKEN, 'An account with this email address already exists.');
+const invalidToken = () =>
+  new AppError(400, ErrorCode.INVALID_TOKEN, 'This link is invalid or has expired. Request a new one.');
+
+/** Better Auth's machine code on an APIError (e.g. "INVALID_EMAIL_OR_PASSWORD"), if any. */
+function authErrorCode(error: unknown): string | undefined {
+  if (!isAPIError(error)) return undefined;
+  const body = error.body as { code?: unknown } | undefined;
+  return typeof body?.code === 'string' ? body.code : undefined;
+}
+
+export interface SessionStarted {
+  userId: string;
+  /** Set-Cookie header values to forward as they are. */
+  cookies: string[];
+}
+
+export interface AccountDependencies {
+  auth: Auth;
+  db: Database;
+  config: Config;
+  mailer: Mailer;
+}
+
+export function createAccounts({ auth, db, config, mailer }: AccountDependencies) {
+  return {
+    /**
+     * Creates the user (+ profile, + verification email) and signs them in; a session the request
+     * carried (someone else's account) is ended, as on login.
+     */
+    async register(
+      input: { email: string; password: string; name?: string | undefined },
+      headers: Headers,
+      previousSessionId: string | undefined,
+    ): Promise<SessionStarted> {
+      assertPasswordPolicy(input.password, input);
+      try {
+        const result = await auth.api.signUpEmail({
+          body: { email: input.email, password: input.password, name: input.name ?? '' },
+          headers,
+          returnHeaders: true,
+        });
+        if (previousSessionId) await deleteSession(db, previousSessionId);
+        return { userId: result.response.user.id, cookies: result.headers.getSetCookie() };
+      } catch (error) {
+        const code = authErrorCode(error);
+        if (code === 'USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL') throw emailTaken();
+        // Two sign-ups racing for one address: the unique index stops the second, which Better
+        // Auth reports as a failure to create; tell it apart from any other failure.
+        if (code === 'FAILED_TO_CREATE_USER' && (await emailExists(db, input.email))) throw emailTaken();
+        throw error;
+      }
+    },
+
+    /**
+     * Checks the credentials and starts a new session. The caller's previous session, if any, is
+     * deleted only once the new one exists (a failed attempt signs no one out).
+     */
+    async login(
+      input: { email: string; password: string },
+      headers: Headers,
+      previousSessionId: string | undefined,
+    ): Promise<SessionStarted> {
+      let result: Awaited<ReturnType<typeof signIn>>;
+      try {
+        result = await signIn(auth, input, headers);
+      } catch (error) {
+        // Unknown email and wrong password are one answer; Better Auth also hashes the password
+        // for an unknown email, so both take as long.
+        if (isAPIError(error) && error.statusCode === 401) throw invalidCredentials();
+        throw error;
+      }
+      if (previousSessionId) await deleteSession(db, previousSessionId);
+      return { userId: result.response.user.id, cookies: result.headers.getSetCookie() };
+    },
+
+    async logout(sessionId: string): Promise<void> {
+      // Not auth.api.signOut: it logs and swallows a failed delete, and a logout that did not
+      // happen must not answer 200.
+      await deleteSession(db, sessionId);
+    },
+
+    /** Always the same answer, whether or not the account exists. */
+    async requestPasswordReset(email: string): Promise<void> {
+      await auth.api.requestPasswordReset({ body: { email } });
+    },
+
+    /** Sets the new password from a reset token and ends every session of the user. */
+    async confirmPasswordReset(token: string, password: string): Promise<void> {
+      const context = await auth.$context;
+      const verification = await context.internalAdapter.findVerificationValue(`reset-password:${token}`);
+      if (!verification || verification.expiresAt < new Date()) throw invalidToken();
+      const user = await context.internalAdapter.findUserById(verification.value);
+      if (!user) throw invalidToken();
+      assertPasswordPolicy(password, user);
+      try {
+        await auth.api.resetPassword({ body: { token, newPassword: password } });
+      } catch (error) {
+        // Used (or expired) between our check and Better Auth's atomic consumption.
+        if (authErrorCode(error) === 'INVALID_TOKEN') throw invalidToken();
+        throw error;
+      }
+    },
+
+    async verifyEmail(token: string): Promise<void> {
+      try {
+        await auth.api.verifyEmail({ query: { token } });
+      } catch (error) {
+        // Bad signature, expired, or for a user that no longer exists.
+        if (isAPIError(error)) throw invalidToken();
+        throw error;
+      }
+    },
+
+    /** Sends a fresh verification link; false when the address is already verified. */
+    async resendVerification(user: AuthUser): Promise<boolean> {
+      if (user.emailVerified) return false;
+      // The same signed token Better Auth mints on sign-up, so its verifyEmail accepts it.
+      const token = await createEmailVerificationToken(
+        config.secretKey,
+        user.email,
+        undefined,
+        VERIFY_EMAIL_TTL_SECONDS,
+        { userId: user.id },
+      );
+      await mailer.send({
+        to: user.email,
+        template: 'verify-email',
+        data: { name: user.name, url: `${config.appUrl}/verify-email?token=${encodeURIComponent(token)}` },
+      });
+      return true;
+    },
+
+    /**
+     * Changes the password after checking the current one, ends every other session and rotates
+     * the caller's own (Better Auth issues a new session cookie). A wrong current password answers
+     * 400 VALIDATION_ERROR on `currentPassword`, so the form shows it beside that field.
+     */
+    async changePassword(
+      user: AuthUser,
+      input: { currentPassword: string; newPassword: string },
+      headers: Headers,
+    ): Promise<string[]> {
+      assertPasswordPolicy(input.newPassword, user, 'newPassword');
+      try {
+        const result = await auth.api.changePassword({
+          body: {
+            currentPassword: input.currentPassword,
+            newPassword: input.newPassword,
+            revokeOtherSessions: true,
+          },
+          headers,
+          returnHeaders: true,
+        });
+        return result.headers.getSetCookie();
+      } catch (error) {
+        if (authErrorCode(error) === 'INVALID_PASSWORD') {
+          throw validationError({ currentPassword: ['The current password is incorrect.'] });
+        }
+        throw error;
+      }
+    },
+
+    async revokeOtherSessions(userId: string, currentSessionId: string): Promise<number> {
+      return deleteOtherSessions(db, userId, currentSessionId);
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;
+
+function signIn(auth: Auth, input: { email: string; password: string }, headers: Headers) {
+  return auth.api.signInEmail({
+    body: { email: input.email, password: input.password },
+    headers,
+    returnHeaders: true,
+  });
+}
+
+async function emailExists(db: Database, email: string): Promise<boolean> {
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(eq(sql`lower(${users.email})`, email.toLowerCase()))
+    .limit(1);
+  return rows.length > 0;
+}

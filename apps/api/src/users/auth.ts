@@ -1,0 +1,166 @@
+import { betterAuth } from 'better-auth';
+import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { getCookies } from 'better-auth/cookies';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import { accounts, profiles, sessions, users, verifications } from '../db/schema/index.ts';
+import type { Mailer } from '../email/mailer.ts';
+import { scrubPersonalData } from '../logger.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.ts';
+
+/** How long a session lives without use, and how often its expiry slides forward when used. */
+export const SESSION_TTL_SECONDS = 7 * 24 * 3600;
+export const SESSION_REFRESH_AFTER_SECONDS = 24 * 3600;
+/** Reset links are single use and expire after an hour; verification links after a day. */
+export const PASSWORD_RESET_TTL_SECONDS = 3600;
+export const VERIFY_EMAIL_TTL_SECONDS = 24 * 3600;
+
+/** The few log calls Better Auth makes, routed into the app's pino logger. */
+export interface AuthLogger {
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+  info(object: object, message: string): void;
+  debug(object: object, message: string): void;
+}
+
+/** The request header through which routes hand Better Auth the caller's resolved IP. */
+export const CLIENT_IP_HEADER = 'x-tierbase-client-ip';
+
+/** Cookie settings shared by Better Auth and our own reading of its session cookie. */
+function cookieOptions(config: Config) {
+  return {
+    // Secure (and the __Secure- prefix) in production; plain HTTP works on a laptop.
+    useSecureCookies: config.isProduction,
+    cookiePrefix: 'tierbase',
+    defaultCookieAttributes: { httpOnly: true, sameSite: 'lax', path: '/' } as const,
+  };
+}
+
+export interface AuthDependencies {
+  config: Config;
+  db: Database;
+  mailer: Mailer;
+  logger: AuthLogger;
+}
+
+/**
+ * Better Auth, configured as the identity engine behind the seed's own /api/* endpoints. Its HTTP
+ * handler is never mounted: routes call `auth.api.*` server-side and forward the cookies it sets.
+ * Passwords are hashed with Better Auth's default, scrypt (N=16384, r=16, p=1: 32 MiB per hash),
+ * which is memory-hard.
+ */
+export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
+  return betterAuth({
+    appName: 'Tierbase',
+    secret: config.secretKey,
+    baseURL: config.appUrl,
+    database: drizzleAdapter(db, {
+      provider: 'pg',
+      schema: { user: users, session: sessions, account: accounts, verification: verifications },
+      // Sign-up writes the user, the credential account and the session in one transaction.
+      transaction: true,
+    }),
+    user: {
+      additionalFields: {
+        // Only the create-admin command (or an admin) sets it; request bodies cannot.
+        isStaff: { type: 'boolean', required: false, defaultValue: false, input: false },
+      },
+    },
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: MAX_PASSWORD_LENGTH,
+      // Sign-up starts a session straight away; an unverified email limits nothing yet.
+      autoSignIn: true,
+      requireEmailVerification: false,
+      resetPasswordTokenExpiresIn: PASSWORD_RESET_TTL_SECONDS,
+      revokeSessionsOnPasswordReset: true,
+      async sendResetPassword({ user, token }) {
+        await mailer.send({
+          to: user.email,
+          template: 'password-reset',
+          data: {
+            name: user.name,
+            url: `${config.appUrl}/reset-password?token=${encodeURIComponent(token)}`,
+          },
+        });
+      },
+    },
+    emailVerification: {
+      sendOnSignUp: true,
+      expiresIn: VERIFY_EMAIL_TTL_SECONDS,
+      autoSignInAfterVerification: false,
+      async sendVerificationEmail({ user, token }) {
+        await mailer.send({
+          to: user.email,
+          template: 'verify-email',
+          data: { name: user.name, url: `${config.appUrl}/verify-email?token=${encodeURIComponent(token)}` },
+        });
+      },
+    },
+    session: {
+      expiresIn: SESSION_TTL_SECONDS,
+      updateAge: SESSION_REFRESH_AFTER_SECONDS,
+      cookieCache: { enabled: false },
+    },
+    verification: {
+      // Reset tokens are stored as SHA-256 hashes: a leaked table row cannot reset a password.
+      storeIdentifier: 'hashed',
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          // Every user has a profile, however it was created (sign-up or create-admin).
+          async after(user) {
+            await db.insert(profiles).values({ userId: user.id }).onConflictDoNothing();
+          },
+        },
+      },
+    },
+    // Our own limits (per IP, per email, per user) run in front; Better Auth's would only apply to
+    // its HTTP handler, which is not mounted.
+    rateLimit: { enabled: false },
+    advanced: {
+      ...cookieOptions(config),
+      // Only the address Fastify resolved (honouring TRUSTED_PROXIES) is recorded on a session;
+      // the routes pass it in this header, which callers cannot set through us.
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+    },
+    telemetry: { enabled: false },
+    logger: {
+      level: 'warn',
+      // Better Auth's messages can name the email ("Sign-up attempt for existing email: …"), and
+      // its extra arguments can hold request data: only the scrubbed message and errors go out.
+      log(level, message, ...args) {
+        const error = args.find((arg): arg is Error => arg instanceof Error);
+        const fields = error ? { err: error } : {};
+        const text = scrubPersonalData(message);
+        if (level === 'error') logger.error(fields, text);
+        else if (level === 'warn') logger.warn(fields, text);
+        else if (level === 'info') logger.info(fields, text);
+        else logger.debug(fields, text);
+      },
+    },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;
+
+/** The session cookie as Better Auth names it for this configuration, and its attributes. */
+export interface SessionCookie {
+  name: string;
+  /** For @fastify/cookie, when we re-set (sliding expiry) or clear it ourselves. */
+  options: { path: string; httpOnly: true; sameSite: 'lax'; secure: boolean };
+}
+
+export function sessionCookie(config: Config): SessionCookie {
+  const { sessionToken } = getCookies({
+    baseURL: config.appUrl,
+    session: { expiresIn: SESSION_TTL_SECONDS },
+    advanced: cookieOptions(config),
+  });
+  return {
+    name: sessionToken.name,
+    options: { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionToken.attributes.secure === true },
+  };
+}

@@ -1,0 +1,276 @@
+import {
+  errorEnvelopeSchema,
+  loginRequest,
+  messageResponse,
+  passwordChangeRequest,
+  passwordResetConfirmRequest,
+  passwordResetRequest,
+  profileSchema,
+  profileUpdateRequest,
+  registerRequest,
+  successEnvelope,
+  verifyEmailRequest,
+} from '@tierbase/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Database } from '../db/client.ts';
+import { ok } from '../http/envelope.ts';
+import { makeLimiter } from '../http/rate-limit.ts';
+import type { Accounts } from './accounts.ts';
+import { INVALID_CREDENTIALS_MESSAGE, PASSWORD_RESET_MESSAGE } from './accounts.ts';
+import { CLIENT_IP_HEADER, type SessionCookie } from './auth.ts';
+import { requireUser } from './guards.ts';
+import { loadProfile, updateName } from './profile.ts';
+
+export interface UserRouteDependencies {
+  accounts: Accounts;
+  db: Database;
+  /** The session cookie, to clear it. */
+  sessionCookie: SessionCookie;
+}
+
+const FIFTEEN_MINUTES = 15 * 60_000;
+const tags = ['account'];
+const profileEnvelope = successEnvelope(profileSchema);
+const messageEnvelope = successEnvelope(messageResponse);
+const errors = {
+  400: errorEnvelopeSchema,
+  401: errorEnvelopeSchema,
+  403: errorEnvelopeSchema,
+  429: errorEnvelopeSchema,
+};
+
+/** The seed's account endpoints: each parses input, calls the accounts module, shapes output. */
+export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDependencies): Promise<void> {
+  const { accounts, db } = deps;
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const config = app.config;
+
+  // Per email, so one account cannot be guessed at from many addresses; the key is the
+  // validated, lowercased email, so the hook runs after body parsing and validation.
+  const emailKey = (request: FastifyRequest) => (request.body as { email: string }).email;
+  const loginLimit = makeLimiter(app, {
+    name: 'login',
+    max: config.rateLimits.loginPer15Minutes,
+    windowMs: FIFTEEN_MINUTES,
+    key: emailKey,
+    failOpen: false,
+  });
+  // Reset mail goes to an address anyone can type: the same budget stops mail flooding.
+  const resetLimit = makeLimiter(app, {
+    name: 'password-reset',
+    max: config.rateLimits.loginPer15Minutes,
+    windowMs: FIFTEEN_MINUTES,
+    key: emailKey,
+    failOpen: false,
+  });
+  const userKey = (request: FastifyRequest) => request.auth?.user.id ?? null;
+  // Guessing the current password from a stolen session is held to the login budget.
+  const passwordChangeLimit = makeLimiter(app, {
+    name: 'password-change',
+    max: config.rateLimits.loginPer15Minutes,
+    windowMs: FIFTEEN_MINUTES,
+    key: userKey,
+    failOpen: false,
+  });
+  const resendLimit = makeLimiter(app, {
+    name: 'verify-resend',
+    max: 3,
+    windowMs: FIFTEEN_MINUTES,
+    key: userKey,
+    failOpen: false,
+  });
+
+  const clearSessionCookie = (reply: FastifyReply) =>
+    reply.clearCookie(deps.sessionCookie.name, deps.sessionCookie.options);
+
+  routes.post(
+    '/api/register',
+    {
+      schema: {
+        tags,
+        summary: 'Create an account, send the verification email and start a session',
+        body: registerRequest,
+        response: { 201: profileEnvelope, 409: errorEnvelopeSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const started = await accounts.register(request.body, authHeaders(request), request.auth?.sessionId);
+      reply.header('set-cookie', started.cookies);
+      return reply.code(201).send(ok(await loadProfile(db, started.userId, config.billing.pastDueGraceDays)));
+    },
+  );
+
+  routes.post(
+    '/api/login',
+    {
+      schema: {
+        tags,
+        summary: `Sign in (a new session; 401 "${INVALID_CREDENTIALS_MESSAGE}" for any wrong pair)`,
+        body: loginRequest,
+        response: { 200: profileEnvelope, ...errors },
+      },
+      preHandler: loginLimit,
+    },
+    async (request, reply) => {
+      const started = await accounts.login(request.body, authHeaders(request), request.auth?.sessionId);
+      reply.header('set-cookie', started.cookies);
+      return ok(await loadProfile(db, started.userId, config.billing.pastDueGraceDays));
+    },
+  );
+
+  routes.post(
+    '/api/logout',
+    { schema: { tags, summary: 'End the session', response: { 200: messageEnvelope, ...errors } } },
+    async (request, reply) => {
+      const { sessionId } = requireUser(request);
+      await accounts.logout(sessionId);
+      clearSessionCookie(reply);
+      return ok({ message: 'Signed out.' });
+    },
+  );
+
+  routes.get(
+    '/api/profile',
+    { schema: { tags, summary: 'The signed-in user', response: { 200: profileEnvelope, ...errors } } },
+    async (request) => {
+      const { user } = requireUser(request);
+      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays));
+    },
+  );
+
+  routes.patch(
+    '/api/profile',
+    {
+      schema: {
+        tags,
+        summary: 'Update the name',
+        body: profileUpdateRequest,
+        response: { 200: profileEnvelope, ...errors },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      await updateName(db, user.id, request.body.name);
+      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays));
+    },
+  );
+
+  routes.post(
+    '/api/password-reset',
+    {
+      schema: {
+        tags,
+        summary: 'Email a single-use reset link (the same answer whether or not the account exists)',
+        body: passwordResetRequest,
+        response: { 200: messageEnvelope, ...errors },
+      },
+      preHandler: resetLimit,
+    },
+    async (request) => {
+      await accounts.requestPasswordReset(request.body.email);
+      return ok({ message: PASSWORD_RESET_MESSAGE });
+    },
+  );
+
+  routes.post(
+    '/api/password-reset/confirm',
+    {
+      schema: {
+        tags,
+        summary: 'Set a new password from a reset link; ends every session of the account',
+        body: passwordResetConfirmRequest,
+        response: { 200: messageEnvelope, ...errors },
+      },
+    },
+    async (request, reply) => {
+      await accounts.confirmPasswordReset(request.body.token, request.body.password);
+      clearSessionCookie(reply);
+      return ok({ message: 'Your password has been reset. Sign in with the new password.' });
+    },
+  );
+
+  routes.post(
+    '/api/verify-email',
+    {
+      schema: {
+        tags,
+        summary: 'Mark the email verified from the emailed token',
+        body: verifyEmailRequest,
+        response: { 200: messageEnvelope, ...errors },
+      },
+    },
+    async (request) => {
+      await accounts.verifyEmail(request.body.token);
+      return ok({ message: 'Your email address is verified.' });
+    },
+  );
+
+  routes.post(
+    '/api/verify-email/resend',
+    {
+      schema: {
+        tags,
+        summary: 'Send a new verification email',
+        response: { 200: messageEnvelope, ...errors },
+      },
+      preHandler: resendLimit,
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      const sent = await accounts.resendVerification(user);
+      return ok({
+        message: sent ? 'A new verification email is on its way.' : 'Your email address is already verified.',
+      });
+    },
+  );
+
+  routes.post(
+    '/api/password-change',
+    {
+      schema: {
+        tags,
+        summary:
+          'Change the password (400 VALIDATION_ERROR on currentPassword when it is wrong); ends other sessions',
+        body: passwordChangeRequest,
+        response: { 200: messageEnvelope, ...errors },
+      },
+      preHandler: passwordChangeLimit,
+    },
+    async (request, reply) => {
+      const { user } = requireUser(request);
+      const cookies = await accounts.changePassword(user, request.body, authHeaders(request));
+      reply.header('set-cookie', cookies);
+      return ok({ message: 'Your password has been changed. Other sessions were signed out.' });
+    },
+  );
+
+  routes.post(
+    '/api/sessions/revoke-others',
+    {
+      schema: {
+        tags,
+        summary: 'Sign out every other session of this account',
+        response: { 200: successEnvelope(z.object({ revoked: z.number().int() })), ...errors },
+      },
+    },
+    async (request) => {
+      const { user, sessionId } = requireUser(request);
+      return ok({ revoked: await accounts.revokeOtherSessions(user.id, sessionId) });
+    },
+  );
+}
+
+/**
+ * What Better Auth may read from the request: the cookies (its own session), the user agent and
+ * the client IP as Fastify resolved it (honouring TRUSTED_PROXIES), both recorded on new sessions.
+ */
+function authHeaders(request: FastifyRequest): Headers {
+  const headers = new Headers();
+  if (request.headers.cookie) headers.set('cookie', request.headers.cookie);
+  const userAgent = request.headers['user-agent'];
+  if (userAgent) headers.set('user-agent', userAgent.slice(0, 512));
+  headers.set(CLIENT_IP_HEADER, request.ip);
+  return headers;
+}

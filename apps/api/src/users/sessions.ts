@@ -1,0 +1,112 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { SubscriptionStatus } from '@tierbase/contracts';
+import { and, eq, gt, lt, ne, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { sessions, subscriptions, users, verifications } from '../db/schema/index.ts';
+import type { AuthContext } from '../types.ts';
+import { SESSION_REFRESH_AFTER_SECONDS, SESSION_TTL_SECONDS } from './auth.ts';
+
+/**
+ * The session token inside Better Auth's signed cookie, or null when the signature is wrong.
+ *
+ * Better Auth (through better-call) signs the cookie as `token + "." + base64(HMAC-SHA256(token,
+ * secret))`. We check it here rather than through `auth.api.getSession`, because getSession costs
+ * two queries per request (session, then user), builds a Web Request and may rewrite cookies;
+ * the authentication hook runs on every request and must cost one indexed query at most.
+ */
+export function tokenFromSignedCookie(value: string, secret: string): string | null {
+  const dot = value.lastIndexOf('.');
+  if (dot < 1) return null;
+  const token = value.slice(0, dot);
+  const signature = Buffer.from(value.slice(dot + 1), 'base64');
+  const expected = createHmac('sha256', secret).update(token).digest();
+  if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return null;
+  return token;
+}
+
+export interface ResolvedSession extends Omit<AuthContext, 'isPro'> {
+  expiresAt: Date;
+  /** What the Pro gate is derived from, read in the same query (the seed's ProMiddleware). */
+  subscription: { status: SubscriptionStatus | null; pastDueSince: Date | null } | null;
+}
+
+/**
+ * Resolves a session token to its user with one query on the unique token index, ignoring expired
+ * sessions. Prepared once per database handle, so PostgreSQL plans it once per connection.
+ */
+export function createSessionResolver(db: Database) {
+  const statement = db
+    .select({
+      sessionId: sessions.id,
+      expiresAt: sessions.expiresAt,
+      user: {
+        id: users.id,
+        email: users.email,
+        name: users.name,
+        emailVerified: users.emailVerified,
+        isStaff: users.isStaff,
+        createdAt: users.createdAt,
+      },
+      subscription: { status: subscriptions.status, pastDueSince: subscriptions.pastDueSince },
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(subscriptions, eq(subscriptions.userId, sessions.userId))
+    .where(and(eq(sessions.token, sql.placeholder('token')), gt(sessions.expiresAt, sql`now()`)))
+    .limit(1)
+    .prepare('tierbase_session_by_token');
+
+  return async (token: string): Promise<ResolvedSession | null> => {
+    const [row] = await statement.execute({ token });
+    return row ?? null;
+  };
+}
+
+/** True once a day per session: its expiry then slides forward (as Better Auth's updateAge does). */
+export function sessionNeedsRefresh(expiresAt: Date, now = Date.now()): boolean {
+  return expiresAt.getTime() - SESSION_TTL_SECONDS * 1000 + SESSION_REFRESH_AFTER_SECONDS * 1000 <= now;
+}
+
+export async function extendSession(db: Database, sessionId: string): Promise<void> {
+  const now = new Date();
+  await db
+    .update(sessions)
+    .set({ expiresAt: new Date(now.getTime() + SESSION_TTL_SECONDS * 1000), updatedAt: now })
+    .where(eq(sessions.id, sessionId));
+}
+
+export async function deleteSession(db: Database, sessionId: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, sessionId));
+}
+
+/** Ends every session of the user but the one given, in one statement. */
+export async function deleteOtherSessions(
+  db: Database,
+  userId: string,
+  keepSessionId: string,
+): Promise<number> {
+  const deleted = await db
+    .delete(sessions)
+    .where(and(eq(sessions.userId, userId), ne(sessions.id, keepSessionId)))
+    .returning({ id: sessions.id });
+  return deleted.length;
+}
+
+/**
+ * Deletes expired sessions and expired verification rows (reset tokens). Lookups already ignore
+ * them; this keeps the tables from growing without bound. Run on a schedule.
+ */
+export async function deleteExpired(
+  db: Database,
+  now = new Date(),
+): Promise<{ sessions: number; verifications: number }> {
+  const expiredSessions = await db
+    .delete(sessions)
+    .where(lt(sessions.expiresAt, now))
+    .returning({ id: sessions.id });
+  const expiredVerifications = await db
+    .delete(verifications)
+    .where(lt(verifications.expiresAt, now))
+    .returning({ id: verifications.id });
+  return { sessions: expiredSessions.length, verifications: expiredVerifications.length };
+}

@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, freePort, type TestApp, TestClient } from './helper.ts';
+
+/**
+ * Redis is optional but, once configured, shared: this file runs its own throwaway redis-server,
+ * stops it under the running app and starts it again. Limits that protect capacity let requests
+ * through while it is down; limits that protect accounts (login) answer 503 rather than lift.
+ */
+const REDIS = '/usr/bin/redis-server';
+const missing = !fs.existsSync(REDIS);
+if (missing) console.warn(`Skipping the Redis outage test: ${REDIS} not found.`);
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    REDIS,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  for (let i = 0; i < 100; i++) {
+    const ready = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (ready) return child;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function stopRedis(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+describe.skipIf(missing)('Redis outage', () => {
+  let port: number;
+  let redis: ChildProcess;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    port = await freePort();
+    redis = await startRedis(port);
+    t = await createTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    if (redis) await stopRedis(redis);
+  });
+
+  it('reports Redis down, keeps serving, refuses logins, and recovers when it returns', async () => {
+    const client = new TestClient(t.app);
+    const email = 'outage@example.com';
+    const password = 'correct horse battery staple 9';
+    expect((await client.post('/api/register/', { email, password })).statusCode).toBe(201);
+    expect((await t.app.inject({ method: 'GET', url: '/health/' })).json().data.checks).toEqual({
+      database: 'ok',
+      redis: 'ok',
+    });
+
+    await stopRedis(redis);
+    const health = await t.app.inject({ method: 'GET', url: '/health/' });
+    expect(health.statusCode).toBe(503);
+    expect(health.json()).toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+      checks: { database: 'ok', redis: 'down' },
+    });
+    // Capacity limits fail open: reading the profile still works.
+    expect((await client.get('/api/profile/')).statusCode).toBe(200);
+    // The login limit fails closed: no unlimited password guessing while Redis is away.
+    const login = await new TestClient(t.app).post('/api/login/', { email, password });
+    expect(login.statusCode).toBe(503);
+    expect(login.json().code).toBe('SERVICE_UNAVAILABLE');
+
+    redis = await startRedis(port);
+    let recovered = false;
+    for (let i = 0; i < 50 && !recovered; i++) {
+      recovered = (await t.app.inject({ method: 'GET', url: '/health/' })).statusCode === 200;
+      if (!recovered) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(recovered).toBe(true);
+    expect((await new TestClient(t.app).post('/api/login/', { email, password })).statusCode).toBe(200);
+  });
+});

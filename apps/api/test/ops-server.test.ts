@@ -1,0 +1,214 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DEV_SECRET } from '../src/config.ts';
+
+/**
+ * The real server process, as `npm start` runs it (from source here, to skip the build): it
+ * migrates a fresh embedded database, serves, drains on SIGTERM and refuses bad configuration.
+ */
+const apiDir = fileURLToPath(new URL('..', import.meta.url));
+const dataDirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  baseUrl: string;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** A clean environment: only what is given, so the developer's DATABASE_URL/REDIS_URL never leak in. */
+function startServer(env: Record<string, string>): ServerProcess {
+  const port = Number(env.PORT ?? 0);
+  let output = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: apiDir,
+    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, port, baseUrl: `http://127.0.0.1:${port}`, output: () => output, exited };
+}
+
+async function waitForHealth(server: ServerProcess, timeoutMs = 60_000): Promise<Response> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | null | undefined;
+  void server.exited.then((code) => {
+    exitCode = code;
+  });
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`server exited with ${exitCode}:\n${server.output()}`);
+    try {
+      const response = await fetch(`${server.baseUrl}/health/`);
+      if (response.ok) return response;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`server did not answer /health/ in time:\n${server.output()}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function tempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-ops-server-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
+/** The CSRF cookie and header pair, as the SPA gets them. */
+async function csrf(baseUrl: string): Promise<{ cookie: string; token: string }> {
+  const response = await fetch(`${baseUrl}/api/csrf/`);
+  const { data } = (await response.json()) as { data: { csrfToken: string } };
+  return { cookie: `csrftoken=${data.csrfToken}`, token: data.csrfToken };
+}
+
+describe('the server process', () => {
+  it('migrates a fresh data folder, serves, drains an in-flight request on SIGTERM and exits 0; a restart keeps the data', async () => {
+    const dataDir = tempDataDir();
+    const port = await freePort();
+    const first = startServer({ DATA_DIR: dataDir, PORT: String(port) });
+    try {
+      const health = await waitForHealth(first);
+      expect(await health.json()).toEqual({
+        success: true,
+        data: { status: 'ok', checks: { database: 'ok' } },
+      });
+      expect(first.output()).toContain(`listening on http://127.0.0.1:${port}`);
+      expect(first.output()).toContain('PGlite');
+
+      // A request whose body is still arriving when SIGTERM lands must still be answered.
+      const { cookie, token } = await csrf(first.baseUrl);
+      const body = JSON.stringify({ email: 'drain@example.com', password: 'not the right one at all' });
+      const half = Math.floor(body.length / 2);
+      const answered = new Promise<{ status: number; text: string; at: number }>((resolve, reject) => {
+        const request = http.request(
+          `${first.baseUrl}/api/login/`,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'content-length': String(Buffer.byteLength(body)),
+              cookie,
+              'x-csrftoken': token,
+            },
+          },
+          (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => {
+              text += chunk.toString();
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, text, at: Date.now() }));
+          },
+        );
+        request.on('error', reject);
+        request.write(body.slice(0, half));
+        // Send the rest only after the server has begun shutting down.
+        void waitFor(() => first.output().includes('shutting down'), 5000).then(() =>
+          setTimeout(() => request.end(body.slice(half)), 300),
+        );
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const signalledAt = Date.now();
+      first.child.kill('SIGTERM');
+
+      const response = await answered;
+      expect(response.at).toBeGreaterThan(signalledAt + 250);
+      expect(response.status).not.toBe(503);
+      expect(JSON.parse(response.text)).toHaveProperty('success', false);
+      expect(await first.exited).toBe(0);
+      expect(first.output()).toContain('shutdown complete');
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+
+    const migrationsAfterFirstRun = await countMigrations(dataDir);
+    expect(migrationsAfterFirstRun).toBeGreaterThan(0);
+
+    const second = startServer({ DATA_DIR: dataDir, PORT: String(port) });
+    try {
+      await waitForHealth(second);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+    // The second start found the schema in place and applied nothing twice.
+    expect(await countMigrations(dataDir)).toBe(migrationsAfterFirstRun);
+  }, 150_000);
+
+  // Concurrent: each case is a process start that fails in about two seconds.
+  it.concurrent.each([
+    [{ PORT: 'abc' }, 'PORT', 'abc'],
+    [{ NODE_ENV: 'production', APP_URL: 'https://app.example.com' }, 'SECRET_KEY', undefined],
+    [
+      { NODE_ENV: 'production', APP_URL: 'https://app.example.com', SECRET_KEY: DEV_SECRET },
+      'SECRET_KEY',
+      DEV_SECRET,
+    ],
+    [{ SECRET_KEY: 'hunter2-is-far-too-short' }, 'SECRET_KEY', 'hunter2-is-far-too-short'],
+    [{ DATABASE_URL: 'mysql://root:hunter2@db/app' }, 'DATABASE_URL', 'hunter2'],
+  ])('refuses %o with exit 1, naming %s and never printing its value', async (env, variable, value) => {
+    const server = startServer({ DATA_DIR: tempDataDir(), PORT: '0', ...env });
+    expect(await server.exited).toBe(1);
+    const output = server.output();
+    expect(output).toContain('Invalid configuration');
+    expect(output).toMatch(new RegExp(`\\b${variable}: `));
+    if (value) expect(output).not.toContain(value);
+  });
+});
+
+describe('the server process without its database', () => {
+  it('exits 1 with the reason, and without the password in the URL', async () => {
+    const unreachable = `postgres://tierbase:hunter2-database-password@127.0.0.1:${await freePort()}/tierbase`;
+    const server = startServer({ DATA_DIR: tempDataDir(), PORT: '0', DATABASE_URL: unreachable });
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain('Tierbase failed to start');
+    expect(server.output()).toContain('ECONNREFUSED');
+    expect(server.output()).not.toContain('hunter2');
+  });
+});
+
+async function countMigrations(dataDir: string): Promise<number> {
+  const pglite = await PGlite.create(path.join(dataDir, 'pglite'));
+  try {
+    const result = await pglite.query<{ count: number }>(
+      'select count(*)::int as count from drizzle.__drizzle_migrations',
+    );
+    return result.rows[0]?.count ?? 0;
+  } finally {
+    await pglite.close();
+  }
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+}

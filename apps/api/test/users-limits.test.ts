@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp, TestClient } from './helper.ts';
+import { leakedSecrets, newEmail, registered, sessionCount, strongPassword } from './users.helpers.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  // A small per-user budget, so the limit is reached in a few requests.
+  t = await createTestApp({ env: { RATE_LIMIT_USER_PER_MINUTE: '8' } });
+});
+afterAll(async () => t?.close());
+
+describe('login rate limit', () => {
+  it('answers the sixth attempt for one email in 15 minutes with 429 and Retry-After, even with the right password', async () => {
+    const { email, password, user } = await registered(t);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const res = await new TestClient(t.app).post('/api/login/', { email, password: strongPassword() });
+      expect(res.statusCode, `attempt ${attempt}`).toBe(401);
+    }
+    // Counted by the normalized email: a change of case is the same counter.
+    const sixth = await new TestClient(t.app).post('/api/login/', { email: email.toUpperCase(), password });
+    expect(sixth.statusCode).toBe(429);
+    expect(sixth.json()).toMatchObject({ success: false, code: 'RATE_LIMITED', status: 429 });
+    const retryAfter = Number(sixth.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    expect(sixth.cookies.find((c) => c.name.includes('session_token'))).toBeUndefined();
+    expect(await sessionCount(t, user.id)).toBe(1);
+
+    // Another email is not affected.
+    const other = await registered(t);
+    const res = await new TestClient(t.app).post('/api/login/', {
+      email: other.email,
+      password: other.password,
+    });
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('does not count a request that fails validation', async () => {
+    const email = newEmail();
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const res = await new TestClient(t.app).post('/api/login/', { email, password: 'x', extra: 1 });
+      expect(res.statusCode).toBe(400);
+    }
+    const res = await new TestClient(t.app).post('/api/login/', { email, password: strongPassword() });
+    expect(res.statusCode).toBe(401);
+  });
+});
+
+describe('per-user API limit', () => {
+  it('limits an authenticated user on /api/* and no one else', async () => {
+    const { client } = await registered(t);
+    const statuses: number[] = [];
+    for (let i = 0; i < 9; i++) statuses.push((await client.get('/api/profile/')).statusCode);
+    expect(statuses.slice(0, 8).every((status) => status === 200)).toBe(true);
+    const limited = await client.get('/api/profile/');
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().code).toBe('RATE_LIMITED');
+    expect(limited.headers['retry-after']).toBeDefined();
+
+    const other = await registered(t);
+    expect((await other.client.get('/api/profile/')).statusCode).toBe(200);
+  });
+});
+
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl)
+  console.warn('users-limits: REDIS_URL is unset, so the login limit shared across instances is not tested');
+
+describe.skipIf(!redisUrl)('login rate limit across instances (Redis)', () => {
+  let first: TestApp;
+  let second: TestApp;
+  beforeAll(async () => {
+    const env = { REDIS_KEY_PREFIX: `tierbase-test:${randomBytes(6).toString('hex')}:` };
+    first = await createTestApp({ env });
+    second = await createTestApp({ env, database: first.database });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await first?.close();
+  });
+
+  it('counts attempts on both instances against one budget', async () => {
+    const { email, password } = await registered(first);
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      const app = attempt % 2 === 0 ? first : second;
+      const res = await new TestClient(app.app).post('/api/login/', { email, password: strongPassword() });
+      expect(res.statusCode, `attempt ${attempt}`).toBe(401);
+    }
+    const sixthOnFirst = await new TestClient(first.app).post('/api/login/', { email, password });
+    expect(sixthOnFirst.statusCode).toBe(429);
+    const sixthOnSecond = await new TestClient(second.app).post('/api/login/', { email, password });
+    expect(sixthOnSecond.statusCode).toBe(429);
+    expect(sixthOnSecond.headers['retry-after']).toBeDefined();
+    expect(leakedSecrets(first)).toEqual([]);
+    expect(leakedSecrets(second)).toEqual([]);
+  });
+});
+
+describe('logs', () => {
+  it('never contain the passwords, tokens, cookies or email addresses used', () => {
+    expect(leakedSecrets(t)).toEqual([]);
+  });
+});

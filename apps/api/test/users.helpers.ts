@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import type { TestApp } from './helper.ts';
+import { TestClient } from './helper.ts';
+
+/** Secrets and personal data used by a test file; the logs must contain none of them. */
+export const secrets = new Set<string>();
+
+/** A fresh address per test, so rate limits and uniqueness never leak between tests. */
+export function newEmail(label = 'user'): string {
+  const email = `${label}.${randomBytes(5).toString('hex')}@example.com`.toLowerCase();
+  secrets.add(email);
+  secrets.add(email.toUpperCase());
+  return email;
+}
+
+/** A password the policy accepts (random, so zxcvbn scores it 4). */
+export function strongPassword(): string {
+  const password = `Tb-${randomBytes(12).toString('base64url')}-9x`;
+  secrets.add(password);
+  return password;
+}
+
+export async function countRows(t: TestApp, sql: string, values: unknown[] = []): Promise<number> {
+  const [row] = await t.app.database.query<{ count: string | number }>(
+    `select count(*) as count from ${sql}`,
+    values,
+  );
+  return Number(row?.count ?? 0);
+}
+
+export async function userByEmail(t: TestApp, email: string) {
+  const [row] = await t.app.database.query<{
+    id: string;
+    email: string;
+    email_verified: boolean;
+    is_staff: boolean;
+    name: string;
+  }>('select id, email, email_verified, is_staff, name from users where lower(email) = lower($1)', [email]);
+  return row;
+}
+
+export async function sessionCount(t: TestApp, userId: string): Promise<number> {
+  return countRows(t, 'sessions where user_id = $1', [userId]);
+}
+
+/**
+ * The token in the newest email of a template sent to an address, read from the outbox the way a
+ * person would read it from their inbox (the link's `token` parameter).
+ */
+export async function emailedToken(t: TestApp, email: string, template: 'verify-email' | 'password-reset') {
+  const rows = await t.app.database.query<{ text: string }>(
+    `select text from email_outbox where lower(to_address) = lower($1) and template = $2
+     order by created_at desc, id desc limit 1`,
+    [email, template],
+  );
+  const text = rows[0]?.text;
+  if (!text) throw new Error(`no ${template} email for the address`);
+  const match = /[?&]token=([^\s&"'<>)]+)/.exec(text);
+  if (!match?.[1]) throw new Error(`no token link in the ${template} email`);
+  const token = decodeURIComponent(match[1]);
+  secrets.add(token);
+  return token;
+}
+
+export async function emailCount(t: TestApp, email: string, template: string): Promise<number> {
+  return countRows(t, 'email_outbox where lower(to_address) = lower($1) and template = $2', [
+    email,
+    template,
+  ]);
+}
+
+/** Registers through the API and returns the signed-in client. */
+export async function registered(
+  t: TestApp,
+  options: { email?: string; password?: string; name?: string } = {},
+) {
+  const email = options.email ?? newEmail();
+  const password = options.password ?? strongPassword();
+  const client = new TestClient(t.app);
+  const res = await client.post('/api/register/', {
+    email,
+    password,
+    ...(options.name ? { name: options.name } : {}),
+  });
+  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
+  const user = await userByEmail(t, email);
+  if (!user) throw new Error('registered user not found');
+  return { client, email, password, user };
+}
+
+/** Signs in a new client with the credentials. */
+export async function signedIn(t: TestApp, email: string, password: string) {
+  const client = new TestClient(t.app);
+  const res = await client.post('/api/login/', { email, password });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  return client;
+}
+
+export function sessionCookieOf(client: TestClient): [string, string] {
+  const entry = [...client.cookies].find(([name]) => name.includes('session_token'));
+  if (!entry) throw new Error('no session cookie');
+  secrets.add(entry[1]);
+  return entry;
+}
+
+/** Asserts that no secret or email used by the tests appears in the captured logs. */
+export function leakedSecrets(t: TestApp): string[] {
+  const text = t.logs.text;
+  return [...secrets].filter((secret) => text.includes(secret) || text.includes(encodeURIComponent(secret)));
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { subscriptionStatusSchema } from './users.ts';
+
+export const billingIntervalSchema = z.enum(['month', 'year']);
+export type BillingInterval = z.infer<typeof billingIntervalSchema>;
+
+export const planSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  features: z.array(z.string()),
+  limits: z.object({
+    aiRequestsPerPeriod: z.number().int(),
+    aiTokensPerPeriod: z.number().int(),
+    aiMaxPromptChars: z.number().int(),
+    aiMaxOutputTokens: z.number().int(),
+  }),
+  prices: z.array(
+    z.object({ interval: billingIntervalSchema, unitAmount: z.number().int(), currency: z.string() }),
+  ),
+  trialDays: z.number().int(),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+export const plansResponse = z.object({ plans: z.array(planSchema) });
+export type PlansResponse = z.infer<typeof plansResponse>;
+
+export const checkoutRequest = z.strictObject({
+  plan: z.string().min(1).max(50),
+  interval: billingIntervalSchema,
+});
+export type CheckoutRequest = z.infer<typeof checkoutRequest>;
+
+export const urlResponse = z.object({ url: z.string() });
+
+export const syncRequest = z.strictObject({
+  /** The Checkout Session id from the success URL; omit after the portal. */
+  sessionId: z.string().min(1).max(255).optional(),
+});
+export type SyncRequest = z.infer<typeof syncRequest>;
+
+export const billingStatusSchema = z.object({
+  status: subscriptionStatusSchema.nullable(),
+  plan: z.string(),
+  interval: billingIntervalSchema.nullable(),
+  currentPeriodEnd: z.iso.datetime().nullable(),
+  cancelAtPeriodEnd: z.boolean(),
+  trialEnd: z.iso.datetime().nullable(),
+  isPro: z.boolean(),
+  /** Set while past_due: when access ends unless the payment succeeds. */
+  pastDueGraceEnd: z.iso.datetime().nullable(),
+  hasBillingAccount: z.boolean(),
+});
+export type BillingStatus = z.infer<typeof billingStatusSchema>;
+
+export const invoiceSchema = z.object({
+  id: z.string(),
+  number: z.string().nullable(),
+  status: z.string().nullable(),
+  amountDue: z.number().int(),
+  amountPaid: z.number().int(),
+  total: z.number().int(),
+  currency: z.string(),
+  created: z.iso.datetime(),
+  hostedInvoiceUrl: z.string().nullable(),
+  invoicePdf: z.string().nullable(),
+});
+export type Invoice = z.infer<typeof invoiceSchema>;
+
+export const invoicesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  startingAfter: z.string().min(1).max(255).optional(),
+});
+
+export const invoicesResponse = z.object({
+  invoices: z.array(invoiceSchema),
+  hasMore: z.boolean(),
+  /** Pass as `startingAfter` for the next page. */
+  nextCursor: z.string().nullable(),
+});
+export type InvoicesResponse = z.infer<typeof invoicesResponse>;
