@@ -1,3 +1,5 @@
+import { buildApp } from './app.ts';
+import { replayCommand, syncPlansCommand } from './billing/commands.ts';
 import { loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -23,6 +25,38 @@ const commands: Record<string, { help: string; run: Command }> = {
         process.stdout.write(`Migrations applied (${database.kind}).\n`);
       } finally {
         await database.close();
+      }
+    },
+  },
+  'stripe:sync-plans': {
+    help: 'create or update the Stripe products and prices declared in src/billing/plans.ts',
+    async run() {
+      const config = loadConfig();
+      const database = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        poolMax: 2,
+      });
+      try {
+        await syncPlansCommand(config, database, (line) => process.stdout.write(`${line}\n`));
+      } finally {
+        await database.close();
+      }
+    },
+  },
+  'webhooks:replay': {
+    help: 'webhooks:replay <event_id> | --failed: process recorded Stripe events again',
+    async run(args) {
+      const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+      // The whole app without its workers: the same mailer, queue and database as the server.
+      const app = await buildApp(config, { workers: false });
+      try {
+        const ok = await replayCommand(config, app.database, app.mailer, args, (line) =>
+          process.stdout.write(`${line}\n`),
+        );
+        if (!ok) process.exitCode = 1;
+      } finally {
+        await app.close();
       }
     },
   },

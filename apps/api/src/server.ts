@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
+import { type LocalStripe, startLocalStripe, syncLocalPlans } from './billing/local-stripe.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -29,10 +30,17 @@ async function main(): Promise<void> {
 
   // Migrate before the app exists, so no request or job ever runs against an old schema.
   const pglite = await migrate(config);
-  const app = await buildApp(config, pglite ? { pglite } : {});
+  // No Stripe key: billing runs against the local emulator, the same code path as against Stripe.
+  const localStripe = config.stripe.secretKey ? undefined : await startLocalStripe(config);
+  const effective = localStripe?.config ?? config;
+  const app = await buildApp(effective, pglite ? { pglite } : {});
+  if (localStripe) {
+    app.addHook('onClose', () => localStripe.stop());
+    await syncLocalPlans(effective, app.database.db);
+  }
   handleShutdown(app);
   await app.listen({ port: config.port, host: config.host });
-  announce(app, config);
+  announce(app, effective, localStripe);
 }
 
 /**
@@ -96,7 +104,7 @@ function handleShutdown(app: FastifyInstance): void {
 }
 
 /** One line saying where everything is, with no credentials in it. */
-function announce(app: FastifyInstance, config: Config): void {
+function announce(app: FastifyInstance, config: Config, localStripe: LocalStripe | undefined): void {
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const listening = `http://${host}:${address.port}`;
@@ -112,11 +120,15 @@ function announce(app: FastifyInstance, config: Config): void {
       ? `SMTP via ${describeUrl(config.smtpUrl)}`
       : 'outbox (stored in the database, not sent)',
     web: findWebDist() ? 'served from apps/web/dist' : 'not built (run npm run build)',
+    billing: localStripe
+      ? `emulated: local Stripe emulator at ${localStripe.url} (no STRIPE_SECRET_KEY set; no real money moves)`
+      : `Stripe${config.stripe.apiBase ? ` at ${describeUrl(config.stripe.apiBase)}` : ''}`,
   };
   app.log.info(
     where,
     `Tierbase API listening on ${listening} · database: ${where.database} · redis: ${where.redis} · mail: ${where.mail}`,
   );
+  if (localStripe) app.log.info({ billing: where.billing }, `Billing is ${where.billing}`);
 }
 
 /** scheme://host:port/path of a connection URL: no user name, password or query parameters. */

@@ -24,9 +24,12 @@ describe('when Stripe fails', () => {
     'checkout answers 502 BILLING_PROVIDER_ERROR when Stripe %s, and writes nothing',
     async (_name, kind) => {
       const { client, userId } = await signUp(h.t);
-      h.emulator.faults.failNext(1, kind, { delayMs: 2000 });
+      // The SDK retries a closed connection once even with retries off, so a drop must happen twice.
+      h.emulator.faults.failNext(kind === 'drop' ? 2 : 1, kind, { delayMs: 1000 });
       const res = await client.post('/api/billing/checkout/', { plan: 'pro', interval: 'month' });
       h.emulator.faults.clear();
+      // A request that hung may still complete on Stripe's side, holding its idempotency key meanwhile.
+      if (kind === 'slow') await new Promise((resolve) => setTimeout(resolve, 1100));
       expect(res.statusCode).toBe(502);
       expect(res.json()).toMatchObject({ success: false, code: 'BILLING_PROVIDER_ERROR', status: 502 });
       expect(await subscriptionRow(h.t, userId)).toBeUndefined();
@@ -39,7 +42,7 @@ describe('when Stripe fails', () => {
 
   it('portal and sync answer 502 and change nothing', async () => {
     const { client, userId } = await signUp(h.t);
-    const { sessionId } = await subscribe(h, client);
+    const { sessionId } = await subscribe(client);
     await client.post('/api/billing/sync/', { sessionId });
     await h.emulator.webhooks.flush();
     const before = await subscriptionRow(h.t, userId);
@@ -59,7 +62,7 @@ describe('when Stripe fails', () => {
   it('never lets a user sync another user’s checkout session', async () => {
     const alice = await signUp(h.t);
     const bob = await signUp(h.t);
-    const { sessionId } = await subscribe(h, alice.client);
+    const { sessionId } = await subscribe(alice.client);
     const res = await bob.client.post('/api/billing/sync/', { sessionId });
     expect(res.statusCode).toBe(404);
     expect(await subscriptionRow(h.t, bob.userId)).toBeUndefined();

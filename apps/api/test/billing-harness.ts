@@ -87,7 +87,6 @@ export async function payOnHostedCheckout(checkoutUrl: string, cardNumber = '424
 
 /** Checkout through the app and the hosted page; returns the session id from the success URL. */
 export async function subscribe(
-  h: BillingHarness,
   client: TestClient,
   interval: 'month' | 'year' = 'month',
   cardNumber = '4242424242424242',

@@ -43,7 +43,7 @@ describe('a subscription from trial to cancellation, on a test clock', () => {
     expect((await status(client)).isPro).toBe(false);
 
     // Checkout with a trial, through the hosted page; the return sync shows the truth at once.
-    const { paid, sessionId } = await subscribe(h, client);
+    const { paid, sessionId } = await subscribe(client);
     expect(paid.status).toBe(303);
     expect(paid.location).toContain('/checkout/return?session_id=');
     const synced = await client.post('/api/billing/sync/', { sessionId });
@@ -135,7 +135,7 @@ describe('a subscription from trial to cancellation, on a test clock', () => {
 
   it('keeps Pro until the period ends after cancel at period end, then ends it', async () => {
     const { client, userId } = await signUp(h.t);
-    const { sessionId } = await subscribe(h, client);
+    const { sessionId } = await subscribe(client);
     await client.post('/api/billing/sync/', { sessionId });
     const row = (await subscriptionRow(h.t, userId))!;
     await h.stripe.subscriptions.update(row.stripeSubscriptionId!, { cancel_at_period_end: true });
@@ -150,14 +150,14 @@ describe('a subscription from trial to cancellation, on a test clock', () => {
     expect(await emailsFor(h.t, userId, 'subscription_canceled')).toHaveLength(1);
 
     // Subscribing again: no second trial.
-    const again = await subscribe(h, client);
+    const again = await subscribe(client);
     const resynced = await client.post('/api/billing/sync/', { sessionId: again.sessionId });
     expect(resynced.json().data).toMatchObject({ status: 'active', isPro: true });
   });
 
   it('switches monthly to yearly with proration', async () => {
     const { client, userId } = await signUp(h.t);
-    const { sessionId } = await subscribe(h, client);
+    const { sessionId } = await subscribe(client);
     await client.post('/api/billing/sync/', { sessionId });
     const row = (await subscriptionRow(h.t, userId))!;
     await advance(h, row.stripeCustomerId, (Math.floor(row.trialEnd!.getTime() / 1000) + 2 * 3600) * 1000);
@@ -199,7 +199,7 @@ describe('a subscription from trial to cancellation, on a test clock', () => {
 
   it('answers 409 with the portal link to a user who already subscribes', async () => {
     const { client } = await signUp(h.t);
-    const { sessionId } = await subscribe(h, client);
+    const { sessionId } = await subscribe(client);
     await client.post('/api/billing/sync/', { sessionId });
     const res = await client.post('/api/billing/checkout/', { plan: 'pro', interval: 'year' });
     expect(res.statusCode).toBe(409);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replayCommand } from '../src/billing/commands.ts';
 import { webhookEvents } from '../src/db/schema/index.ts';
 import {
   advance,
@@ -67,7 +68,7 @@ async function recorded(eventId: string) {
 
 describe('Stripe webhook: signatures', () => {
   it.each([
-    ['no signature', (p: string) => undefined],
+    ['no signature', (_payload: string) => undefined],
     ['a wrong secret', (p: string) => signed(p, { secret: 'whsec_not_the_one' })],
     ['a stale timestamp', (p: string) => signed(p, { timestamp: Math.floor(Date.now() / 1000) - 301 })],
     ['a garbage header', (_p: string) => 't=1,v1=deadbeef'],
@@ -133,7 +134,7 @@ describe('Stripe webhook: recording', () => {
 
   it('has its effect once when the same event arrives ten times at once on two instances', async () => {
     const { client, userId } = await signUp(h.t);
-    const { sessionId } = await subscribe(h, client, 'month', '4000000000000341');
+    const { sessionId } = await subscribe(client, 'month', '4000000000000341');
     await client.post('/api/billing/sync/', { sessionId });
     await h.emulator.webhooks.flush();
     const row = (await subscriptionRow(h.t, userId))!;
@@ -165,7 +166,7 @@ describe('Stripe webhook: recording', () => {
     h.emulator.webhooks.setDuplicates(2);
     try {
       const { client, userId } = await signUp(h.t);
-      await subscribe(h, client);
+      await subscribe(client);
       const { stripeCustomerId } = (await subscriptionRow(h.t, userId))!;
       const [subscription] = (await h.stripe.subscriptions.list({ customer: stripeCustomerId })).data;
       await h.stripe.subscriptions.update(subscription!.id, { cancel_at_period_end: true });
@@ -186,7 +187,7 @@ describe('Stripe webhook: recording', () => {
 
   it('records a processing failure, answers 500 so Stripe retries, and replays it later', async () => {
     const { client, userId } = await signUp(h.t);
-    const { sessionId } = await subscribe(h, client);
+    const { sessionId } = await subscribe(client);
     await client.post('/api/billing/sync/', { sessionId });
     await h.emulator.webhooks.flush();
     const row = (await subscriptionRow(h.t, userId))!;
@@ -209,5 +210,34 @@ describe('Stripe webhook: recording', () => {
     const retried = await deliver(h, payload, signed(payload));
     expect(retried.statusCode).toBe(200);
     expect((await recorded(id))[0]).toMatchObject({ processed: true, attempts: 2, errorMessage: null });
+  });
+
+  it('replays failed events with `webhooks:replay --failed` and one event by id', async () => {
+    const id = `evt_${randomBytes(8).toString('hex')}`;
+    const customer = await h.stripe.customers.create({ email: 'replay@example.com' });
+    const payload = eventPayload(
+      'checkout.session.completed',
+      { id: 'cs_1', object: 'checkout.session', customer: customer.id },
+      id,
+    );
+    h.emulator.faults.failNext(5, '500');
+    expect((await deliver(h, payload, signed(payload))).statusCode).toBe(502);
+    h.emulator.faults.clear();
+
+    const lines: string[] = [];
+    const ok = await replayCommand(h.t.config, h.t.app.database, h.t.app.mailer, ['--failed'], (line) =>
+      lines.push(line),
+    );
+    expect(ok).toBe(true);
+    expect(lines.join('\n')).toContain(`${id} processed`);
+    expect((await recorded(id))[0]).toMatchObject({ processed: true, errorMessage: null });
+
+    const again = await replayCommand(h.t.config, h.t.app.database, h.t.app.mailer, [id], (line) =>
+      lines.push(line),
+    );
+    expect(again).toBe(true);
+    await expect(
+      replayCommand(h.t.config, h.t.app.database, h.t.app.mailer, ['evt_missing'], () => {}),
+    ).rejects.toMatchObject({ status: 404 });
   });
 });

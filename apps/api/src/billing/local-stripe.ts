@@ -1,0 +1,57 @@
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import { syncPlans } from './catalog.ts';
+import { stripeFromConfig } from './service.ts';
+
+/** The key the app uses against the local emulator; it accepts any sk_test_ key. */
+const EMULATOR_KEY = 'sk_test_tierbase_local';
+
+export interface LocalStripe {
+  url: string;
+  /** The config with billing pointed at the emulator. */
+  config: Config;
+  stop(): Promise<void>;
+}
+
+/**
+ * With no STRIPE_SECRET_KEY, `npm start` runs billing against the local Stripe emulator: started
+ * in this process, its state kept in DATA_DIR so subscriptions survive restarts, and its webhooks
+ * signed and sent to this server as Stripe's would be. The app's code path is the same as against
+ * Stripe; only the SDK's host differs.
+ */
+export async function startLocalStripe(config: Config): Promise<LocalStripe> {
+  // Imported only here, so a deployment with a real key never loads the emulator.
+  const { startEmulator } = await import('@tierbase/stripe-emulator');
+  const appOrigin = `http://127.0.0.1:${config.port}`;
+  const options = {
+    host: '127.0.0.1',
+    stateFile: path.join(config.dataDir, 'stripe-emulator.json'),
+    webhookUrl: `${appOrigin}/api/stripe/webhook/`,
+    ...(config.stripe.webhookSecret ? { webhookSecret: config.stripe.webhookSecret } : {}),
+  };
+  const port = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
+  // The usual port, or any free one when something else holds it.
+  const emulator = await startEmulator({ ...options, port }).catch(() =>
+    startEmulator({ ...options, port: 0 }),
+  );
+  return {
+    url: emulator.url,
+    config: {
+      ...config,
+      stripe: {
+        ...config.stripe,
+        secretKey: EMULATOR_KEY,
+        webhookSecret: emulator.webhookSecret,
+        apiBase: emulator.url,
+      },
+    },
+    stop: () => emulator.stop(),
+  };
+}
+
+/** Makes the emulator's catalogue match billing/plans.ts, as `stripe:sync-plans` does for Stripe. */
+export async function syncLocalPlans(config: Config, db: Database): Promise<void> {
+  const stripe = stripeFromConfig(config);
+  if (stripe) await syncPlans(stripe, db);
+}

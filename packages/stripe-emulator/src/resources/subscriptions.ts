@@ -1,0 +1,257 @@
+import type Stripe from 'stripe';
+import { type ApiRoutes, type Deps, matchesCreated, mustGet, newestFirst, paginate } from '../api.ts';
+import type { ItemChange, PaymentBehavior, ProrationBehavior } from '../billing-engine.ts';
+import { SECONDS } from '../clock.ts';
+import { invalidRequest, missingParam } from '../errors.ts';
+import { arr, bool, int, mergeMetadata, nullableStr, obj, type Params, str } from '../form.ts';
+import { searchResult } from '../search.ts';
+
+const PAYMENT_BEHAVIORS = ['allow_incomplete', 'error_if_incomplete', 'default_incomplete'];
+const PRORATION_BEHAVIORS = ['create_prorations', 'always_invoice', 'none'];
+const PAUSE_BEHAVIORS = ['void', 'keep_as_draft', 'mark_uncollectible'];
+
+function recurringPrice(deps: Deps, id: string | undefined, param: string): Stripe.Price {
+  if (!id) throw missingParam(param);
+  const price = mustGet(deps.core.state.prices, id, 'price', param);
+  if (!price.recurring) {
+    throw invalidRequest(
+      `The price specified is set to \`type=one_time\` but this field only accepts prices with \`type=recurring\`.`,
+      param,
+    );
+  }
+  if (!price.active)
+    throw invalidRequest(`The price specified is inactive. This field only accepts active prices.`, param);
+  return price;
+}
+
+function ownedPaymentMethod(deps: Deps, customerId: string, pmId: string, param: string): string {
+  const pm = mustGet(deps.core.state.paymentMethods, pmId, 'PaymentMethod', param);
+  if (pm.customer !== customerId) {
+    throw invalidRequest(
+      `The customer does not have a payment method with the ID ${pmId}. The payment method must be attached to the customer.`,
+      param,
+      'resource_missing',
+    );
+  }
+  return pm.id;
+}
+
+export function registerSubscriptions(routes: ApiRoutes, deps: Deps): void {
+  const { core, engine } = deps;
+
+  routes.post('/v1/subscriptions', ({ params }) => {
+    const customerId = str(params, 'customer');
+    if (!customerId) throw missingParam('customer');
+    const customer = mustGet(core.state.customers, customerId, 'customer', 'customer');
+    const itemParams = arr(params, 'items');
+    if (!itemParams || itemParams.length === 0) throw missingParam('items');
+    const items = itemParams.map((raw, index) => {
+      const item = raw as Params;
+      return {
+        price: recurringPrice(deps, str(item, 'price') ?? str(item, 'plan'), `items[${index}][price]`),
+        quantity: int(item, 'quantity') ?? 1,
+      };
+    });
+    const currencies = new Set(items.map((i) => i.price.currency));
+    if (currencies.size > 1)
+      throw invalidRequest('All prices on a subscription must have the same currency.', 'items');
+    const now = core.now(customerId);
+    const trialDays = int(params, 'trial_period_days');
+    const trialEndParam = str(params, 'trial_end');
+    let trialEnd: number | null = null;
+    if (trialEndParam && trialEndParam !== 'now') trialEnd = Number(trialEndParam);
+    else if (trialDays !== undefined && trialDays > 0) trialEnd = now + trialDays * SECONDS.day;
+    if (trialEnd !== null && trialEnd <= now)
+      throw invalidRequest('Invalid timestamp: must be in the future.', 'trial_end');
+    const pmParam = str(params, 'default_payment_method');
+    const defaultPm = pmParam
+      ? ownedPaymentMethod(deps, customerId, pmParam, 'default_payment_method')
+      : null;
+    const paymentBehavior = (str(params, 'payment_behavior') ?? 'allow_incomplete') as PaymentBehavior;
+    if (!PAYMENT_BEHAVIORS.includes(paymentBehavior))
+      throw invalidRequest('Invalid payment_behavior', 'payment_behavior');
+    const trialSettings = obj(params, 'trial_settings');
+    const endBehavior = trialSettings ? obj(trialSettings, 'end_behavior') : undefined;
+    const missing =
+      (endBehavior ? str(endBehavior, 'missing_payment_method') : undefined) ?? 'create_invoice';
+    if (!['cancel', 'create_invoice', 'pause'].includes(missing)) {
+      throw invalidRequest(
+        'Invalid missing_payment_method',
+        'trial_settings[end_behavior][missing_payment_method]',
+      );
+    }
+    return engine.createSubscription({
+      customer: customer.id,
+      items,
+      trialEnd,
+      defaultPaymentMethod: defaultPm,
+      metadata: mergeMetadata({}, params),
+      paymentBehavior,
+      cancelAtPeriodEnd: bool(params, 'cancel_at_period_end') ?? false,
+      missingPaymentMethod: missing as 'cancel' | 'create_invoice' | 'pause',
+      onSession: false,
+    });
+  });
+
+  routes.get('/v1/subscriptions/search', ({ params }) =>
+    searchResult(
+      newestFirst(core.state.subscriptions),
+      { query: str(params, 'query') ?? '', limit: int(params, 'limit') ?? 10, page: str(params, 'page') },
+      '/v1/subscriptions/search',
+    ),
+  );
+
+  routes.get('/v1/subscriptions/:id', ({ path }) =>
+    mustGet(core.state.subscriptions, path.id, 'subscription'),
+  );
+
+  routes.post('/v1/subscriptions/:id', ({ path, params }) =>
+    updateSubscription(deps, path.id!, params, false),
+  );
+
+  routes.del('/v1/subscriptions/:id', ({ path }) => {
+    const sub = mustGet(core.state.subscriptions, path.id, 'subscription');
+    if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
+      throw invalidRequest(`A canceled subscription can only update its cancellation_details and metadata.`);
+    }
+    engine.cancelSubscription(sub, core.now(sub.customer as string), 'cancellation_requested');
+    return sub;
+  });
+
+  routes.post('/v1/subscriptions/:id/resume', ({ path }) => {
+    const sub = mustGet(core.state.subscriptions, path.id, 'subscription');
+    if (sub.status !== 'paused') {
+      throw invalidRequest(
+        'Subscription is not paused. Only paused subscriptions can be resumed.',
+        undefined,
+        'subscription_not_paused',
+      );
+    }
+    engine.resumeSubscription(sub, core.now(sub.customer as string), false);
+    return sub;
+  });
+
+  routes.get('/v1/subscriptions', ({ params }) => {
+    const customer = str(params, 'customer');
+    const status = str(params, 'status');
+    const price = str(params, 'price');
+    const testClock = str(params, 'test_clock');
+    const all = newestFirst(core.state.subscriptions).filter((sub) => {
+      if (customer !== undefined && sub.customer !== customer) return false;
+      if (testClock !== undefined && sub.test_clock !== testClock) return false;
+      if (price !== undefined && !sub.items.data.some((i) => i.price.id === price)) return false;
+      if (!matchesCreated(sub.created, params)) return false;
+      if (status === 'all') return true;
+      if (status === 'ended') return sub.status === 'canceled' || sub.status === 'incomplete_expired';
+      if (status === undefined) return sub.status !== 'canceled' && sub.status !== 'incomplete_expired';
+      return sub.status === status;
+    });
+    return paginate(all, params, '/v1/subscriptions');
+  });
+}
+
+/** Subscription update, shared by the API and the hosted Portal (which is on-session). */
+export function updateSubscription(
+  deps: Deps,
+  id: string,
+  params: Params,
+  onSession: boolean,
+): Stripe.Subscription {
+  const { core, engine } = deps;
+  const sub = mustGet(core.state.subscriptions, id, 'subscription');
+  const customerId = sub.customer as string;
+  const at = core.now(customerId);
+  if (sub.status === 'canceled' || sub.status === 'incomplete_expired') {
+    const allowed = Object.keys(params).every((k) =>
+      ['metadata', 'cancellation_details', 'expand'].includes(k),
+    );
+    if (!allowed)
+      throw invalidRequest('A canceled subscription can only update its cancellation_details and metadata.');
+  }
+  const proration = (str(params, 'proration_behavior') ?? 'create_prorations') as ProrationBehavior;
+  if (!PRORATION_BEHAVIORS.includes(proration))
+    throw invalidRequest('Invalid proration_behavior', 'proration_behavior');
+
+  // Everything is read and validated before anything changes, so a rejected update changes nothing.
+  const metadata = mergeMetadata(sub.metadata, params);
+  const pmParam = nullableStr(params, 'default_payment_method');
+  const defaultPm =
+    pmParam === undefined
+      ? undefined
+      : pmParam
+        ? ownedPaymentMethod(deps, customerId, pmParam, 'default_payment_method')
+        : null;
+  let pauseCollection: Stripe.Subscription.PauseCollection | null | undefined;
+  if ('pause_collection' in params) {
+    const pause = obj(params, 'pause_collection');
+    const behavior = pause ? str(pause, 'behavior') : undefined;
+    if (pause && (!behavior || !PAUSE_BEHAVIORS.includes(behavior))) {
+      throw invalidRequest('Invalid pause_collection[behavior]', 'pause_collection[behavior]');
+    }
+    pauseCollection = pause
+      ? {
+          behavior: behavior as Stripe.Subscription.PauseCollection.Behavior,
+          resumes_at: int(pause, 'resumes_at') ?? null,
+        }
+      : null;
+  }
+  const cancelAtPeriodEnd = bool(params, 'cancel_at_period_end');
+  const cancelAt = 'cancel_at' in params ? (int(params, 'cancel_at') ?? null) : undefined;
+  const trialEndParam = str(params, 'trial_end');
+  const trialEnd =
+    trialEndParam === undefined ? undefined : trialEndParam === 'now' ? at : Number(trialEndParam);
+  if (trialEnd !== undefined && (!Number.isFinite(trialEnd) || trialEnd < at)) {
+    throw invalidRequest('Invalid timestamp: must be now or in the future.', 'trial_end');
+  }
+
+  // All field changes are one customer.subscription.updated event, as in Stripe.
+  const mutate = (s: Stripe.Subscription) => {
+    s.metadata = metadata;
+    if (defaultPm !== undefined) s.default_payment_method = defaultPm;
+    if (pauseCollection !== undefined) s.pause_collection = pauseCollection;
+    if (cancelAtPeriodEnd !== undefined) {
+      s.cancel_at_period_end = cancelAtPeriodEnd;
+      s.cancel_at = cancelAtPeriodEnd ? (s.items.data[0]?.current_period_end ?? null) : null;
+      s.canceled_at = cancelAtPeriodEnd ? at : null;
+      s.cancellation_details = {
+        comment: null,
+        feedback: null,
+        feedback_option: null,
+        reason: cancelAtPeriodEnd ? 'cancellation_requested' : null,
+      };
+    } else if (cancelAt !== undefined) {
+      s.cancel_at = cancelAt;
+      s.canceled_at = cancelAt ? at : null;
+      s.cancel_at_period_end = false;
+    }
+    if (trialEnd !== undefined && s.status === 'trialing') {
+      s.trial_end = trialEnd;
+      for (const item of s.items.data) item.current_period_end = trialEnd;
+    }
+  };
+
+  const itemParams = arr(params, 'items');
+  if (itemParams && itemParams.length > 0) {
+    const changes: ItemChange[] = itemParams.map((raw, index) => {
+      const item = raw as Params;
+      const priceId = str(item, 'price') ?? str(item, 'plan');
+      return {
+        id: str(item, 'id'),
+        price: priceId ? recurringPrice(deps, priceId, `items[${index}][price]`) : undefined,
+        quantity: int(item, 'quantity'),
+        deleted: bool(item, 'deleted'),
+      };
+    });
+    for (const change of changes) {
+      if (change.id && !sub.items.data.some((i) => i.id === change.id)) {
+        throw invalidRequest(`No such subscription item: '${change.id}'`, 'items', 'resource_missing');
+      }
+    }
+    engine.changeItems(sub, changes, proration, at, onSession, mutate);
+  } else {
+    engine.updateSubscription(sub, at, mutate);
+  }
+  // trial_end=now ends the trial at once: run the renewal that is now due.
+  engine.catchUp();
+  return sub;
+}
