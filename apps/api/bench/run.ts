@@ -9,7 +9,7 @@
  * REDIS_URL, when set, is passed on (shared rate-limit counters, as in production).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -25,7 +25,7 @@ const HELP = `Usage: npm run bench -- [options]
   --connections <n>      concurrent connections (default 50, at most 1000)
   --rate <n>             fixed total rate in requests/s (e.g. 1000) instead of as fast as possible
   --warmup <s>           unmeasured seconds before each scenario (default 2)
-  --scenarios <list>     comma-separated subset of: health,profile,login (default all)
+  --scenarios <list>     comma-separated subset of: health,profile,login,webhook (default all)
   --log-level <level>    the server's LOG_LEVEL (default info, as in production; logs go to a file)
   --help
 `;
@@ -37,6 +37,8 @@ const BENCH_DATABASE = 'tierbase_bench';
  */
 const PROXY_HEADERS = { 'x-forwarded-proto': 'https' };
 const HOST = '127.0.0.1';
+/** The server verifies webhook signatures with this secret; the bench signs with it. */
+const WEBHOOK_SECRET = `whsec_bench${randomBytes(16).toString('hex')}`;
 const apiDir = path.resolve(import.meta.dirname, '..');
 
 interface Options {
@@ -57,7 +59,32 @@ interface Scenario {
    * CPU each, by design): 50 concurrent logins on 2 cores only measure the queue in front of it.
    */
   maxConnections?: number;
-  request: (session: Session) => Pick<autocannon.Options, 'method' | 'headers' | 'body'> & { path: string };
+  request: (session: Session) => Pick<autocannon.Options, 'method' | 'headers' | 'body'> & {
+    path: string;
+    /** Rewrites each request before it is sent (a fresh, signed webhook event each time). */
+    setupRequest?: autocannon.Request['setupRequest'];
+  };
+}
+
+let eventCounter = 0;
+
+/** A Stripe event as Stripe sends it: a new id each time and a signature over the exact bytes. */
+function signedEvent(): { body: string; signature: string } {
+  eventCounter += 1;
+  const created = Math.floor(Date.now() / 1000);
+  const body = JSON.stringify({
+    id: `evt_bench_${process.pid}_${eventCounter}`,
+    object: 'event',
+    type: 'customer.created',
+    api_version: '2026-10-28.endive',
+    created,
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: { object: { id: `cus_bench_${eventCounter}`, object: 'customer' } },
+  });
+  const v1 = createHmac('sha256', WEBHOOK_SECRET).update(`${created}.${body}`).digest('hex');
+  return { body, signature: `t=${created},v1=${v1}` };
 }
 
 interface Session {
@@ -97,6 +124,22 @@ const SCENARIOS: Scenario[] = [
         'x-csrftoken': session.csrfToken,
       },
       body: JSON.stringify({ email: session.email, password: session.password }),
+    }),
+  },
+  {
+    // Signature check, recording by event id, the claim and the bookkeeping: the ingest path every
+    // event takes. The type is one the app records and acknowledges without calling Stripe, so the
+    // figure is the app's own, not Stripe's (or the emulator's) latency.
+    name: 'webhook',
+    title: 'POST /api/stripe/webhook/ (signed)',
+    request: () => ({
+      method: 'POST',
+      path: '/api/stripe/webhook/',
+      headers: { ...PROXY_HEADERS, 'content-type': 'application/json' },
+      setupRequest: (request) => {
+        const { body, signature } = signedEvent();
+        return { ...request, body, headers: { ...request.headers, 'stripe-signature': signature } };
+      },
     }),
   },
 ];
@@ -263,12 +306,13 @@ async function runScenario(
   options: Options,
   pid: number,
 ) {
-  const { path: requestPath, ...request } = scenario.request(session);
+  const { path: requestPath, setupRequest, ...request } = scenario.request(session);
   const connections = Math.min(options.connections, scenario.maxConnections ?? Number.POSITIVE_INFINITY);
   const common = {
     url: `${baseUrl}${requestPath}`,
     ...request,
     connections,
+    ...(setupRequest ? { requests: [{ setupRequest }] } : {}),
     ...(options.rate ? { overallRate: options.rate } : {}),
   };
   if (options.warmupSeconds > 0) await autocannon({ ...common, duration: options.warmupSeconds });
@@ -371,6 +415,10 @@ async function main(): Promise<void> {
         RATE_LIMIT_USER_PER_MINUTE: '100000000',
         RATE_LIMIT_LOGIN_PER_15_MINUTES: '100000000',
         RATE_LIMIT_WEBHOOK_PER_MINUTE: '100000000',
+        // Billing against the in-process emulator; the bench signs its own webhook events.
+        STRIPE_EMULATOR: 'true',
+        STRIPE_EMULATOR_PORT: '0',
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       },
       stdio: ['ignore', log, log],
     });

@@ -43,6 +43,8 @@ const envSchema = z.object({
     .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_…, sk_live_…)')
     .optional(),
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
+  STRIPE_EMULATOR: z.stringbool().optional(),
+  STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
   STRIPE_TIMEOUT_MS: positiveInt(10_000),
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
@@ -50,6 +52,12 @@ const envSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   AI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  // One provider attempt: until the response starts, and then between two streamed chunks.
+  AI_TIMEOUT_MS: positiveInt(60_000),
+  // Attempts after the first on a timeout, a connection error, 408/409/429 or 5xx.
+  AI_MAX_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  // First backoff delay, doubled per retry; a provider's Retry-After is honoured up to 8 times this.
+  AI_RETRY_BASE_DELAY_MS: positiveInt(500),
   CORS_ORIGINS: csv,
   TRUSTED_PROXIES: csv,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -90,13 +98,24 @@ export interface Config {
   stripe: {
     secretKey: string | undefined;
     webhookSecret: string | undefined;
+    /** Without a secret key: run billing against the in-process emulator (never by default in production). */
+    emulator: boolean;
+    /** The emulator's port when it runs in process (any free one if taken). */
+    emulatorPort: number;
     /** Another Stripe-compatible API (the local emulator); unset means api.stripe.com. */
     apiBase: string | undefined;
     timeoutMs: number;
     maxNetworkRetries: number;
   };
   billing: { pastDueGraceDays: number };
-  ai: { apiKey: string | undefined; baseUrl: string | undefined; model: string };
+  ai: {
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    model: string;
+    timeoutMs: number;
+    maxRetries: number;
+    retryBaseDelayMs: number;
+  };
   corsOrigins: string[];
   trustedProxies: string[];
   logLevel: string;
@@ -140,6 +159,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (e.STRIPE_SECRET_KEY && !e.STRIPE_WEBHOOK_SECRET) {
       problems.push('STRIPE_WEBHOOK_SECRET: required in production when STRIPE_SECRET_KEY is set');
     }
+    if (!e.STRIPE_SECRET_KEY && e.STRIPE_EMULATOR !== true) {
+      problems.push(
+        'STRIPE_SECRET_KEY: required in production (or set STRIPE_EMULATOR=true to run billing against the local emulator, for a demo)',
+      );
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -160,12 +184,21 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      emulator: !e.STRIPE_SECRET_KEY && (e.STRIPE_EMULATOR ?? !isProduction),
+      emulatorPort: e.STRIPE_EMULATOR_PORT,
       apiBase: e.STRIPE_API_BASE,
       timeoutMs: e.STRIPE_TIMEOUT_MS,
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
     },
     billing: { pastDueGraceDays: e.PAST_DUE_GRACE_DAYS },
-    ai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.AI_MODEL },
+    ai: {
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.AI_MODEL,
+      timeoutMs: e.AI_TIMEOUT_MS,
+      maxRetries: e.AI_MAX_RETRIES,
+      retryBaseDelayMs: e.AI_RETRY_BASE_DELAY_MS,
+    },
     corsOrigins: e.CORS_ORIGINS,
     trustedProxies: e.TRUSTED_PROXIES,
     logLevel: e.LOG_LEVEL,

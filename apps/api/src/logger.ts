@@ -1,10 +1,13 @@
 import type { FastifyServerOptions } from 'fastify';
 
 const EMAIL = /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/gi;
+// Drizzle's query errors quote the bound values ("Failed query: …\nparams: a@b.c,token…"), and
+// those values are user data: passwords hashes, tokens, addresses. Only the SQL is kept.
+const QUERY_PARAMS = /\nparams: [^\n]*/g;
 
-/** Removes anything that looks like an email address from text bound for the logs. */
+/** Removes query parameters and anything that looks like an email address from text bound for the logs. */
 export function scrubPersonalData(text: string): string {
-  return text.replace(EMAIL, '[email]');
+  return text.replace(QUERY_PARAMS, '\nparams: [redacted]').replace(EMAIL, '[email]');
 }
 
 /** Paths only: query strings can carry tokens (verification and reset links). */

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   // Migrate before the app exists, so no request or job ever runs against an old schema.
   const pglite = await migrate(config);
   // No Stripe key: billing runs against the local emulator, the same code path as against Stripe.
-  const localStripe = config.stripe.secretKey ? undefined : await startLocalStripe(config);
+  const localStripe = config.stripe.emulator ? await startLocalStripe(config) : undefined;
   const effective = localStripe?.config ?? config;
   const app = await buildApp(effective, pglite ? { pglite } : {});
   if (localStripe) {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
+import type { subscriptions } from './db/schema/billing.ts';
 import type { Mailer } from './email/mailer.ts';
 import type { JobQueue } from './jobs/queue.ts';
 
@@ -22,6 +23,9 @@ export interface AuthContext {
    * query as the session, so any route can gate on it without another query.
    */
   isPro: boolean;
+  /** The user's subscription row (null before their first checkout) and profile fields, read in the same query. */
+  subscription: typeof subscriptions.$inferSelect | null;
+  trialEnd: Date | null;
 }
 
 declare module 'fastify' {

@@ -20,6 +20,7 @@ const production = {
   NODE_ENV: 'production',
   SECRET_KEY: PRODUCTION_SECRET,
   APP_URL: 'https://app.example.com',
+  STRIPE_EMULATOR: 'true',
 };
 
 describe('loadConfig', () => {
@@ -178,7 +179,17 @@ describe('loadConfig', () => {
       expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual([
         'APP_URL',
         'SECRET_KEY',
+        'STRIPE_SECRET_KEY',
       ]);
+    });
+
+    it('never runs the Stripe emulator in production unless asked to', () => {
+      const error = problemsOf({ ...production, STRIPE_EMULATOR: undefined });
+      expect(error.problems).toHaveLength(1);
+      expect(error.problems[0]).toMatch(/^STRIPE_SECRET_KEY: required in production/);
+      expect(loadConfig(production).stripe.emulator).toBe(true);
+      expect(loadConfig({}).stripe.emulator).toBe(true);
+      expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_x' }).stripe.emulator).toBe(false);
     });
   });
 });

@@ -253,6 +253,8 @@ describe('/dev/mail in production', () => {
         SECRET_KEY: 'a-production-secret-that-is-long-enough-0123456789',
         APP_URL: 'https://app.example.com',
         TRUSTED_PROXIES: '127.0.0.1',
+        // Production refuses to start without a billing provider; this test needs none.
+        STRIPE_EMULATOR: 'true',
       },
     });
   });

@@ -382,15 +382,26 @@ describe('guards', () => {
     expect(() => requireUser({ auth: null })).toThrow(
       expect.objectContaining({ status: 401, code: 'AUTHENTICATION_REQUIRED' }),
     );
-    expect(requireUser({ auth: { user, sessionId: 's', isPro: false } }).user.id).toBe('u1');
+    expect(
+      requireUser({ auth: { user, sessionId: 's', isPro: false, subscription: null, trialEnd: null } }).user
+        .id,
+    ).toBe('u1');
   });
   it('requireStaff: 401 when anonymous, 403 when not staff', () => {
     expect(() => requireStaff({ auth: null })).toThrow(expect.objectContaining({ status: 401 }));
-    expect(() => requireStaff({ auth: { user, sessionId: 's', isPro: false } })).toThrow(
-      expect.objectContaining({ status: 403, code: 'PERMISSION_DENIED' }),
-    );
+    expect(() =>
+      requireStaff({ auth: { user, sessionId: 's', isPro: false, subscription: null, trialEnd: null } }),
+    ).toThrow(expect.objectContaining({ status: 403, code: 'PERMISSION_DENIED' }));
     expect(
-      requireStaff({ auth: { user: { ...user, isStaff: true }, sessionId: 's', isPro: false } }).user.isStaff,
+      requireStaff({
+        auth: {
+          user: { ...user, isStaff: true },
+          sessionId: 's',
+          isPro: false,
+          subscription: null,
+          trialEnd: null,
+        },
+      }).user.isStaff,
     ).toBe(true);
   });
 });
@@ -434,6 +445,8 @@ describe('in production', () => {
         SECRET_KEY: randomBytes(32).toString('base64url'),
         APP_URL: 'https://app.example.com',
         TRUSTED_PROXIES: '127.0.0.1',
+        // Production refuses to start without a billing provider; this test needs none.
+        STRIPE_EMULATOR: 'true',
       },
     });
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { aiUsageSchema } from './ai.ts';
 import { subscriptionStatusSchema } from './users.ts';
 
 export const billingIntervalSchema = z.enum(['month', 'year']);
@@ -50,6 +51,8 @@ export const billingStatusSchema = z.object({
   /** Set while past_due: when access ends unless the payment succeeds. */
   pastDueGraceEnd: z.iso.datetime().nullable(),
   hasBillingAccount: z.boolean(),
+  /** AI requests and tokens used this billing period against the plan's quota; null without AI. */
+  aiUsage: aiUsageSchema.nullable(),
 });
 export type BillingStatus = z.infer<typeof billingStatusSchema>;
 

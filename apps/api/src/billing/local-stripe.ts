@@ -30,7 +30,7 @@ export async function startLocalStripe(config: Config): Promise<LocalStripe> {
     webhookUrl: `${appOrigin}/api/stripe/webhook/`,
     ...(config.stripe.webhookSecret ? { webhookSecret: config.stripe.webhookSecret } : {}),
   };
-  const port = Number(process.env.STRIPE_EMULATOR_PORT ?? 12111);
+  const port = config.stripe.emulatorPort;
   // The usual port, or any free one when something else holds it.
   const emulator = await startEmulator({ ...options, port }).catch(() =>
     startEmulator({ ...options, port: 0 }),

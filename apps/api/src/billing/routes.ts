@@ -1,4 +1,5 @@
 import {
+  type BillingStatus,
   billingStatusSchema,
   checkoutRequest,
   errorEnvelopeSchema,
@@ -11,6 +12,7 @@ import {
 } from '@tierbase/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { aiUsageFor } from '../ai/service.ts';
 import { ok } from '../http/envelope.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { requireUser } from '../users/guards.ts';
@@ -19,7 +21,7 @@ import { listInvoices } from './invoices.ts';
 import { PLANS } from './plans.ts';
 import { type BillingContext, billingNotConfigured } from './service.ts';
 import { billingStatus } from './status.ts';
-import { findByUser, syncCheckoutSession, syncCustomer } from './subscription-sync.ts';
+import { findByUser, type SubscriptionRow, syncCheckoutSession, syncCustomer } from './subscription-sync.ts';
 import { receiveWebhook } from './webhooks.ts';
 
 const tags = ['billing'];
@@ -53,6 +55,10 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     return billing;
   };
   const log = (details: Record<string, unknown>, message: string) => app.log.warn(details, message);
+  const withAiUsage = async (status: BillingStatus, userId: string, row: SubscriptionRow | undefined) => ({
+    ...status,
+    aiUsage: await aiUsageFor(app.database.db, { userId, isPro: status.isPro }, row),
+  });
 
   routes.get(
     '/api/billing/plans',
@@ -77,9 +83,8 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     },
     async (request) => {
       const { user } = requireUser(request);
-      return ok(
-        billingStatus(await findByUser(app.database.db, user.id), app.config.billing.pastDueGraceDays),
-      );
+      const row = await findByUser(app.database.db, user.id);
+      return ok(await withAiUsage(billingStatus(row, app.config.billing.pastDueGraceDays), user.id, row));
     },
   );
 
@@ -119,7 +124,9 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
         : await findByUser(deps.db, user.id).then((found) =>
             found ? syncCustomer({ ...deps, log }, found.stripeCustomerId) : undefined,
           );
-      return ok(billingStatus(row ?? undefined, deps.graceDays));
+      return ok(
+        await withAiUsage(billingStatus(row ?? undefined, deps.graceDays), user.id, row ?? undefined),
+      );
     },
   );
 

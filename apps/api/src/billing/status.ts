@@ -22,6 +22,8 @@ export function billingStatus(
     isPro: pro,
     pastDueGraceEnd: iso(graceEnd(access, graceDays)),
     hasBillingAccount: Boolean(row),
+    // Filled in by the route from ai/ (it needs a query); null is "no AI on this plan".
+    aiUsage: null,
   };
 }
 

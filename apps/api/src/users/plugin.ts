@@ -48,6 +48,8 @@ export const usersPlugin = fp(
       request.auth = {
         user: session.user,
         sessionId: session.sessionId,
+        subscription: session.subscription,
+        trialEnd: session.trialEnd,
         isPro: isPro(
           {
             status: session.subscription?.status ?? null,

@@ -1,8 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { SubscriptionStatus } from '@tierbase/contracts';
 import { and, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { sessions, subscriptions, users, verifications } from '../db/schema/index.ts';
+import { profiles, sessions, subscriptions, users, verifications } from '../db/schema/index.ts';
 import type { AuthContext } from '../types.ts';
 import { SESSION_REFRESH_AFTER_SECONDS, SESSION_TTL_SECONDS } from './auth.ts';
 
@@ -26,8 +25,6 @@ export function tokenFromSignedCookie(value: string, secret: string): string | n
 
 export interface ResolvedSession extends Omit<AuthContext, 'isPro'> {
   expiresAt: Date;
-  /** What the Pro gate is derived from, read in the same query (the seed's ProMiddleware). */
-  subscription: { status: SubscriptionStatus | null; pastDueSince: Date | null } | null;
 }
 
 /**
@@ -47,11 +44,15 @@ export function createSessionResolver(db: Database) {
         isStaff: users.isStaff,
         createdAt: users.createdAt,
       },
-      subscription: { status: subscriptions.status, pastDueSince: subscriptions.pastDueSince },
+      // What the Pro gate and the profile are derived from, in the same query (the seed's
+      // ProMiddleware), so GET /api/profile/ and every Pro route cost no second query.
+      subscription: subscriptions,
+      trialEnd: profiles.trialEnd,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .leftJoin(subscriptions, eq(subscriptions.userId, sessions.userId))
+    .leftJoin(profiles, eq(profiles.userId, sessions.userId))
     .where(and(eq(sessions.token, sql.placeholder('token')), gt(sessions.expiresAt, sql`now()`)))
     .limit(1)
     .prepare('tierbase_session_by_token');
