@@ -1,7 +1,7 @@
 import { buildApp } from './app.ts';
 import { replayCommand, syncPlansCommand } from './billing/commands.ts';
-import { loadConfig } from './config.ts';
-import { openDatabase } from './db/client.ts';
+import { type Config, loadConfig } from './config.ts';
+import { type DatabaseHandle, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { AppError } from './errors.ts';
 import { createAuth } from './users/auth.ts';
@@ -9,39 +9,40 @@ import { createOrPromoteStaff } from './users/staff.ts';
 
 type Command = (args: string[]) => Promise<void>;
 
+/** Runs `work` with the configured database open, and closes it after. */
+async function withDatabase(
+  work: (config: Config, database: DatabaseHandle) => Promise<void>,
+): Promise<void> {
+  const config = loadConfig();
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolMax: 2,
+  });
+  try {
+    await work(config, database);
+  } finally {
+    await database.close();
+  }
+}
+
 /** Management commands: `npm run cli -- <command> [args]`. */
 const commands: Record<string, { help: string; run: Command }> = {
   migrate: {
     help: 'apply the SQL migrations to the configured database',
     async run() {
-      const config = loadConfig();
-      const database = await openDatabase({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        poolMax: 2,
-      });
-      try {
+      await withDatabase(async (_config, database) => {
         await runMigrations(database);
         process.stdout.write(`Migrations applied (${database.kind}).\n`);
-      } finally {
-        await database.close();
-      }
+      });
     },
   },
   'stripe:sync-plans': {
     help: 'create or update the Stripe products and prices declared in src/billing/plans.ts',
     async run() {
-      const config = loadConfig();
-      const database = await openDatabase({
-        databaseUrl: config.databaseUrl,
-        dataDir: config.dataDir,
-        poolMax: 2,
-      });
-      try {
-        await syncPlansCommand(config, database, (line) => process.stdout.write(`${line}\n`));
-      } finally {
-        await database.close();
-      }
+      await withDatabase((config, database) =>
+        syncPlansCommand(config, database, (line) => process.stdout.write(`${line}\n`)),
+      );
     },
   },
   'webhooks:replay': {

@@ -81,10 +81,9 @@ export interface AiRow {
 }
 
 export async function aiRows(t: TestApp, userId: string): Promise<AiRow[]> {
-  return t.app.database.query<AiRow>(
-    'select * from ai_requests where user_id = $1 order by created_at, id',
-    [userId],
-  );
+  return t.app.database.query<AiRow>('select * from ai_requests where user_id = $1 order by created_at, id', [
+    userId,
+  ]);
 }
 
 /** Waits until the user's rows satisfy `predicate` (a streamed call settles after the response). */

@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { billingPeriod } from '../src/ai/period.ts';
-import {
-  type AiHarness,
-  aiRows,
-  makePro,
-  proUser,
-  seedUsage,
-  startAiHarness,
-} from './ai.helpers.ts';
+import { type AiHarness, aiRows, makePro, proUser, seedUsage, startAiHarness } from './ai.helpers.ts';
 import { createTestApp, TestClient } from './helper.ts';
 import { registered } from './users.helpers.ts';
 
@@ -109,7 +102,10 @@ describe('AI generate: a Pro user', () => {
 
   it('bounds the prompt and maxTokens by the plan, storing nothing for a refused call', async () => {
     const { client, user } = await proUser(h.t);
-    const long = await client.post('/api/ai/generate/', { prompt: 'x'.repeat(7_990), system: 'y'.repeat(11) });
+    const long = await client.post('/api/ai/generate/', {
+      prompt: 'x'.repeat(7_990),
+      system: 'y'.repeat(11),
+    });
     expect(long.statusCode).toBe(400);
     expect(long.json().code).toBe('VALIDATION_ERROR');
     expect(long.json().details.prompt[0]).toMatch(/8000/);
@@ -244,16 +240,19 @@ describe('AI history', () => {
       usage: { totalTokens: 16 },
       errorCode: null,
     });
-    const second = (await alice.client.get(`/api/ai/history/?limit=2&cursor=${first.nextCursor}`)).json().data;
+    const second = (await alice.client.get(`/api/ai/history/?limit=2&cursor=${first.nextCursor}`)).json()
+      .data;
     expect(second.items.map((item: { prompt: string }) => item.prompt)).toEqual(['alice 3', 'alice 2']);
-    const third = (await alice.client.get(`/api/ai/history/?limit=2&cursor=${second.nextCursor}`)).json().data;
+    const third = (await alice.client.get(`/api/ai/history/?limit=2&cursor=${second.nextCursor}`)).json()
+      .data;
     expect(third.items.map((item: { prompt: string }) => item.prompt)).toEqual(['alice 1']);
     expect(third.nextCursor).toBeNull();
 
     // Bob sees his own only, even with Alice's cursor in hand.
     const bobs = (await bob.client.get('/api/ai/history/')).json().data;
     expect(bobs.items.map((item: { prompt: string }) => item.prompt)).toEqual(['bob secret']);
-    const withAlicesCursor = (await bob.client.get(`/api/ai/history/?cursor=${first.nextCursor}`)).json().data;
+    const withAlicesCursor = (await bob.client.get(`/api/ai/history/?cursor=${first.nextCursor}`)).json()
+      .data;
     expect(JSON.stringify(withAlicesCursor)).not.toContain('alice');
     const aliceAll = (await alice.client.get('/api/ai/history/?limit=100')).json().data;
     expect(JSON.stringify(aliceAll)).not.toContain('bob');
@@ -268,16 +267,22 @@ describe('AI history', () => {
 describe('billing period', () => {
   it('is one interval back from the period end, rolling forward when the end has passed', () => {
     const now = new Date('2026-03-15T12:00:00Z');
-    expect(billingPeriod({ currentPeriodEnd: new Date('2026-03-31T00:00:00Z'), interval: 'month' }, now)).toEqual({
+    expect(
+      billingPeriod({ currentPeriodEnd: new Date('2026-03-31T00:00:00Z'), interval: 'month' }, now),
+    ).toEqual({
       start: new Date('2026-02-28T00:00:00Z'),
       end: new Date('2026-03-31T00:00:00Z'),
     });
-    expect(billingPeriod({ currentPeriodEnd: new Date('2026-09-01T00:00:00Z'), interval: 'year' }, now)).toEqual({
+    expect(
+      billingPeriod({ currentPeriodEnd: new Date('2026-09-01T00:00:00Z'), interval: 'year' }, now),
+    ).toEqual({
       start: new Date('2025-09-01T00:00:00Z'),
       end: new Date('2026-09-01T00:00:00Z'),
     });
     // The renewal has not reached us: the period still turns over on time.
-    expect(billingPeriod({ currentPeriodEnd: new Date('2026-03-10T00:00:00Z'), interval: 'month' }, now)).toEqual({
+    expect(
+      billingPeriod({ currentPeriodEnd: new Date('2026-03-10T00:00:00Z'), interval: 'month' }, now),
+    ).toEqual({
       start: new Date('2026-03-10T00:00:00Z'),
       end: new Date('2026-04-10T00:00:00Z'),
     });

@@ -156,6 +156,8 @@ export async function startOpenAiStub(): Promise<OpenAiStub> {
       if (res.destroyed) return;
       if (b.stallAfterTokens !== undefined && index >= b.stallAfterTokens) return;
       if (b.dropAfterTokens !== undefined && index >= b.dropAfterTokens) {
+        // Let what was written reach the client first, so the failure is mid-stream.
+        await sleep(50);
         res.destroy();
         return;
       }

@@ -168,6 +168,9 @@ export function createAiProvider(options: ProviderOptions): AiProvider {
               model: chunk.model || null,
             };
           }
+          // The SDK ends an aborted stream quietly, as if it were complete: say why it ended.
+          if (timedOut) throw new ProviderTimeoutError();
+          if (upstream.signal.aborted) throw new OpenAI.APIUserAbortError();
         } catch (error) {
           if (timedOut) throw new ProviderTimeoutError();
           throw error;

@@ -4,7 +4,7 @@ import type { Database } from '../db/client.ts';
 import { users } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
 import { emailOutbox } from '../db/schema/email.ts';
-import { formatMoney, type Mailer } from '../email/mailer.ts';
+import { formatMoney, type Mailer, type MailRequest } from '../email/mailer.ts';
 
 /**
  * The emails that follow a subscription through trouble. Each is keyed to the Stripe object it is
@@ -43,17 +43,28 @@ async function recipientFor(db: Database, customerId: string): Promise<Recipient
 const day = (seconds: number) =>
   new Date(seconds * 1000).toLocaleDateString('en-US', { year: 'numeric', month: 'long', day: 'numeric' });
 
-const customerOf = (object: { customer: string | Stripe.Customer | Stripe.DeletedCustomer | null }) =>
-  typeof object.customer === 'string' ? object.customer : (object.customer?.id ?? null);
+type StripeCustomerRef = { customer: string | Stripe.Customer | Stripe.DeletedCustomer | null };
+
+/**
+ * Sends one dunning email to the user behind a Stripe object's customer, keyed so it goes once.
+ * Objects of customers that are not ours are ignored.
+ */
+async function notify(
+  deps: DunningDeps,
+  about: StripeCustomerRef,
+  dedupeKey: string,
+  message: (to: Recipient) => Omit<MailRequest, 'to' | 'dedupeKey'>,
+): Promise<void> {
+  const customerId = typeof about.customer === 'string' ? about.customer : (about.customer?.id ?? null);
+  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
+  if (!to) return;
+  await deps.mailer.send({ ...message(to), to: to.email, dedupeKey } as MailRequest);
+}
 
 /** invoice.payment_failed, for an invoice still unpaid: ask for a new card, once per invoice. */
 export async function sendPaymentFailed(deps: DunningDeps, invoice: Stripe.Invoice): Promise<void> {
   if (invoice.status !== 'open' || !invoice.id) return;
-  const customerId = customerOf(invoice);
-  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
-  if (!to) return;
-  await deps.mailer.send({
-    to: to.email,
+  await notify(deps, invoice, dunningKeys.paymentFailed(invoice.id), (to) => ({
     template: 'payment_failed',
     data: {
       name: to.name,
@@ -61,8 +72,7 @@ export async function sendPaymentFailed(deps: DunningDeps, invoice: Stripe.Invoi
       invoiceUrl: invoice.hosted_invoice_url ?? `${deps.appUrl}/billing`,
       updateCardUrl: `${deps.appUrl}/billing`,
     },
-    dedupeKey: dunningKeys.paymentFailed(invoice.id),
-  });
+  }));
 }
 
 /** invoice.paid after a failure we told the user about: confirm they are back in good standing. */
@@ -73,58 +83,39 @@ export async function sendPaymentRecovered(deps: DunningDeps, invoice: Stripe.In
     .from(emailOutbox)
     .where(eq(emailOutbox.dedupeKey, dunningKeys.paymentFailed(invoice.id)));
   if (!failedNotice) return;
-  const customerId = customerOf(invoice);
-  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
-  if (!to) return;
-  await deps.mailer.send({
-    to: to.email,
+  await notify(deps, invoice, dunningKeys.paymentRecovered(invoice.id), (to) => ({
     template: 'payment_recovered',
     data: {
       name: to.name,
       amountPaid: formatMoney(invoice.amount_paid, invoice.currency),
       billingUrl: `${deps.appUrl}/billing`,
     },
-    dedupeKey: dunningKeys.paymentRecovered(invoice.id),
-  });
+  }));
 }
 
 /** invoice.payment_action_required: the bank wants the customer to authenticate the payment. */
 export async function sendActionRequired(deps: DunningDeps, invoice: Stripe.Invoice): Promise<void> {
   if (invoice.status !== 'open' || !invoice.id) return;
-  const customerId = customerOf(invoice);
-  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
-  if (!to) return;
-  await deps.mailer.send({
-    to: to.email,
+  await notify(deps, invoice, dunningKeys.actionRequired(invoice.id), (to) => ({
     template: 'payment_action_required',
     data: { name: to.name, invoiceUrl: invoice.hosted_invoice_url ?? `${deps.appUrl}/billing` },
-    dedupeKey: dunningKeys.actionRequired(invoice.id),
-  });
+  }));
 }
 
 /** The subscription ended (canceled, or retries exhausted): access is gone; say so once. */
 export async function sendCanceled(deps: DunningDeps, subscription: Stripe.Subscription): Promise<void> {
-  const customerId = customerOf(subscription);
-  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
-  if (!to) return;
-  await deps.mailer.send({
-    to: to.email,
+  await notify(deps, subscription, dunningKeys.canceled(subscription.id), (to) => ({
     template: 'subscription_canceled',
     data: { name: to.name, pricingUrl: `${deps.appUrl}/pricing` },
-    dedupeKey: dunningKeys.canceled(subscription.id),
-  });
+  }));
 }
 
 /** customer.subscription.trial_will_end (three days before): the trial is ending. */
 export async function sendTrialEnding(deps: DunningDeps, subscription: Stripe.Subscription): Promise<void> {
-  if (subscription.status !== 'trialing' || !subscription.trial_end) return;
-  const customerId = customerOf(subscription);
-  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
-  if (!to) return;
-  await deps.mailer.send({
-    to: to.email,
+  const trialEnd = subscription.trial_end;
+  if (subscription.status !== 'trialing' || !trialEnd) return;
+  await notify(deps, subscription, dunningKeys.trialEnding(subscription.id, trialEnd), (to) => ({
     template: 'trial_ending_soon',
-    data: { name: to.name, trialEnd: day(subscription.trial_end), billingUrl: `${deps.appUrl}/billing` },
-    dedupeKey: dunningKeys.trialEnding(subscription.id, subscription.trial_end),
-  });
+    data: { name: to.name, trialEnd: day(trialEnd), billingUrl: `${deps.appUrl}/billing` },
+  }));
 }

@@ -6,6 +6,7 @@ import type { Database } from '../db/client.ts';
 import { profiles, subscriptions, users } from '../db/schema/index.ts';
 import { unauthenticated } from '../errors.ts';
 import type { AuthUser } from '../types.ts';
+import { authUserColumns } from './sessions.ts';
 
 /** What the profile is made of: the user and their profile row (absent only if never written). */
 export interface ProfileSource {
@@ -41,14 +42,7 @@ export function toProfile({ user, trialEnd, subscription }: ProfileSource, grace
 export async function loadProfile(db: Database, userId: string, graceDays: number): Promise<Profile> {
   const [row] = await db
     .select({
-      user: {
-        id: users.id,
-        email: users.email,
-        name: users.name,
-        emailVerified: users.emailVerified,
-        isStaff: users.isStaff,
-        createdAt: users.createdAt,
-      },
+      user: authUserColumns,
       trialEnd: profiles.trialEnd,
       subscription: subscriptions,
     })

@@ -23,6 +23,16 @@ export function tokenFromSignedCookie(value: string, secret: string): string | n
   return token;
 }
 
+/** The columns of `AuthUser`: what every request knows of its caller. */
+export const authUserColumns = {
+  id: users.id,
+  email: users.email,
+  name: users.name,
+  emailVerified: users.emailVerified,
+  isStaff: users.isStaff,
+  createdAt: users.createdAt,
+};
+
 export interface ResolvedSession extends Omit<AuthContext, 'isPro'> {
   expiresAt: Date;
 }
@@ -36,14 +46,7 @@ export function createSessionResolver(db: Database) {
     .select({
       sessionId: sessions.id,
       expiresAt: sessions.expiresAt,
-      user: {
-        id: users.id,
-        email: users.email,
-        name: users.name,
-        emailVerified: users.emailVerified,
-        isStaff: users.isStaff,
-        createdAt: users.createdAt,
-      },
+      user: authUserColumns,
       // What the Pro gate and the profile are derived from, in the same query (the seed's
       // ProMiddleware), so GET /api/profile/ and every Pro route cost no second query.
       subscription: subscriptions,

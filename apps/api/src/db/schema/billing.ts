@@ -1,16 +1,12 @@
+import { type SubscriptionStatus, subscriptionStatusSchema } from '@tierbase/contracts';
 import { boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { users } from './auth.ts';
 
-const subscriptionStatuses = [
-  'incomplete',
-  'incomplete_expired',
-  'trialing',
-  'active',
-  'past_due',
-  'canceled',
-  'unpaid',
-  'paused',
-] as const;
+// The one list of Stripe's subscription statuses lives in the contracts.
+const subscriptionStatuses = subscriptionStatusSchema.options as [
+  SubscriptionStatus,
+  ...SubscriptionStatus[],
+];
 
 /**
  * The user's Stripe customer and the subscription that decides their access, one row per user.
