@@ -30,7 +30,12 @@ fs.rmSync(dist, { recursive: true, force: true });
 
 const result = await esbuild.build({
   absWorkingDir: root,
-  entryPoints: { server: 'src/server.ts', cli: 'src/cli.ts' },
+  entryPoints: {
+    server: 'src/server.ts',
+    cli: 'src/cli.ts',
+    // The emulator on its own, for deployments that run it as a separate service (deploy/).
+    'stripe-emulator': '../../packages/stripe-emulator/src/cli.ts',
+  },
   outdir: dist,
   bundle: true,
   format: 'esm',
