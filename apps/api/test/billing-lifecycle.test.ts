@@ -133,6 +133,45 @@ describe('a subscription from trial to cancellation, on a test clock', () => {
     expect(unprocessed[0]?.count).toBe('0');
   });
 
+  it('asks the customer to authenticate a renewal their bank holds, with the invoice link', async () => {
+    const { client, userId } = await signUp(h.t);
+    const { sessionId } = await subscribe(client);
+    await client.post('/api/billing/sync/', { sessionId });
+    const row = (await subscriptionRow(h.t, userId))!;
+    await useCard(row.stripeCustomerId, row.stripeSubscriptionId!, 'pm_card_authenticationRequired');
+    await advance(h, row.stripeCustomerId, row.trialEnd!.getTime() + 2 * 3600_000);
+    const emails = await emailsFor(h.t, userId, 'payment_action_required');
+    expect(emails).toHaveLength(1);
+    const [open] = (await h.stripe.invoices.list({ customer: row.stripeCustomerId, status: 'open' })).data;
+    expect(open?.hosted_invoice_url).toBeTruthy();
+    expect(emails[0]!.text).toContain(open!.hosted_invoice_url!);
+  });
+
+  it('pages through the invoices, newest first, only the caller’s own', async () => {
+    const { client, userId } = await signUp(h.t);
+    const other = await signUp(h.t);
+    const { sessionId } = await subscribe(client);
+    await client.post('/api/billing/sync/', { sessionId });
+    const row = (await subscriptionRow(h.t, userId))!;
+    const trialEnd = row.trialEnd!.getTime();
+    await advance(h, row.stripeCustomerId, trialEnd + 2 * 3600_000);
+    const periodEnd = (await subscriptionRow(h.t, userId))!.currentPeriodEnd!.getTime();
+    await advance(h, row.stripeCustomerId, periodEnd + 2 * 3600_000);
+
+    const seen: { id: string; created: string }[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await client.get(`/api/invoices/?limit=1${cursor ? `&startingAfter=${cursor}` : ''}`);
+      expect(page.statusCode).toBe(200);
+      seen.push(...page.json().data.invoices);
+      cursor = page.json().data.nextCursor;
+    } while (cursor);
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    const created = seen.map((invoice) => invoice.created);
+    expect([...created].sort().reverse()).toEqual(created);
+    expect((await other.client.get('/api/invoices/')).json().data.invoices).toEqual([]);
+  });
+
   it('keeps Pro until the period ends after cancel at period end, then ends it', async () => {
     const { client, userId } = await signUp(h.t);
     const { sessionId } = await subscribe(client);
