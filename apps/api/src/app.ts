@@ -21,6 +21,7 @@ import { spaPlugin } from './http/spa.ts';
 import { createJobQueue } from './jobs/queue.ts';
 import { loggerOptions } from './logger.ts';
 import './types.ts';
+import { adminRoutes } from './admin/routes.ts';
 import { aiPlugin } from './ai/plugin.ts';
 import { billingPlugin } from './billing/plugin.ts';
 import { usersPlugin } from './users/plugin.ts';
@@ -120,6 +121,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(usersPlugin);
   await app.register(billingPlugin);
   await app.register(aiPlugin);
+  await app.register(adminRoutes);
   await app.register(spaPlugin);
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { BillingContext } from './billing/service.ts';
 import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import type { subscriptions } from './db/schema/billing.ts';
@@ -35,6 +36,8 @@ declare module 'fastify' {
     redis: Redis | undefined;
     jobs: JobQueue;
     mailer: Mailer;
+    /** Undefined while no Stripe (real or emulated) is configured. */
+    billing: BillingContext | undefined;
   }
   interface FastifyRequest {
     /** Null for anonymous callers. */

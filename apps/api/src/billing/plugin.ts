@@ -9,6 +9,7 @@ export const billingPlugin = fp(
     const context = createBillingContext(app.config, app.database, app.mailer, (details, message) =>
       app.log.warn(details, message),
     );
+    app.decorate('billing', context);
     await registerBillingRoutes(app, context);
   },
   { name: 'billing', dependencies: ['email', 'users'] },

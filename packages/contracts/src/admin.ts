@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { subscriptionStatusSchema } from './users.ts';
+
+export const adminUsersQuery = z.strictObject({
+  /** Matches the start of the email or name, case-insensitively. */
+  search: z.string().trim().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  /** The last id of the previous page. */
+  cursor: z.string().max(100).optional(),
+});
+
+export const adminUserSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  emailVerified: z.boolean(),
+  isStaff: z.boolean(),
+  createdAt: z.iso.datetime(),
+  subscription: z
+    .object({
+      status: subscriptionStatusSchema.nullable(),
+      plan: z.string().nullable(),
+      stripeCustomerId: z.string(),
+      currentPeriodEnd: z.iso.datetime().nullable(),
+      cancelAtPeriodEnd: z.boolean(),
+    })
+    .nullable(),
+});
+export type AdminUser = z.infer<typeof adminUserSchema>;
+
+export const adminUsersResponse = z.object({
+  users: z.array(adminUserSchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const adminWebhookEventsQuery = z.strictObject({
+  /** Only events not processed yet (failed or in flight). */
+  failed: z.stringbool().optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+});
+
+export const adminWebhookEventSchema = z.object({
+  eventId: z.string(),
+  eventType: z.string(),
+  processed: z.boolean(),
+  processedAt: z.iso.datetime().nullable(),
+  attempts: z.number().int(),
+  errorMessage: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+});
+export const adminWebhookEventsResponse = z.object({ events: z.array(adminWebhookEventSchema) });
+
+export const adminReplayResponse = z.object({
+  eventId: z.string(),
+  ok: z.boolean(),
+  error: z.string().optional(),
+});
