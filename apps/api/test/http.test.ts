@@ -74,3 +74,84 @@ describe('HTTP layer', () => {
     expect(Object.keys(res.json().paths)).toContain('/api/csrf');
   });
 });
+
+describe('HTTP layer in production', () => {
+  let prod: TestApp;
+  beforeAll(async () => {
+    prod = await createTestApp({
+      env: {
+        NODE_ENV: 'production',
+        SECRET_KEY: 'a-production-secret-that-is-long-enough-0123456789',
+        APP_URL: 'https://app.example.com',
+        TRUSTED_PROXIES: '127.0.0.1',
+        CORS_ORIGINS: 'https://www.example.com',
+        STRIPE_EMULATOR: 'true',
+      },
+    });
+  });
+  afterAll(async () => prod?.close());
+
+  it('redirects plain HTTP to HTTPS, believing X-Forwarded-Proto only from a trusted proxy', async () => {
+    const plain = await prod.app.inject({ method: 'GET', url: '/api/csrf/?a=1' });
+    expect(plain.statusCode).toBe(301);
+    expect(plain.headers.location).toBe('https://app.example.com/api/csrf/?a=1');
+    const viaProxy = await prod.app.inject({
+      method: 'GET',
+      url: '/api/csrf/',
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(viaProxy.statusCode).toBe(200);
+    const spoofed = await prod.app.inject({
+      method: 'GET',
+      url: '/api/csrf/',
+      remoteAddress: '203.0.113.9',
+      headers: { 'x-forwarded-proto': 'https' },
+    });
+    expect(spoofed.statusCode).toBe(301);
+    // Load balancers check health over plain HTTP.
+    expect((await prod.app.inject({ method: 'GET', url: '/health/' })).statusCode).toBe(200);
+  });
+
+  it('sends HSTS for a year and lets only allow-listed origins in with credentials', async () => {
+    const https = { 'x-forwarded-proto': 'https' };
+    const allowed = await prod.app.inject({
+      method: 'GET',
+      url: '/api/csrf/',
+      headers: { ...https, origin: 'https://www.example.com' },
+    });
+    expect(allowed.headers['strict-transport-security']).toContain('max-age=31536000');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://www.example.com');
+    expect(allowed.headers['access-control-allow-credentials']).toBe('true');
+    const other = await prod.app.inject({
+      method: 'GET',
+      url: '/api/csrf/',
+      headers: { ...https, origin: 'https://evil.example' },
+    });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('CORS in development', () => {
+  let dev: TestApp;
+  beforeAll(async () => {
+    dev = await createTestApp({ env: { NODE_ENV: 'development' } });
+  });
+  afterAll(async () => dev?.close());
+
+  it('reflects any origin with credentials, for the SPA on another port', async () => {
+    const res = await dev.app.inject({
+      method: 'OPTIONS',
+      url: '/api/login/',
+      headers: {
+        origin: 'http://localhost:3000',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-csrftoken',
+      },
+    });
+    expect(res.statusCode).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('http://localhost:3000');
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
+    expect(String(res.headers['access-control-allow-headers']).toLowerCase()).toContain('x-csrftoken');
+    expect(res.headers['strict-transport-security']).toBeUndefined();
+  });
+});
