@@ -108,6 +108,28 @@ describe('provider errors', () => {
   });
 });
 
+describe('a client that goes away', () => {
+  it('cancels the provider request of a non-streamed call and records it as cancelled', async () => {
+    const { client, user } = await proUser(h.t);
+    h.stub.behaviour.hang = true;
+    const abort = new AbortController();
+    const call = fetch(`${origin}/api/ai/generate/`, {
+      method: 'POST',
+      headers: await browserHeaders(client),
+      body: JSON.stringify({ prompt: 'never mind' }),
+      signal: abort.signal,
+    }).catch((error: unknown) => error);
+    await h.stub.waitFor((requests) => requests.length === 1);
+    abort.abort();
+    await call;
+    await h.stub.waitFor((requests) => requests[0]?.aborted === true);
+    const [row] = await waitForRows(h.t, user.id, (rows) => rows[0]?.status !== 'pending');
+    expect(row).toMatchObject({ status: 'cancelled', output: '', completion_tokens: 0 });
+    // Cancelled, not retried.
+    expect(h.stub.requests).toHaveLength(1);
+  });
+});
+
 describe('streaming', () => {
   it('sends the answer token by token as server-sent events and records it', async () => {
     const { client, user } = await proUser(h.t);

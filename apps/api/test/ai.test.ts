@@ -21,6 +21,7 @@ describe('AI generate: access', () => {
     expect(free.statusCode).toBe(403);
     expect(free.json()).toMatchObject({ code: 'SUBSCRIPTION_INACTIVE', links: { pricing: '/pricing' } });
     expect((await client.get('/api/ai/status/')).statusCode).toBe(403);
+    expect((await client.get('/api/ai/history/')).statusCode).toBe(403);
     expect(h.stub.requests).toHaveLength(0);
     expect(await aiRows(h.t, user.id)).toHaveLength(0);
 
@@ -261,6 +262,14 @@ describe('AI history', () => {
     const forged = await alice.client.get('/api/ai/history/?cursor=not-a-cursor');
     expect(forged.statusCode).toBe(400);
     expect(forged.json().details).toHaveProperty('cursor');
+  });
+});
+
+describe('AI API description', () => {
+  it('publishes the AI routes in the OpenAPI document', async () => {
+    const res = await h.t.app.inject({ method: 'GET', url: '/api/docs/json' });
+    const paths = Object.keys(res.json().paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/ai/generate', '/api/ai/history', '/api/ai/status']));
   });
 });
 

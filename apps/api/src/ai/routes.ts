@@ -12,7 +12,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { requirePro } from '../billing/guard.ts';
 import { ok } from '../http/envelope.ts';
-import { requireUser } from '../users/guards.ts';
 import { history } from './ledger.ts';
 import { type AiContext, aiStatus, generate, type StreamEvent, startStream } from './service.ts';
 
@@ -108,14 +107,13 @@ export async function registerAiRoutes(app: FastifyInstance, ctx: AiContext) {
     {
       schema: {
         tags,
-        summary: "The caller's AI requests, newest first (cursor pagination)",
+        summary: "The caller's AI requests, newest first (cursor pagination; Pro)",
         querystring: aiHistoryQuery,
         response: { 200: successEnvelope(aiHistoryResponse), ...errors },
       },
     },
     async (request) => {
-      // Signed in is enough: a lapsed subscriber can still read what they generated.
-      const { user } = requireUser(request);
+      const { user } = requirePro(request);
       return ok(await history(ctx.db, user.id, request.query));
     },
   );

@@ -1,16 +1,17 @@
-import type {
-  AiGenerateRequest,
-  AiGenerateResponse,
-  AiStatusResponse,
-  AiStreamDoneEvent,
-  AiStreamErrorEvent,
-  AiUsage,
+import {
+  type AiGenerateRequest,
+  type AiGenerateResponse,
+  type AiStatusResponse,
+  type AiStreamDoneEvent,
+  type AiStreamErrorEvent,
+  type AiUsage,
   ErrorCode,
 } from '@tierbase/contracts';
 import { findPlan, type Plan } from '../billing/plans.ts';
 import { findByUser, type SubscriptionRow } from '../billing/subscription-sync.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
+import { AppError } from '../errors.ts';
 import {
   checkBounds,
   promptTokenEstimate,
@@ -20,7 +21,7 @@ import {
   settle,
   usageReport,
 } from './ledger.ts';
-import { billingPeriod, type Period } from './period.ts';
+import { billingPeriod } from './period.ts';
 import {
   type AiProvider,
   aiConfigured,
@@ -108,7 +109,6 @@ interface Prepared {
   provider: AiProvider;
   reservation: Reservation;
   maxTokens: number;
-  period: Period;
   startedAt: number;
 }
 
@@ -132,7 +132,7 @@ async function prepare(ctx: AiContext, caller: Caller, input: AiGenerateRequest)
     },
     now,
   );
-  return { provider: ctx.provider, reservation, maxTokens, period, startedAt: performance.now() };
+  return { provider: ctx.provider, reservation, maxTokens, startedAt: performance.now() };
 }
 
 const elapsed = (prepared: Prepared) => Math.round(performance.now() - prepared.startedAt);
@@ -183,6 +183,24 @@ async function recordFailure(
 }
 
 /**
+ * The client went away before any answer: the provider's request is cancelled, and the call is
+ * recorded as cancelled with its prompt (estimated) counted, since the provider may have read it.
+ * The error is for the logs only; nobody is left to receive it (499: client closed request).
+ */
+async function recordCancelledBeforeAnswer(ctx: AiContext, prepared: Prepared, input: AiGenerateRequest) {
+  await record(ctx, prepared, {
+    status: 'cancelled',
+    output: '',
+    model: prepared.provider.model,
+    usage: estimatedUsage(input, 0, prepared.maxTokens),
+    finishReason: null,
+    errorCode: null,
+    latencyMs: elapsed(prepared),
+  });
+  return new AppError(499, ErrorCode.SERVICE_UNAVAILABLE, 'The client closed the request.');
+}
+
+/**
  * One non-streamed generation. `signal` aborts when the client goes away: the provider's request
  * is cancelled and the call recorded as cancelled (its prompt estimated as used).
  */
@@ -199,18 +217,7 @@ export async function generate(
   try {
     result = await provider.complete(chat, signal);
   } catch (error) {
-    if (signal.aborted) {
-      await record(ctx, prepared, {
-        status: 'cancelled',
-        output: '',
-        model: provider.model,
-        usage: estimatedUsage(input, 0, maxTokens),
-        finishReason: null,
-        errorCode: null,
-        latencyMs: elapsed(prepared),
-      });
-      throw error;
-    }
+    if (signal.aborted) throw await recordCancelledBeforeAnswer(ctx, prepared, input);
     throw await recordFailure(ctx, prepared, error, '', provider.model);
   }
   const usage = result.usage ?? estimatedUsage(input, Math.ceil(result.output.length / 4), maxTokens);
@@ -266,18 +273,7 @@ export async function startStream(
   try {
     parts = await provider.stream({ prompt: input.prompt, system: input.system, maxTokens }, signal);
   } catch (error) {
-    if (signal.aborted) {
-      await record(ctx, prepared, {
-        status: 'cancelled',
-        output: '',
-        model: provider.model,
-        usage: estimatedUsage(input, 0, maxTokens),
-        finishReason: null,
-        errorCode: null,
-        latencyMs: elapsed(prepared),
-      });
-      throw error;
-    }
+    if (signal.aborted) throw await recordCancelledBeforeAnswer(ctx, prepared, input);
     throw await recordFailure(ctx, prepared, error, '', provider.model);
   }
 
@@ -333,7 +329,7 @@ export async function startStream(
         return;
       }
       const failure = await recordFailure(ctx, prepared, error, output, model);
-      yield { event: 'error', data: { code: failure.code as ErrorCode, error: failure.message } };
+      yield { event: 'error', data: { code: failure.code, error: failure.message } };
     } finally {
       // The consumer stopped reading before the end (return() on the generator).
       if (!settled) await cancelled();
