@@ -1,4 +1,5 @@
 import type { FastifyServerOptions } from 'fastify';
+import pino from 'pino';
 
 const EMAIL = /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/gi;
 // Drizzle's query errors quote the bound values ("Failed query: …\nparams: a@b.c,token…"), and
@@ -23,7 +24,8 @@ function pathOnly(url: string | undefined): string | undefined {
 export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
     level,
-    ...(stream ? { stream } : {}),
+    // Written without blocking the event loop; pino flushes what is pending when the process exits.
+    stream: stream ?? pino.destination({ dest: 1, sync: false }),
     redact: {
       paths: [
         'req.headers.authorization',

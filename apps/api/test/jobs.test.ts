@@ -191,6 +191,10 @@ describe('job queue', () => {
   });
 });
 
+if (!process.env.DATABASE_URL) {
+  console.warn('jobs: the database-outage test runs on PostgreSQL only (PGlite is in-process: nothing to cut)');
+}
+
 describe('job queue during a database outage', () => {
   it.skipIf(!process.env.DATABASE_URL)(
     'logs the lost connections, stays up, and runs jobs again once it can reconnect (PostgreSQL only: PGlite is in-process)',

@@ -29,7 +29,13 @@ export async function spaPlugin(app: FastifyInstance): Promise<void> {
   });
   app.get('/*', { schema: { hide: true } }, (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
-    if (path.startsWith('/api/') || path.startsWith('/health') || path.startsWith('/dev/')) {
+    // A missing hashed asset (an old tab after a deploy) is a 404, not index.html served as script.
+    if (
+      path.startsWith('/api/') ||
+      path.startsWith('/health') ||
+      path.startsWith('/dev/') ||
+      path.startsWith('/assets/')
+    ) {
       return reply.callNotFound();
     }
     reply.header('Cache-Control', 'no-cache');
