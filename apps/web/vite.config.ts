@@ -1,14 +1,18 @@
+import tailwindcss from '@tailwindcss/vite';
+import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
+import { bundleReport } from './build/bundle-report.ts';
 
-// `npm run dev`: Vite on :3000 with hot reload, the API proxied from :8000.
+const API = process.env.API_PROXY_TARGET ?? 'http://localhost:8000';
+
+// `npm run dev`: Vite on :3000 with hot reload, the API proxied from :8000 (one origin for cookies).
+// For the split-origin setup instead, build or run with VITE_API_URL=http://localhost:8000.
 export default defineConfig({
+  plugins: [react(), tailwindcss(), bundleReport()],
   server: {
     port: 3000,
-    proxy: {
-      '/api': 'http://localhost:8000',
-      '/health': 'http://localhost:8000',
-      '/dev/mail': 'http://localhost:8000',
-    },
+    strictPort: true,
+    proxy: { '/api': API, '/health': API, '/dev/mail': API },
   },
-  build: { outDir: 'dist', emptyOutDir: true },
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
 });

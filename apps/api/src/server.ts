@@ -34,12 +34,11 @@ async function main(): Promise<void> {
   const localStripe = config.stripe.emulator ? await startLocalStripe(config) : undefined;
   const effective = localStripe?.config ?? config;
   const app = await buildApp(effective, pglite ? { pglite } : {});
-  if (localStripe) {
-    app.addHook('onClose', () => localStripe.stop());
-    await syncLocalPlans(effective, app.database.db);
-  }
+  if (localStripe) app.addHook('onClose', () => localStripe.stop());
   handleShutdown(app);
   await app.listen({ port: config.port, host: config.host });
+  // After listening: the sync's webhooks are delivered to this server at once, not retried later.
+  if (localStripe) await syncLocalPlans(effective, app.database.db);
   announce(app, effective, localStripe);
 }
 

@@ -1,0 +1,5 @@
+import { ServerErrorView } from '../components/ServerErrorView.tsx';
+
+export default function ServerErrorPage() {
+  return <ServerErrorView />;
+}

@@ -1,0 +1,192 @@
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api } from '../api.ts';
+import { FormError } from '../components/AuthShell.tsx';
+import { Button } from '../components/Button.tsx';
+import { Card } from '../components/Card.tsx';
+import { Field } from '../components/Field.tsx';
+import { PageTitle } from '../components/PageTitle.tsx';
+import { ResendVerification } from '../components/ResendVerification.tsx';
+import { useAuth } from '../hooks/useAuth.ts';
+import { errorMessage, fieldErrors } from '../lib/errors.ts';
+import { formatDate } from '../lib/format.ts';
+
+export default function SettingsPage() {
+  const { currentUser } = useAuth();
+  return (
+    <div className="mx-auto max-w-3xl space-y-8">
+      <div>
+        <PageTitle>Account settings</PageTitle>
+        <p className="mt-1 text-muted">
+          Signed in as {currentUser?.email}
+          {currentUser ? ` · member since ${formatDate(currentUser.createdAt)}` : ''}
+        </p>
+      </div>
+      <ProfileForm />
+      <EmailCard />
+      <PasswordForm />
+      <SessionsCard />
+    </div>
+  );
+}
+
+function Saved({ show, children }: { show: boolean; children: string }) {
+  return (
+    <p aria-live="polite" className="text-sm text-ok">
+      {show ? children : ''}
+    </p>
+  );
+}
+
+export function ProfileForm() {
+  const { currentUser, setUser } = useAuth();
+  const [name, setName] = useState(currentUser?.name ?? '');
+  const mutation = useMutation({ mutationFn: () => api.updateProfile(name.trim()), onSuccess: setUser });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    mutation.mutate();
+  };
+  const unchanged = name.trim() === (currentUser?.name ?? '');
+  return (
+    <Card title="Profile" description="How we address you in the app and in emails.">
+      <form onSubmit={onSubmit} noValidate className="space-y-4">
+        <FormError
+          message={mutation.error && !fieldErrors(mutation.error).name ? errorMessage(mutation.error) : null}
+        />
+        <Field
+          label="Name"
+          name="name"
+          autoComplete="name"
+          required
+          maxLength={100}
+          value={name}
+          onChange={(event) => {
+            setName(event.target.value);
+            mutation.reset();
+          }}
+          error={fieldErrors(mutation.error).name}
+        />
+        <div className="flex items-center gap-4">
+          <Button type="submit" loading={mutation.isPending} disabled={unchanged}>
+            {mutation.isPending ? 'Saving…' : 'Save name'}
+          </Button>
+          <Saved show={mutation.isSuccess}>Saved.</Saved>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function EmailCard() {
+  const { currentUser } = useAuth();
+  if (!currentUser) return null;
+  return (
+    <Card title="Email address">
+      <div className="flex flex-col gap-4 sm:flex-row sm:items-center sm:justify-between">
+        <div>
+          <p className="font-medium">{currentUser.email}</p>
+          <p className={`text-sm ${currentUser.emailVerified ? 'text-ok' : 'text-warn'}`}>
+            {currentUser.emailVerified ? 'Verified' : 'Not verified yet'}
+          </p>
+        </div>
+        {!currentUser.emailVerified && <ResendVerification />}
+      </div>
+    </Card>
+  );
+}
+
+export function PasswordForm() {
+  const [currentPassword, setCurrentPassword] = useState('');
+  const [newPassword, setNewPassword] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [mismatch, setMismatch] = useState(false);
+  const mutation = useMutation({
+    mutationFn: () => api.changePassword({ currentPassword, newPassword }),
+    onSuccess: () => {
+      setCurrentPassword('');
+      setNewPassword('');
+      setConfirm('');
+    },
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (newPassword !== confirm) {
+      setMismatch(true);
+      return;
+    }
+    setMismatch(false);
+    mutation.mutate();
+  };
+  const errors = fieldErrors(mutation.error);
+  return (
+    <Card title="Password" description="Changing it signs you out on every other device.">
+      <form onSubmit={onSubmit} noValidate className="space-y-4">
+        <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
+        <Field
+          label="Current password"
+          type="password"
+          name="currentPassword"
+          autoComplete="current-password"
+          required
+          value={currentPassword}
+          onChange={(event) => setCurrentPassword(event.target.value)}
+          error={errors.currentPassword}
+        />
+        <div className="grid gap-4 sm:grid-cols-2">
+          <Field
+            label="New password"
+            type="password"
+            name="newPassword"
+            autoComplete="new-password"
+            required
+            value={newPassword}
+            onChange={(event) => setNewPassword(event.target.value)}
+            error={errors.newPassword}
+          />
+          <Field
+            label="Confirm new password"
+            type="password"
+            name="confirmPassword"
+            autoComplete="new-password"
+            required
+            value={confirm}
+            onChange={(event) => setConfirm(event.target.value)}
+            error={mismatch ? 'The two passwords do not match.' : undefined}
+          />
+        </div>
+        <div className="flex items-center gap-4">
+          <Button type="submit" loading={mutation.isPending}>
+            {mutation.isPending ? 'Changing…' : 'Change password'}
+          </Button>
+          <Saved show={mutation.isSuccess}>Password changed.</Saved>
+        </div>
+      </form>
+    </Card>
+  );
+}
+
+function SessionsCard() {
+  const mutation = useMutation({ mutationFn: api.revokeOtherSessions });
+  return (
+    <Card
+      title="Sessions"
+      description="Signed in on a device you no longer use, or a shared computer? End every session except this one."
+    >
+      <div className="flex flex-col gap-3 sm:flex-row sm:items-center">
+        <Button variant="danger" loading={mutation.isPending} onClick={() => mutation.mutate()}>
+          {mutation.isPending ? 'Signing out…' : 'Sign out of all other sessions'}
+        </Button>
+        <p aria-live="polite" className="text-sm">
+          {mutation.isSuccess && (
+            <span className="text-ok">
+              {mutation.data.revoked === 0
+                ? 'No other sessions were open.'
+                : `Signed out of ${mutation.data.revoked} other session${mutation.data.revoked === 1 ? '' : 's'}.`}
+            </span>
+          )}
+          {mutation.isError && <span className="text-danger">{errorMessage(mutation.error)}</span>}
+        </p>
+      </div>
+    </Card>
+  );
+}

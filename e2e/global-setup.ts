@@ -1,0 +1,44 @@
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+import { startFakeOpenAi } from './support/fake-openai.ts';
+import { startServer } from './support/server.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The app's origin, e.g. http://localhost:43121 */
+    appUrl: string;
+    /** The Stripe emulator's origin (its control API moves test clocks). */
+    emulatorUrl: string;
+  }
+}
+
+/**
+ * Starts the built server once for every e2e file (PGlite in a temp folder, or a fresh PostgreSQL
+ * database when DATABASE_URL is set) with its own Stripe emulator on a free port and a fake
+ * OpenAI-compatible provider, so the Pro page's assistant answers.
+ */
+export default async function setup(project: TestProject) {
+  const built =
+    fs.existsSync(path.join(root, 'apps/api/dist/server.js')) &&
+    fs.existsSync(path.join(root, 'apps/web/dist/index.html'));
+  if (!built) {
+    console.log('[e2e] apps/api/dist or apps/web/dist is missing: running `npm run build` first');
+    execSync('npm run build', { cwd: root, stdio: 'inherit' });
+  }
+  // Screenshots are this run's artifacts only.
+  fs.rmSync(path.join(root, 'e2e/artifacts/screenshots'), { recursive: true, force: true });
+  const ai = await startFakeOpenAi();
+  const server = await startServer(root, { OPENAI_BASE_URL: ai.baseUrl, AI_MODEL: 'e2e-test-model' });
+  console.log(`[e2e] server on ${server.appUrl} (${server.database}); emulator on ${server.emulatorUrl}`);
+  project.provide('appUrl', server.appUrl);
+  project.provide('emulatorUrl', server.emulatorUrl);
+  return async () => {
+    await server.stop();
+    await ai.stop();
+  };
+}
