@@ -68,7 +68,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     reply.header('X-Request-ID', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
+    request.log.info(
+      { req: request, res: reply, responseTime: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
   });
   // JSON only: the default text/plain parser would let other bodies through.
   app.removeContentTypeParser('text/plain');

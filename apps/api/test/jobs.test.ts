@@ -192,7 +192,9 @@ describe('job queue', () => {
 });
 
 if (!process.env.DATABASE_URL) {
-  console.warn('jobs: the database-outage test runs on PostgreSQL only (PGlite is in-process: nothing to cut)');
+  console.warn(
+    'jobs: the database-outage test runs on PostgreSQL only (PGlite is in-process: nothing to cut)',
+  );
 }
 
 describe('job queue during a database outage', () => {
