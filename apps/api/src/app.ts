@@ -19,7 +19,7 @@ import { makeLimiter, registerRateLimitStore } from './http/rate-limit.ts';
 import { csrfRoutes, registerSecurity } from './http/security.ts';
 import { spaPlugin } from './http/spa.ts';
 import { createJobQueue } from './jobs/queue.ts';
-import { loggerOptions } from './logger.ts';
+import { loggerOptions, OneLinePerRequest } from './logger.ts';
 import './types.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { aiPlugin } from './ai/plugin.ts';
@@ -57,8 +57,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     forceCloseConnections: 'idle',
-    // One line per request, written when it completes (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -66,12 +65,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   registerErrorHandling(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { req: request, res: reply, responseTime: Math.round(reply.elapsedTime) },
-      'request completed',
-    );
   });
   // JSON only: the default text/plain parser would let other bodies through.
   app.removeContentTypeParser('text/plain');

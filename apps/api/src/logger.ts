@@ -1,5 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
-import pino from 'pino';
+import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
 
 const EMAIL = /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/gi;
 // Drizzle's query errors quote the bound values ("Failed query: …\nparams: a@b.c,token…"), and
@@ -24,8 +23,7 @@ function pathOnly(url: string | undefined): string | undefined {
 export function loggerOptions(level: string, stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
   return {
     level,
-    // Written without blocking the event loop; pino flushes what is pending when the process exits.
-    stream: stream ?? pino.destination({ dest: 1, sync: false }),
+    ...(stream ? { stream } : {}),
     redact: {
       paths: [
         'req.headers.authorization',
@@ -56,4 +54,22 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
       },
     },
   };
+}
+
+/**
+ * One line per request, when it completes, carrying method, path, status and time, instead of
+ * Fastify's two (incoming, completed): half the log volume on the hot path, the same information.
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const line = { req: request, res: reply, responseTime: Math.round(reply.elapsedTime) };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
 }

@@ -37,9 +37,9 @@ async function main(): Promise<void> {
   if (localStripe) app.addHook('onClose', () => localStripe.stop());
   handleShutdown(app);
   await app.listen({ port: config.port, host: config.host });
+  announce(app, effective, localStripe);
   // After listening: the sync's webhooks are delivered to this server at once, not retried later.
   if (localStripe) await syncLocalPlans(effective, app.database.db);
-  announce(app, effective, localStripe);
 }
 
 /**
