@@ -142,6 +142,19 @@ describe('a customer from first visit to Pro and back', () => {
     await expect(page.getByRole('navigation', { name: 'Main' }).textContent()).resolves.toContain(
       'Plan: Pro',
     );
+
+    // Stop an answer midway: the words streamed so far stay, and both requests are in the history.
+    await page.getByLabel('Your prompt').fill('Tell me slowly about retention');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByText('word3', { exact: false }).waitFor();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByText('Stopped.', { exact: true }).waitFor();
+    const answer = await page.getByRole('region', { name: 'Answer' }).textContent();
+    expect(answer).toContain('word1');
+    expect(answer).not.toContain('word400');
+    await history.getByText('Tell me slowly about retention', { exact: true }).waitFor();
+    await history.getByText(/cancelled/).waitFor();
+    await history.getByText('Name three ways to reduce churn', { exact: true }).waitFor();
     problems.push(...(await auditPage(page, 'pro')));
 
     await page.goto('/');

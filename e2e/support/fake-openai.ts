@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A tiny OpenAI-compatible server (POST /v1/chat/completions, plain and streamed) so the Pro page's
- * assistant runs end to end without a key or a network. The answer is deterministic.
+ * assistant runs end to end without a key or a network. The answer is deterministic; a prompt that
+ * contains "slowly" streams without end, a word at a time, until the client stops it.
  */
 export async function startFakeOpenAi(): Promise<{ baseUrl: string; stop(): Promise<void> }> {
   const server = http.createServer((request, response) => {
@@ -37,6 +38,24 @@ export async function startFakeOpenAi(): Promise<{ baseUrl: string; stop(): Prom
       }
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const send = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
+      if (prompt.includes('slowly')) {
+        // A long answer, a word every 150 ms, until the client goes away: for the Stop button.
+        let count = 0;
+        const timer = setInterval(() => {
+          count += 1;
+          send({
+            ...base,
+            object: 'chat.completion.chunk',
+            choices: [{ index: 0, delta: { content: `word${count} ` }, finish_reason: null }],
+          });
+          if (count >= 400) {
+            clearInterval(timer);
+            response.end('data: [DONE]\n\n');
+          }
+        }, 150);
+        response.on('close', () => clearInterval(timer));
+        return;
+      }
       for (const word of answer.split(/(?<= )/)) {
         send({
           ...base,

@@ -136,8 +136,14 @@ function PromptForm({ status }: { status: AiStatusResponse }) {
     } finally {
       setRunning(false);
       controller.current = null;
-      void queryClient.invalidateQueries({ queryKey: STATUS_KEY });
-      void queryClient.invalidateQueries({ queryKey: ['ai', 'history'] });
+      const refresh = () => {
+        void queryClient.invalidateQueries({ queryKey: STATUS_KEY });
+        void queryClient.invalidateQueries({ queryKey: ['ai', 'history'] });
+      };
+      refresh();
+      // A stopped answer is recorded by the server once it notices the disconnect, a moment after
+      // the browser gave up on it: look again so the history and usage show it.
+      if (abort.signal.aborted) for (const delay of [750, 2500]) setTimeout(refresh, delay);
     }
   };
 
