@@ -3,12 +3,14 @@ import { eq } from 'drizzle-orm';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emailOutbox } from '../src/db/schema/index.ts';
-import { createTestApp, type TestApp } from './helper.ts';
+import { emailOutbox, users } from '../src/db/schema/index.ts';
+import { createTestApp, type TestApp, TestClient } from './helper.ts';
 
 /** A real SMTP server on a local port, keeping every message it accepts, parsed. */
 class SmtpSink {
   readonly received: ParsedMail[] = [];
+  /** Whether mailboxes named rejected-… are refused (a test turns it off to "fix" them). */
+  rejecting = true;
   private server: SMTPServer | undefined;
   constructor(readonly port: number) {}
 
@@ -19,7 +21,7 @@ class SmtpSink {
       logger: false,
       // Mailboxes named rejected-… do not exist; the reply quotes the address, as real servers do.
       onRcptTo: (recipient, _session, callback) => {
-        if (!recipient.address.startsWith('rejected-')) return callback();
+        if (!this.rejecting || !recipient.address.startsWith('rejected-')) return callback();
         callback(
           Object.assign(new Error(`5.1.1 <${recipient.address}>: Recipient address rejected`), {
             responseCode: 550,
@@ -218,6 +220,46 @@ describe('mail over SMTP', () => {
     await sleep(1500);
     expect((await outboxRow(id)).attempts).toBe(1);
     expect(sink.to(to)).toHaveLength(0);
+  });
+
+  it('lets staff see a failed email and retry it once the cause is fixed; it is then delivered once', async () => {
+    const to = address('rejected-retry');
+    const { id } = await t.app.mailer.send({
+      to,
+      template: 'payment_action_required',
+      data: { name: 'Retry', invoiceUrl: 'https://invoice.example.com/i/10' },
+    });
+    await waitFor(async () => ((await outboxRow(id)).status === 'failed' ? true : undefined));
+
+    const staff = new TestClient(t.app);
+    const email = address('staff');
+    expect(
+      (await staff.post('/api/register/', { email, password: 'correct horse battery staple 9' })).statusCode,
+    ).toBe(201);
+    await t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.email, email));
+    const failed = await staff.get('/api/admin/emails/?status=failed');
+    expect(failed.statusCode).toBe(200);
+    expect(failed.json().data.emails).toContainEqual(
+      expect.objectContaining({ id, status: 'failed', attempts: 1 }),
+    );
+
+    sink.rejecting = false;
+    try {
+      const retried = await staff.post(`/api/admin/emails/${id}/retry/`);
+      expect(retried.statusCode).toBe(200);
+      expect(retried.json().data).toEqual({ id, status: 'queued' });
+      const sent = await waitFor(async () => {
+        const current = await outboxRow(id);
+        return current.status === 'sent' ? current : undefined;
+      });
+      expect(sent.attempts).toBe(2);
+      expect(sink.to(to)).toHaveLength(1);
+      // Only a failed email can be retried.
+      expect((await staff.post(`/api/admin/emails/${id}/retry/`)).statusCode).toBe(404);
+      expect((await staff.post('/api/admin/emails/not-a-uuid/retry/')).statusCode).toBe(404);
+    } finally {
+      sink.rejecting = true;
+    }
   });
 
   it('marks an email failed, and keeps it visible, once its retries are used up', async () => {

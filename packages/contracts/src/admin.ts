@@ -55,3 +55,22 @@ export const adminReplayResponse = z.object({
   ok: z.boolean(),
   error: z.string().optional(),
 });
+
+export const adminEmailsQuery = z.strictObject({
+  status: z.enum(['queued', 'sent', 'stored', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+});
+
+export const adminEmailSchema = z.object({
+  id: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  template: z.string(),
+  status: z.enum(['queued', 'sent', 'stored', 'failed']),
+  attempts: z.number().int(),
+  lastError: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  sentAt: z.iso.datetime().nullable(),
+});
+export const adminEmailsResponse = z.object({ emails: z.array(adminEmailSchema) });
+export const adminEmailRetryResponse = z.object({ id: z.string(), status: z.literal('queued') });

@@ -3,6 +3,7 @@ import { and, desc, eq, ilike, lt, or, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { users } from '../db/schema/auth.ts';
 import { subscriptions, webhookEvents } from '../db/schema/billing.ts';
+import { emailOutbox } from '../db/schema/email.ts';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
@@ -78,5 +79,29 @@ export async function listWebhookEvents(
     attempts: row.attempts,
     errorMessage: row.errorMessage,
     createdAt: row.createdAt.toISOString(),
+  }));
+}
+
+/** Outbox emails, newest first, optionally by status (e.g. the failed ones, to retry). */
+export async function listEmails(
+  db: Database,
+  query: { status?: (typeof emailOutbox.$inferSelect)['status'] | undefined; limit: number },
+) {
+  const rows = await db
+    .select()
+    .from(emailOutbox)
+    .where(query.status ? eq(emailOutbox.status, query.status) : undefined)
+    .orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id))
+    .limit(query.limit);
+  return rows.map((row) => ({
+    id: row.id,
+    to: row.toAddress,
+    subject: row.subject,
+    template: row.template,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.lastError,
+    createdAt: row.createdAt.toISOString(),
+    sentAt: iso(row.sentAt),
   }));
 }

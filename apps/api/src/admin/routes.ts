@@ -1,9 +1,13 @@
 import {
+  adminEmailRetryResponse,
+  adminEmailsQuery,
+  adminEmailsResponse,
   adminReplayResponse,
   adminUsersQuery,
   adminUsersResponse,
   adminWebhookEventsQuery,
   adminWebhookEventsResponse,
+  ErrorCode,
   errorEnvelopeSchema,
   successEnvelope,
 } from '@tierbase/contracts';
@@ -12,14 +16,16 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { billingNotConfigured } from '../billing/service.ts';
 import { replayEvents } from '../billing/webhooks.ts';
+import { retryFailedEmail } from '../email/outbox.ts';
+import { AppError, notFound } from '../errors.ts';
 import { ok } from '../http/envelope.ts';
 import { requireStaff } from '../users/guards.ts';
-import { listUsers, listWebhookEvents } from './queries.ts';
+import { listEmails, listUsers, listWebhookEvents } from './queries.ts';
 
 const tags = ['admin'];
 const errors = { 401: errorEnvelopeSchema, 403: errorEnvelopeSchema, 404: errorEnvelopeSchema };
 
-/** Staff-only: look up users and their subscriptions, see and replay Stripe events. */
+/** Staff-only: look up users and their subscriptions, see and replay Stripe events, retry failed mail. */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   // Every route here is staff-only; the guard runs before any handler.
@@ -67,6 +73,44 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       if (!app.billing) throw billingNotConfigured();
       const [result] = await replayEvents(app.billing, { eventId: request.params.eventId });
       return ok(result!);
+    },
+  );
+
+  routes.get(
+    '/api/admin/emails',
+    {
+      schema: {
+        tags,
+        summary: 'Outbox emails, newest first (staff)',
+        querystring: adminEmailsQuery,
+        response: { 200: successEnvelope(adminEmailsResponse), ...errors },
+      },
+    },
+    async (request) => ok({ emails: await listEmails(app.database.db, request.query) }),
+  );
+
+  routes.post(
+    '/api/admin/emails/:id/retry',
+    {
+      schema: {
+        tags,
+        summary: 'Queue a failed email for delivery again (staff)',
+        params: z.object({ id: z.string().min(1).max(100) }),
+        response: { 200: successEnvelope(adminEmailRetryResponse), 409: errorEnvelopeSchema, ...errors },
+      },
+    },
+    async (request) => {
+      if (!app.config.smtpUrl) {
+        throw new AppError(
+          409,
+          ErrorCode.CONFLICT,
+          'SMTP_URL is not set: emails are kept in the outbox, not sent.',
+        );
+      }
+      if (!(await retryFailedEmail(app.database.db, app.jobs, request.params.id))) {
+        throw notFound('No failed email with that id.');
+      }
+      return ok({ id: request.params.id, status: 'queued' as const });
     },
   );
 }

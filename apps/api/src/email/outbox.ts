@@ -1,4 +1,4 @@
-import { DrizzleQueryError, desc, eq, sql } from 'drizzle-orm';
+import { and, DrizzleQueryError, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import { emailOutbox } from '../db/schema/index.ts';
@@ -118,4 +118,23 @@ export async function findOutboxMessage(db: Database, id: string): Promise<Outbo
   if (!z.uuid().safeParse(id).success) return undefined;
   const [row] = await db.select().from(emailOutbox).where(eq(emailOutbox.id, id));
   return row;
+}
+
+/**
+ * Queues a failed email for delivery again (a staff action, once the cause is fixed). The attempts
+ * so far stay on the row; delivery still skips a row that is already sent. False when there is no
+ * failed email with that id.
+ */
+export async function retryFailedEmail(db: Database, jobs: JobQueue, id: string): Promise<boolean> {
+  if (!z.uuid().safeParse(id).success) return false;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(emailOutbox)
+      .set({ status: 'queued', lastError: null })
+      .where(and(eq(emailOutbox.id, id), eq(emailOutbox.status, 'failed')))
+      .returning({ id: emailOutbox.id });
+    if (!row) return false;
+    await jobs.send<DeliverJob>(DELIVER_QUEUE, { outboxId: id }, { singletonKey: id, transaction: tx });
+    return true;
+  });
 }
