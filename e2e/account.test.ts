@@ -1,36 +1,16 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import {
-  auditPage,
-  launchBrowser,
-  linkFromEmail,
-  newUserPage,
-  PASSWORD,
-  screenshotOnFailure,
-  uniqueEmail,
-} from './support/browser.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, inject, test } from 'vitest';
+import { auditPage, linkFromEmail, PASSWORD, uniqueEmail, usePage } from './support/browser.ts';
 import { expectNoProblems, registerThroughUi } from './support/flows.ts';
 
 describe('account recovery and form errors', () => {
   const appUrl = inject('appUrl');
   const email = uniqueEmail('recovery');
   const newPassword = 'Brand-New-Secret-2031';
-  let browser: Browser;
-  let context: BrowserContext;
+  const session = usePage(appUrl);
   let page: Page;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    ({ context, page } = await newUserPage(browser, appUrl));
-  });
-
-  afterEach(async (test) => {
-    await screenshotOnFailure(page, test.task);
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
+  beforeAll(() => {
+    page = session.page;
   });
 
   test('sign-up puts the server’s validation messages on the fields', async () => {

@@ -1,12 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
-import {
-  auditPage,
-  launchBrowser,
-  newUserPage,
-  screenshotOnFailure,
-  uniqueEmail,
-} from './support/browser.ts';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, inject, test } from 'vitest';
+import { auditPage, uniqueEmail, usePage } from './support/browser.ts';
 import { advanceClock, testClockOf } from './support/emulator.ts';
 import { expectNoProblems, mainText, registerThroughUi, subscribeWithCard } from './support/flows.ts';
 
@@ -20,22 +14,10 @@ describe('a failed payment and its recovery', () => {
   const appUrl = inject('appUrl');
   const emulatorUrl = inject('emulatorUrl');
   const email = uniqueEmail('dunning');
-  let browser: Browser;
-  let context: BrowserContext;
+  const session = usePage(appUrl);
   let page: Page;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    ({ context, page } = await newUserPage(browser, appUrl));
-  });
-
-  afterEach(async (test) => {
-    await screenshotOnFailure(page, test.task);
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
+  beforeAll(() => {
+    page = session.page;
   });
 
   test('the trial starts with a card that will fail', async () => {

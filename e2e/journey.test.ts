@@ -1,17 +1,15 @@
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, inject, test } from 'vitest';
 import {
   auditPage,
   DESKTOP,
-  launchBrowser,
-  newUserPage,
   PASSWORD,
   PHONE,
   SCREENSHOTS,
-  screenshotOnFailure,
   seriousViolations,
   uniqueEmail,
+  usePage,
 } from './support/browser.ts';
 import {
   expectNoProblems,
@@ -30,22 +28,10 @@ describe('a customer from first visit to Pro and back', () => {
   const appUrl = inject('appUrl');
   const email = uniqueEmail('journey');
   const problems: string[] = [];
-  let browser: Browser;
-  let context: BrowserContext;
+  const session = usePage(appUrl);
   let page: Page;
-
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    ({ context, page } = await newUserPage(browser, appUrl));
-  });
-
-  afterEach(async (context) => {
-    await screenshotOnFailure(page, context.task);
-  });
-
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
+  beforeAll(() => {
+    page = session.page;
   });
 
   test('a visitor sees the landing page, pricing and the sign-in pages', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SCREENSHOTS = path.resolve(here, '../artifacts/screenshots');
@@ -35,6 +36,33 @@ export async function newUserPage(
   context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   return { context, page };
+}
+
+/**
+ * A browser and a fresh (signed-out) page on the app for the tests of one describe block: opened
+ * before them, photographed when one fails, closed after. Call it at the top of the block.
+ */
+export function usePage(baseURL: string): { readonly page: Page } {
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    ({ context, page } = await newUserPage(browser, baseURL));
+  });
+  afterEach(async (test) => {
+    await screenshotOnFailure(page, test.task);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+  });
+  return {
+    get page() {
+      if (!page) throw new Error('usePage: the page opens in beforeAll');
+      return page;
+    },
+  };
 }
 
 /** A unique address per run, so reruns against a kept database never collide. */
