@@ -1,23 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobContext } from '../src/jobs/queue.ts';
-import { createTestApp, createTestDatabase, type TestApp } from './helper.ts';
+import { createTestApp, createTestDatabase, sleep, type TestApp, waitFor } from './helper.ts';
 
 const FAST = { JOB_POLL_INTERVAL_SECONDS: '0.5', JOB_STOP_TIMEOUT_SECONDS: '1' };
-
-async function waitFor<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function jobState(t: TestApp, id: string): Promise<string | undefined> {
   const rows = await t.app.database.query<{ state: string }>(
