@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../src/index.ts';
 
 export interface TestEmulator {
@@ -20,6 +21,35 @@ export async function startTestEmulator(
     maxNetworkRetries,
   });
   return { emulator, stripe };
+}
+
+/**
+ * An emulator for the tests of one describe block: started before them, reset before each, stopped
+ * after. Call it at the top of the block; `emulator` and `stripe` are there once it has started.
+ */
+export function useTestEmulator(opts: EmulatorOptions = {}): TestEmulator {
+  let started: TestEmulator | undefined;
+  beforeAll(async () => {
+    started = await startTestEmulator(opts);
+  });
+  afterAll(async () => {
+    await started?.emulator.stop();
+  });
+  beforeEach(async () => {
+    await started?.emulator.reset();
+  });
+  const get = () => {
+    if (!started) throw new Error('useTestEmulator: the emulator starts in beforeAll');
+    return started;
+  };
+  return {
+    get emulator() {
+      return get().emulator;
+    },
+    get stripe() {
+      return get().stripe;
+    },
+  };
 }
 
 export interface ReceivedWebhook {

@@ -1,31 +1,25 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createPlan,
   DAY,
   eventTypesSince,
   latestEventId,
   startTestEmulator,
-  type TestEmulator,
+  useTestEmulator,
 } from './helpers.ts';
 
 const HOUR = 3600;
 
 describe('subscription lifecycle driven by a test clock', () => {
-  let t: TestEmulator;
+  // Retries 1, 2 and 3 days after the first failed attempt; then the final action.
+  const t = useTestEmulator({ retrySchedule: [1 * DAY, 2 * DAY, 3 * DAY] });
   let stripe: Stripe;
   let plan: Awaited<ReturnType<typeof createPlan>>;
-
-  beforeAll(async () => {
-    // Retries 1, 2 and 3 days after the first failed attempt; then the final action.
-    t = await startTestEmulator({ retrySchedule: [1 * DAY, 2 * DAY, 3 * DAY] });
+  beforeAll(() => {
     stripe = t.stripe;
   });
-  afterAll(async () => {
-    await t.emulator.stop();
-  });
   beforeEach(async () => {
-    await t.emulator.reset();
     plan = await createPlan(stripe);
   });
 

@@ -1,20 +1,12 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPlan, startTestEmulator, type TestEmulator } from './helpers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createPlan, useTestEmulator } from './helpers.ts';
 
 describe('resources', () => {
-  let t: TestEmulator;
+  const t = useTestEmulator();
   let stripe: Stripe;
-
-  beforeAll(async () => {
-    t = await startTestEmulator();
+  beforeAll(() => {
     stripe = t.stripe;
-  });
-  afterAll(async () => {
-    await t.emulator.stop();
-  });
-  beforeEach(async () => {
-    await t.emulator.reset();
   });
 
   it('products: create, retrieve, update, list, delete', async () => {
