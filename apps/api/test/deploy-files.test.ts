@@ -146,6 +146,13 @@ describe('deploy files: the API environment', () => {
     expect(config.trustedProxies.length).toBeGreaterThan(0);
   });
 
+  it("nginx's body limit is the API's", () => {
+    const [, megabytes] = read('deploy/nginx.conf').match(/client_max_body_size (\d+)m;/) ?? [];
+    for (const [, env] of apiEnvironments) {
+      expect(Number(megabytes) * 1024 * 1024).toBe(loadConfig(env).bodyLimitBytes);
+    }
+  });
+
   it('sets only variables the API reads and .env.example documents', () => {
     expect(readByConfig.size).toBeGreaterThan(20);
     for (const [where, env] of apiEnvironments) {

@@ -242,4 +242,20 @@ describe.skipIf(skipReason !== undefined)('the shipped deploy/nginx.conf in fron
       (await nginx.waitForAccessLog(1))[0]?.request_id,
     );
   });
+
+  it('sends every location the same forwarding headers (the streaming one included)', async () => {
+    const instance = await fake(() => ok);
+    const nginx = await nginxFor([instance.address]);
+    for (const path of ['/api/profile/', '/api/ai/chat/stream/']) {
+      await fetch(`${nginx.url}${path}`, { headers: { 'x-forwarded-for': '203.0.113.1' } });
+    }
+    for (const request of instance.requests) {
+      expect(request.headers, request.url).toMatchObject({
+        'x-forwarded-for': '127.0.0.1',
+        'x-forwarded-proto': 'https',
+        'x-request-id': expect.stringMatching(/^[0-9a-f]{32}$/),
+      });
+    }
+    expect(instance.requests).toHaveLength(2);
+  });
 });
