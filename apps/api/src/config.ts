@@ -46,8 +46,9 @@ const envSchema = z.object({
   STRIPE_EMULATOR: z.stringbool().optional(),
   STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(12111),
   STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).optional(),
-  STRIPE_TIMEOUT_MS: positiveInt(10_000),
-  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  // One Stripe attempt, and the attempts after it; together bounded by STRIPE_CALL_DEADLINE_MS.
+  STRIPE_TIMEOUT_MS: positiveInt(4_000),
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(1),
   PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -79,6 +80,24 @@ const envSchema = z.object({
 });
 
 export type Env = z.input<typeof envSchema>;
+
+/**
+ * The longest one Stripe call may take, retries included: well under the server's 25 s shutdown
+ * drain, so a hung Stripe never holds a request past it (and a user is not kept waiting longer).
+ */
+export const STRIPE_CALL_DEADLINE_MS = 10_000;
+
+/**
+ * The worst case of one call through the `stripe` SDK: every attempt runs to its timeout, with
+ * the SDK's backoff between them (0.5 s doubling, at most 5 s). The SDK retries a closed
+ * connection once even with retries off, so there are always at least two attempts.
+ */
+export function stripeCallWorstCaseMs(timeoutMs: number, maxNetworkRetries: number): number {
+  const attempts = Math.max(maxNetworkRetries, 1) + 1;
+  let backoffMs = 0;
+  for (let retry = 1; retry < attempts; retry++) backoffMs += Math.min(500 * 2 ** (retry - 1), 5_000);
+  return attempts * timeoutMs + backoffMs;
+}
 
 export interface Config {
   env: 'development' | 'test' | 'production';
@@ -164,6 +183,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         'STRIPE_SECRET_KEY: required in production (or set STRIPE_EMULATOR=true to run billing against the local emulator, for a demo)',
       );
     }
+  }
+  const stripeWorstCase = stripeCallWorstCaseMs(e.STRIPE_TIMEOUT_MS, e.STRIPE_MAX_NETWORK_RETRIES);
+  if (stripeWorstCase > STRIPE_CALL_DEADLINE_MS) {
+    problems.push(
+      `STRIPE_TIMEOUT_MS, STRIPE_MAX_NETWORK_RETRIES: one Stripe call could take ${stripeWorstCase} ms with its retries; keep it within ${STRIPE_CALL_DEADLINE_MS} ms`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -46,6 +46,8 @@ export const adminWebhookEventSchema = z.object({
   processedAt: z.iso.datetime().nullable(),
   attempts: z.number().int(),
   errorMessage: z.string().nullable(),
+  /** Why a processed event had no effect, e.g. "ignored: Stripe has no cus_…". */
+  note: z.string().nullable(),
   createdAt: z.iso.datetime(),
 });
 export const adminWebhookEventsResponse = z.object({ events: z.array(adminWebhookEventSchema) });

@@ -38,6 +38,7 @@ const PREFIXES: Record<string, Collection> = {
   in: 'invoices',
   inpay: 'invoicePayments',
   pi: 'paymentIntents',
+  re: 'refunds',
   cs: 'checkoutSessions',
   bps: 'portalSessions',
   evt: 'events',

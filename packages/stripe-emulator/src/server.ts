@@ -22,6 +22,7 @@ import { registerInvoices } from './resources/invoices.ts';
 import { registerPaymentMethods } from './resources/payment-methods.ts';
 import { registerPayments } from './resources/payments.ts';
 import { registerProducts } from './resources/products.ts';
+import { registerRefunds } from './resources/refunds.ts';
 import { registerSubscriptions } from './resources/subscriptions.ts';
 import { registerTestClocks } from './resources/test-clocks.ts';
 import type { WebhookDispatcher } from './webhooks.ts';
@@ -252,6 +253,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerSubscriptions(routes, deps);
   registerInvoices(routes, deps);
   registerPayments(routes, deps);
+  registerRefunds(routes, deps);
   registerCheckout(routes, deps);
   registerBillingPortal(routes, deps);
   registerEvents(routes, deps);

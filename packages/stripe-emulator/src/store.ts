@@ -59,6 +59,7 @@ export interface State {
   invoices: Record<string, Stripe.Invoice>;
   invoicePayments: Record<string, Stripe.InvoicePayment>;
   paymentIntents: Record<string, Stripe.PaymentIntent>;
+  refunds: Record<string, Stripe.Refund>;
   checkoutSessions: Record<string, Stripe.Checkout.Session>;
   portalSessions: Record<string, Stripe.BillingPortal.Session>;
   events: Record<string, Stripe.Event>;
@@ -91,6 +92,7 @@ export function emptyState(): State {
     invoices: {},
     invoicePayments: {},
     paymentIntents: {},
+    refunds: {},
     checkoutSessions: {},
     portalSessions: {},
     events: {},

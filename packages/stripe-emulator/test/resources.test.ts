@@ -296,6 +296,114 @@ describe('resources', () => {
     ).rejects.toMatchObject({ statusCode: 400, param: 'mode' });
   });
 
+  it('checkout sessions: list by customer and status; an expired one cannot be paid', async () => {
+    const { monthly, yearly } = await createPlan(stripe);
+    const customer = await stripe.customers.create({ email: 'tabs@example.com' });
+    const other = await stripe.customers.create({ email: 'other@example.com' });
+    const open = (price: string, forCustomer = customer.id) =>
+      stripe.checkout.sessions.create({
+        mode: 'subscription',
+        customer: forCustomer,
+        line_items: [{ price, quantity: 1 }],
+        success_url: 'http://app.test/success?session_id={CHECKOUT_SESSION_ID}',
+      });
+    const first = await open(monthly.id);
+    const second = await open(yearly.id);
+    const foreign = await open(monthly.id, other.id);
+    const listed = await stripe.checkout.sessions.list({ customer: customer.id, status: 'open' });
+    expect(listed.data.map((session) => session.id)).toEqual([second.id, first.id]);
+    expect(listed.data.map((session) => session.id)).not.toContain(foreign.id);
+
+    const expired = await stripe.checkout.sessions.expire(first.id);
+    expect(expired).toMatchObject({ status: 'expired', url: null });
+    expect(
+      (await stripe.checkout.sessions.list({ customer: customer.id, status: 'open' })).data.map((s) => s.id),
+    ).toEqual([second.id]);
+    expect(
+      (await stripe.checkout.sessions.list({ customer: customer.id, status: 'expired' })).data.map(
+        (s) => s.id,
+      ),
+    ).toEqual([first.id]);
+    await expect(stripe.checkout.sessions.expire(first.id)).rejects.toMatchObject({
+      statusCode: 400,
+      type: 'StripeInvalidRequestError',
+      code: 'checkout_session_not_open',
+    });
+    await expect(stripe.checkout.sessions.expire('cs_test_missing')).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+    });
+    await expect(stripe.checkout.sessions.list({ status: 'paid' as 'open' })).rejects.toMatchObject({
+      statusCode: 400,
+      param: 'status',
+    });
+
+    // The hosted page of the expired session refuses the card: nothing is created.
+    const paid = await fetch(`${t.emulator.url}/checkout/${first.id}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        cardNumber: '4242424242424242',
+        expiry: '12 / 34',
+        cvc: '123',
+        name: 'Ada',
+      }).toString(),
+    });
+    expect(paid.headers.get('location')).toBeNull();
+    expect(await paid.text()).toContain('This Checkout Session has expired.');
+    expect((await stripe.checkout.sessions.retrieve(first.id)).status).toBe('expired');
+    expect((await stripe.subscriptions.list({ customer: customer.id, status: 'all' })).data).toHaveLength(0);
+  });
+
+  it('refunds: a PaymentIntent in full or in part, never more than it received', async () => {
+    const { monthly } = await createPlan(stripe);
+    const customer = await stripe.customers.create({ email: 'refund@example.com' });
+    const pm = await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id });
+    const sub = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: monthly.id }],
+      default_payment_method: pm.id,
+    });
+    const [invoice] = (await stripe.invoices.list({ subscription: sub.id, status: 'paid' })).data;
+    const [payment] = (await stripe.invoicePayments.list({ invoice: invoice!.id!, status: 'paid' })).data;
+    const intent = payment!.payment.payment_intent as string;
+
+    const part = await stripe.refunds.create({ payment_intent: intent, amount: 300, reason: 'duplicate' });
+    expect(part).toMatchObject({
+      object: 'refund',
+      amount: 300,
+      currency: 'usd',
+      payment_intent: intent,
+      reason: 'duplicate',
+      status: 'succeeded',
+    });
+    expect(part.id).toMatch(/^re_/);
+    await expect(stripe.refunds.create({ payment_intent: intent, amount: 800 })).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'amount_too_large',
+      param: 'amount',
+    });
+    const rest = await stripe.refunds.create({ payment_intent: intent });
+    expect(rest.amount).toBe(700);
+    await expect(stripe.refunds.create({ payment_intent: intent })).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'charge_already_refunded',
+    });
+    expect((await stripe.refunds.retrieve(part.id)).amount).toBe(300);
+    expect((await stripe.refunds.list({ payment_intent: intent })).data.map((r) => r.id)).toEqual([
+      rest.id,
+      part.id,
+    ]);
+    expect((await stripe.events.list({ type: 'refund.created' })).data).toHaveLength(2);
+    await expect(stripe.refunds.create({ payment_intent: 'pi_missing' })).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'resource_missing',
+      param: 'payment_intent',
+    });
+    await expect(stripe.refunds.create({})).rejects.toMatchObject({ statusCode: 400 });
+  });
+
   it('billing portal sessions: create with customer and return_url', async () => {
     const customer = await stripe.customers.create({ email: 'portal@example.com' });
     const session = await stripe.billingPortal.sessions.create({

@@ -78,6 +78,7 @@ export async function listWebhookEvents(
     processedAt: iso(row.processedAt),
     attempts: row.attempts,
     errorMessage: row.errorMessage,
+    note: row.note,
     createdAt: row.createdAt.toISOString(),
   }));
 }

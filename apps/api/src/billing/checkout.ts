@@ -6,15 +6,16 @@ import { profiles } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
 import { AppError } from '../errors.ts';
 import { priceIdFor } from './catalog.ts';
+import { expireOpenCheckouts } from './checkout-sessions.ts';
 import { type BillingInterval, findPlan } from './plans.ts';
-import { callStripe } from './stripe-client.ts';
+import { callStripe, type StripeLog } from './stripe-client.ts';
 import { findByUser, type SubscriptionRow } from './subscription-sync.ts';
 
 export interface CheckoutDeps {
   db: Database;
   stripe: Stripe;
   appUrl: string;
-  log?: (details: Record<string, unknown>, message: string) => void;
+  log?: StripeLog;
 }
 
 export interface BillingUser {
@@ -79,6 +80,9 @@ export async function createCheckout(
     );
   }
   const row = current ?? (await ensureCustomer(deps, user));
+  // Only the newest session can be paid: one subscription, however many tabs (decision 7). A
+  // customer created just now has no sessions yet.
+  if (current) await expireOpenCheckouts(deps, row.stripeCustomerId);
   const trialDays = (await hadTrial(deps.db, user.id, row)) ? 0 : plan.trialDays;
   const session = await callStripe(
     'checkout.sessions.create',

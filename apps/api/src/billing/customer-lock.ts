@@ -1,33 +1,26 @@
-import { drizzle } from 'drizzle-orm/node-postgres';
+import { sql } from 'drizzle-orm';
 import type { Database, DatabaseHandle } from '../db/client.ts';
-import { schema } from '../db/client.ts';
 
 /**
- * Serializes the read-from-Stripe-then-write of one customer, so two instances (or two events in
+ * Runs the read-from-Stripe-then-write of one customer alone, so two instances (or two events in
  * one instance) can never write an older picture of the subscription over a newer one.
  *
- * On PostgreSQL: a session advisory lock on a dedicated connection, which also runs the work, so
- * a full pool cannot deadlock the lock holders. On PGlite (one process by construction): a
- * promise chain per customer.
+ * On PostgreSQL: one transaction holding `pg_advisory_xact_lock` for the customer; `work` gets the
+ * transaction, so everything it writes commits together or not at all, and the lock is released
+ * with the commit (or the rollback) even if the connection dies. On PGlite (one process by
+ * construction, and one connection whose transactions block every other query): a promise chain
+ * per customer, and `work` gets the database, opening a short transaction for its writes (a
+ * nested transaction on PostgreSQL is a savepoint inside this one).
  */
 export type CustomerLock = <T>(customerId: string, work: (db: Database) => Promise<T>) => Promise<T>;
 
 export function createCustomerLock(handle: DatabaseHandle): CustomerLock {
   if (handle.kind === 'postgres') {
-    const pool = handle.pool!;
-    return async (customerId, work) => {
-      const client = await pool.connect();
-      try {
-        await client.query('select pg_advisory_lock(hashtext($1))', [`customer:${customerId}`]);
-        try {
-          return await work(drizzle(client, { schema }) as unknown as Database);
-        } finally {
-          await client.query('select pg_advisory_unlock(hashtext($1))', [`customer:${customerId}`]);
-        }
-      } finally {
-        client.release();
-      }
-    };
+    return (customerId, work) =>
+      handle.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`customer:${customerId}`}))`);
+        return work(tx);
+      });
   }
   const tails = new Map<string, Promise<unknown>>();
   return async (customerId, work) => {

@@ -39,6 +39,8 @@ export async function listInvoices(
         ...(page.startingAfter ? { starting_after: page.startingAfter } : {}),
       }),
     deps.log,
+    // A cursor Stripe does not know (or that is another customer's invoice) is the caller's input.
+    { input: { starting_after: 'startingAfter' } },
   );
   // Drafts are Stripe's working copies, not bills; the user sees them once finalized.
   const invoices = list.data.filter((invoice) => invoice.status !== 'draft').map(toInvoice);

@@ -119,11 +119,12 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       const { user } = requireUser(request);
       const deps = need();
       const sessionId = request.body?.sessionId;
-      const row = sessionId
+      const synced = sessionId
         ? await syncCheckoutSession({ ...deps, log }, user.id, sessionId)
         : await findByUser(deps.db, user.id).then((found) =>
             found ? syncCustomer({ ...deps, log }, found.stripeCustomerId) : undefined,
           );
+      const row = synced?.row;
       return ok(
         await withAiUsage(billingStatus(row ?? undefined, deps.graceDays), user.id, row ?? undefined),
       );

@@ -33,36 +33,79 @@ export function createStripeClient(endpoint: StripeEndpoint): Stripe {
   });
 }
 
+const PROVIDER_UNREACHABLE =
+  'The payment provider could not be reached. Nothing was changed; please try again.';
+const PROVIDER_REFUSED = 'The payment provider refused the request. Nothing was changed.';
+
+export type StripeLog = (details: Record<string, unknown>, message: string) => void;
+
+export interface CallOptions {
+  /**
+   * Stripe parameters that carry the client's own input, by our field name: Stripe refusing one
+   * of them (an unknown `starting_after`, say) is bad input, answered 400, not a provider failure.
+   */
+  input?: Record<string, string>;
+  /**
+   * The id of the object the call is about. Stripe answering `resource_missing` for it raises
+   * {@link StripeObjectMissing}, so a caller can tell "Stripe no longer has this" from an outage.
+   */
+  object?: string;
+}
+
 /**
- * Runs one Stripe call, turning any failure into 502 BILLING_PROVIDER_ERROR. The message stays
- * generic: Stripe's own text can name customers or amounts, and goes to the log instead.
+ * Stripe no longer knows the object (deleted, or from another account or mode). Still a 502 to a
+ * user; the webhook handler acknowledges the event instead of having Stripe retry it for days.
+ */
+export class StripeObjectMissing extends AppError {
+  constructor(
+    readonly operation: string,
+    readonly objectId: string,
+  ) {
+    super(502, ErrorCode.BILLING_PROVIDER_ERROR, PROVIDER_REFUSED);
+    this.name = 'StripeObjectMissing';
+  }
+}
+
+/**
+ * Runs one Stripe call and turns its failure into an AppError: bad client input (see
+ * {@link CallOptions.input}) is 400 VALIDATION_ERROR; anything else is 502 BILLING_PROVIDER_ERROR.
+ * The message stays generic: Stripe's own text can name customers or amounts, and goes to the log.
+ * How long a call may take is bounded by the client's timeout and retries (see config.ts).
  */
 export async function callStripe<T>(
   operation: string,
   run: () => Promise<T>,
-  log?: (details: Record<string, unknown>, message: string) => void,
+  log?: StripeLog,
+  options: CallOptions = {},
 ): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof Stripe.errors.StripeError) {
-      log?.(
-        {
-          operation,
-          type: error.type,
-          code: error.code,
-          statusCode: error.statusCode,
-          requestId: error.requestId,
-        },
-        'stripe call failed',
-      );
-      throw new AppError(
-        502,
-        ErrorCode.BILLING_PROVIDER_ERROR,
-        'The payment provider could not be reached. Nothing was changed; please try again.',
-      );
+    if (!(error instanceof Stripe.errors.StripeError)) throw error;
+    log?.(
+      {
+        operation,
+        type: error.type,
+        code: error.code,
+        param: error.param,
+        statusCode: error.statusCode,
+        requestId: error.requestId,
+      },
+      'stripe call failed',
+    );
+    if (error instanceof Stripe.errors.StripeInvalidRequestError) {
+      const field = error.param ? options.input?.[error.param] : undefined;
+      if (field) {
+        throw new AppError(400, ErrorCode.VALIDATION_ERROR, 'Some fields are invalid.', {
+          [field]: [error.code === 'resource_missing' ? 'No such item.' : 'This value is not accepted.'],
+        });
+      }
+      if (error.code === 'resource_missing' && options.object) {
+        throw new StripeObjectMissing(operation, options.object);
+      }
+      throw new AppError(502, ErrorCode.BILLING_PROVIDER_ERROR, PROVIDER_REFUSED);
     }
-    throw error;
+    throw new AppError(502, ErrorCode.BILLING_PROVIDER_ERROR, PROVIDER_UNREACHABLE);
   }
 }
 

@@ -5,16 +5,17 @@ import type { Database } from '../db/client.ts';
 import { profiles, users } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
 import { AppError } from '../errors.ts';
+import { expireOpenCheckouts } from './checkout-sessions.ts';
 import type { CustomerLock } from './customer-lock.ts';
 import { planForLookupKey } from './plans.ts';
-import { callStripe } from './stripe-client.ts';
+import { callStripe, type StripeLog } from './stripe-client.ts';
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
 
 export interface SyncDeps {
   stripe: Stripe;
   lock: CustomerLock;
-  log?: (details: Record<string, unknown>, message: string) => void;
+  log?: StripeLog;
 }
 
 /** Statuses in which a subscription still governs the customer's access (or may again). */
@@ -43,6 +44,29 @@ const isLive = (subscription: Stripe.Subscription) => LIVE.has(subscription.stat
 
 const toDate = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000) : null);
 
+/** Statuses in which a subscription bills (or will again): a customer should have one at most. */
+const BILLING: ReadonlySet<SubscriptionStatus> = new Set([
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'paused',
+]);
+
+/**
+ * When the subscription's payment started failing, in Stripe's time (a test clock's, under one):
+ * the failing invoice's finalization (its first payment attempt), else the current period's start.
+ * The server's clock would put the grace deadline before the invoice under a test clock.
+ */
+function pastDueStart(subscription: Stripe.Subscription, now: Date): Date {
+  const invoice = typeof subscription.latest_invoice === 'object' ? subscription.latest_invoice : null;
+  const seconds =
+    invoice?.status_transitions?.finalized_at ??
+    invoice?.created ??
+    subscription.items.data[0]?.current_period_start;
+  return toDate(seconds) ?? now;
+}
+
 /** The columns a Stripe subscription sets; `previous` carries what Stripe cannot tell us. */
 export function subscriptionColumns(
   subscription: Stripe.Subscription,
@@ -67,62 +91,177 @@ export function subscriptionColumns(
     cancelAtPeriodEnd: subscription.cancel_at_period_end || subscription.cancel_at !== null,
     trialEnd: toDate(subscription.trial_end),
     pastDueSince:
-      status === 'past_due' ? (previous?.status === 'past_due' ? (previous.pastDueSince ?? now) : now) : null,
+      status === 'past_due'
+        ? previous?.status === 'past_due' && previous.pastDueSince
+          ? previous.pastDueSince
+          : pastDueStart(subscription, now)
+        : null,
     canceledAt: toDate(subscription.canceled_at),
     updatedAt: now,
   };
+}
+
+const NO_SUBSCRIPTION = {
+  stripeSubscriptionId: null,
+  status: null,
+  plan: null,
+  priceId: null,
+  interval: null,
+  currentPeriodEnd: null,
+  cancelAtPeriodEnd: false,
+  trialEnd: null,
+  pastDueSince: null,
+  canceledAt: null,
+};
+
+export interface Synced {
+  /** The user's row as written. */
+  row: SubscriptionRow;
+  /** The subscription that decides access, as Stripe has it now (undefined: none ever). */
+  governing: Stripe.Subscription | undefined;
+  /** All the customer's subscriptions read (duplicates as canceled by this sync). */
+  subscriptions: Stripe.Subscription[];
 }
 
 /**
  * Reads the customer's subscriptions from Stripe and writes the governing one: the only function
  * that writes subscription state. Webhooks and `/api/billing/sync/` both call it, so they cannot
  * disagree; and because it always reads the current truth under the customer's lock, events that
- * arrive late, twice or out of order cannot roll the state back.
+ * arrive late, twice or out of order cannot roll the state back. A second billing subscription is
+ * canceled (and refunded) here, whichever way it was made (decision 7). The subscription and
+ * profile writes commit together.
  *
- * Returns the written row, or null when the customer is not one of ours.
+ * Returns what was written and read, or null when the customer is not one of ours.
  */
-export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<SubscriptionRow | null> {
+export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<Synced | null> {
   return deps.lock(customerId, async (db) => {
     let row = await findByCustomer(db, customerId);
     if (!row) row = await linkCustomerByMetadata(deps, db, customerId);
     if (!row) return null;
     const list = await callStripe(
       'subscriptions.list',
-      () => deps.stripe.subscriptions.list({ customer: customerId, status: 'all', limit: 20 }),
+      () =>
+        deps.stripe.subscriptions.list({
+          customer: customerId,
+          status: 'all',
+          limit: 20,
+          // The failing invoice dates the start of a past_due period (pastDueStart).
+          expand: ['data.latest_invoice'],
+        }),
       deps.log,
+      { object: customerId },
     );
-    const governing = governingSubscription(list.data);
+    const all = await cancelDuplicates(deps, list.data, row.stripeSubscriptionId);
+    const governing = governingSubscription(all);
     const now = new Date();
     const columns = governing
       ? subscriptionColumns(governing, row, now)
-      : {
-          stripeSubscriptionId: null,
-          status: null,
-          plan: null,
-          priceId: null,
-          interval: null,
-          currentPeriodEnd: null,
-          cancelAtPeriodEnd: false,
-          trialEnd: null,
-          pastDueSince: null,
-          canceledAt: null,
-          updatedAt: now,
-        };
-    const [written] = await db
-      .update(subscriptions)
-      .set(columns)
-      .where(eq(subscriptions.userId, row.userId))
-      .returning();
-    if (columns.trialEnd) {
-      // The profile remembers the user's trial for good: one trial per user, ever.
-      await db
-        .update(profiles)
-        .set({ trialEnd: columns.trialEnd })
-        .where(and(eq(profiles.userId, row.userId), isNull(profiles.trialEnd)));
-    }
-    return written ?? null;
+      : { ...NO_SUBSCRIPTION, updatedAt: now };
+    const userId = row.userId;
+    const written = await db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(subscriptions)
+        .set(columns)
+        .where(eq(subscriptions.userId, userId))
+        .returning();
+      if (columns.trialEnd) {
+        // The profile remembers the user's trial for good: one trial per user, ever.
+        await tx
+          .update(profiles)
+          .set({ trialEnd: columns.trialEnd })
+          .where(and(eq(profiles.userId, userId), isNull(profiles.trialEnd)));
+      }
+      return updated;
+    });
+    if (!written) throw new Error('subscription row vanished during sync');
+    return { row: written, governing, subscriptions: all };
   });
 }
+
+/**
+ * A customer has one billing subscription. Any other (two Checkout tabs paid, one made in the
+ * dashboard or through the API) is canceled at once, keeping the oldest; whatever it charged is
+ * refunded in full, and a trialing one charged nothing (decision 7). The refund goes first, so an
+ * interruption leaves a subscription that is still live and is handled again by the next sync.
+ */
+async function cancelDuplicates(
+  deps: SyncDeps,
+  list: Stripe.Subscription[],
+  tracked: string | null,
+): Promise<Stripe.Subscription[]> {
+  // Oldest first. Under a test clock several share one `created`: then the one the app already
+  // shows, then Stripe's own order (its lists are newest first, so reversed they are oldest first).
+  const billing = [...list]
+    .reverse()
+    .filter((subscription) => BILLING.has(subscription.status as SubscriptionStatus))
+    .sort((a, b) => a.created - b.created || Number(b.id === tracked) - Number(a.id === tracked));
+  const [kept, ...duplicates] = billing;
+  if (!kept || duplicates.length === 0) return list;
+  const canceled = new Map<string, Stripe.Subscription>();
+  for (const duplicate of duplicates) {
+    await refundSubscription(deps, duplicate.id);
+    const result = await callStripe(
+      'subscriptions.cancel',
+      () =>
+        deps.stripe.subscriptions.cancel(
+          duplicate.id,
+          {},
+          { idempotencyKey: `tierbase-cancel-duplicate-${duplicate.id}` },
+        ),
+      deps.log,
+    );
+    deps.log?.(
+      { subscription: duplicate.id, kept: kept.id, customer: idOf(duplicate.customer) },
+      'canceled a duplicate subscription',
+    );
+    canceled.set(duplicate.id, result);
+  }
+  return list.map((subscription) => canceled.get(subscription.id) ?? subscription);
+}
+
+/** Refunds every payment the subscription's invoices took, in full. */
+async function refundSubscription(deps: SyncDeps, subscriptionId: string): Promise<void> {
+  const invoices = await callStripe(
+    'invoices.list',
+    () => deps.stripe.invoices.list({ subscription: subscriptionId, status: 'paid', limit: 100 }),
+    deps.log,
+  );
+  for (const invoice of invoices.data) {
+    const invoiceId = invoice.id;
+    if (!invoiceId || invoice.amount_paid <= 0) continue;
+    const payments = await callStripe(
+      'invoicePayments.list',
+      () => deps.stripe.invoicePayments.list({ invoice: invoiceId, status: 'paid', limit: 100 }),
+      deps.log,
+    );
+    for (const payment of payments.data) {
+      const paymentIntent = idOf(payment.payment.payment_intent);
+      if (!paymentIntent) continue;
+      await callStripe(
+        'refunds.create',
+        () =>
+          deps.stripe.refunds
+            .create(
+              {
+                payment_intent: paymentIntent,
+                reason: 'duplicate',
+                metadata: { duplicate_subscription: subscriptionId },
+              },
+              { idempotencyKey: `tierbase-refund-duplicate-${paymentIntent}` },
+            )
+            .catch((error: { code?: string }) => {
+              // Refunded by an earlier sync whose idempotency key has since expired.
+              if (error.code === 'charge_already_refunded') return null;
+              throw error;
+            }),
+        deps.log,
+      );
+    }
+  }
+}
+
+const idOf = (value: string | { id: string } | null | undefined) =>
+  typeof value === 'string' ? value : (value?.id ?? null);
 
 /**
  * POST /api/billing/sync/ on return from Checkout: the session must be the caller's own; then the
@@ -132,7 +271,7 @@ export async function syncCheckoutSession(
   deps: SyncDeps,
   userId: string,
   sessionId: string,
-): Promise<SubscriptionRow | null> {
+): Promise<Synced | null> {
   const session = await callStripe(
     'checkout.sessions.retrieve',
     () =>
@@ -146,6 +285,7 @@ export async function syncCheckoutSession(
   if (!session || session.client_reference_id !== userId || !customerId) {
     throw new AppError(404, ErrorCode.NOT_FOUND, 'No such checkout session.');
   }
+  if (session.status === 'complete') await expireOpenCheckouts(deps, customerId);
   return syncCustomer(deps, customerId);
 }
 
@@ -172,6 +312,7 @@ async function linkCustomerByMetadata(
     'customers.retrieve',
     () => deps.stripe.customers.retrieve(customerId),
     deps.log,
+    { object: customerId },
   );
   if (customer.deleted) return undefined;
   const userId = customer.metadata?.user_id;

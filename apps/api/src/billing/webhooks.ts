@@ -5,6 +5,7 @@ import Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { webhookEvents } from '../db/schema/billing.ts';
 import { AppError } from '../errors.ts';
+import { expireOpenCheckouts } from './checkout-sessions.ts';
 import {
   type DunningDeps,
   sendActionRequired,
@@ -13,7 +14,7 @@ import {
   sendPaymentRecovered,
   sendTrialEnding,
 } from './dunning.ts';
-import { callStripe } from './stripe-client.ts';
+import { callStripe, StripeObjectMissing } from './stripe-client.ts';
 import { type SyncDeps, syncCustomer } from './subscription-sync.ts';
 
 export interface WebhookDeps extends SyncDeps, DunningDeps {
@@ -99,8 +100,9 @@ async function claim(db: Database, eventId: string): Promise<boolean> {
 }
 
 async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<void> {
+  let note: string | null;
   try {
-    await applyEvent(deps, event);
+    note = await applyEvent(deps, event);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     await deps.db
@@ -115,6 +117,7 @@ async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<v
       processed: true,
       processedAt: new Date(),
       errorMessage: null,
+      note,
       lockedUntil: null,
       updatedAt: new Date(),
     })
@@ -124,13 +127,37 @@ async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<v
 const idOf = (value: string | { id: string } | null | undefined) =>
   typeof value === 'string' ? value : (value?.id ?? null);
 
-/** The effect of one event. Types we do not handle are recorded and acknowledged. */
-export async function applyEvent(deps: WebhookDeps, event: Stripe.Event): Promise<void> {
+const notOurs = (customerId: string) => `ignored: customer ${customerId} is not linked to a user`;
+
+/**
+ * The effect of one event; returns why it had none, when it was acknowledged without one (kept on
+ * the event for the admin). An event about a customer or object Stripe no longer has (404
+ * resource_missing: deleted with its test clock, or from another account or mode) is such a case:
+ * retrying it cannot succeed, and failing it would have Stripe retry for days and then disable
+ * the endpoint. Any other failure (network, 5xx, timeout) is thrown, so Stripe retries.
+ */
+export async function applyEvent(deps: WebhookDeps, event: Stripe.Event): Promise<string | null> {
+  const object = event.data.object as { id?: string; customer?: string | { id: string } | null };
+  const gone = [idOf(object.customer), object.id].filter(Boolean);
+  try {
+    return await applyKnownEvent(deps, event);
+  } catch (error) {
+    if (error instanceof StripeObjectMissing && gone.includes(error.objectId)) {
+      return `ignored: Stripe has no ${error.objectId} (resource_missing on ${error.operation})`;
+    }
+    throw error;
+  }
+}
+
+async function applyKnownEvent(deps: WebhookDeps, event: Stripe.Event): Promise<string | null> {
   switch (event.type) {
     case 'checkout.session.completed': {
       const customerId = idOf(event.data.object.customer);
-      if (customerId) await syncCustomer(deps, customerId);
-      return;
+      if (!customerId) return 'ignored: the session has no customer';
+      if (!(await syncCustomer(deps, customerId))) return notOurs(customerId);
+      // The other tabs' sessions can no longer be paid (decision 7).
+      await expireOpenCheckouts(deps, customerId);
+      return null;
     }
     case 'customer.subscription.created':
     case 'customer.subscription.updated':
@@ -140,22 +167,32 @@ export async function applyEvent(deps: WebhookDeps, event: Stripe.Event): Promis
     case 'customer.subscription.trial_will_end': {
       const subscription = event.data.object;
       const customerId = idOf(subscription.customer);
-      if (!customerId || !(await syncCustomer(deps, customerId))) return;
-      const fresh = await callStripe(
-        'subscriptions.retrieve',
-        () => deps.stripe.subscriptions.retrieve(subscription.id),
-        deps.log,
-      );
+      if (!customerId) return 'ignored: the subscription has no customer';
+      const synced = await syncCustomer(deps, customerId);
+      if (!synced) return notOurs(customerId);
+      // Sync has just read the customer's subscriptions; only one beyond its page is asked for.
+      const fresh =
+        synced.subscriptions.find((candidate) => candidate.id === subscription.id) ??
+        (await callStripe(
+          'subscriptions.retrieve',
+          () => deps.stripe.subscriptions.retrieve(subscription.id),
+          deps.log,
+          { object: subscription.id },
+        ));
       if (event.type === 'customer.subscription.trial_will_end') await sendTrialEnding(deps, fresh);
-      if (fresh.status === 'canceled' || fresh.status === 'unpaid') await sendCanceled(deps, fresh);
-      return;
+      // Only the end of the subscription that governs access ends access (not a duplicate's).
+      const governs = synced.governing?.id === fresh.id;
+      if (governs && (fresh.status === 'canceled' || fresh.status === 'unpaid'))
+        await sendCanceled(deps, fresh);
+      return null;
     }
     case 'invoice.paid':
     case 'invoice.payment_failed':
     case 'invoice.payment_action_required': {
       const invoice = event.data.object;
       const customerId = idOf(invoice.customer);
-      if (!customerId || !invoice.id || !(await syncCustomer(deps, customerId))) return;
+      if (!customerId || !invoice.id) return 'ignored: the invoice has no customer';
+      if (!(await syncCustomer(deps, customerId))) return notOurs(customerId);
       // Act on the invoice as it is now, not as it was when the event was sent: a failure
       // notice for an invoice that has since been paid would be wrong.
       const invoiceId = invoice.id;
@@ -163,14 +200,15 @@ export async function applyEvent(deps: WebhookDeps, event: Stripe.Event): Promis
         'invoices.retrieve',
         () => deps.stripe.invoices.retrieve(invoiceId),
         deps.log,
+        { object: invoiceId },
       );
       if (event.type === 'invoice.paid') await sendPaymentRecovered(deps, fresh);
       else if (event.type === 'invoice.payment_failed') await sendPaymentFailed(deps, fresh);
       else await sendActionRequired(deps, fresh);
-      return;
+      return null;
     }
     default:
-      return;
+      return null;
   }
 }
 

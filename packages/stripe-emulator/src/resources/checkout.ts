@@ -224,6 +224,11 @@ export function registerCheckout(routes: ApiRoutes, deps: Deps): void {
     const customer = str(params, 'customer');
     const subscription = str(params, 'subscription');
     const status = str(params, 'status');
+    if (status !== undefined && !['open', 'complete', 'expired'].includes(status)) {
+      throw invalidRequest('Invalid status: must be one of open, complete, or expired', 'status');
+    }
+    // Sessions past `expires_at` are expired before they are filtered, as when read one by one.
+    for (const session of Object.values(core.state.checkoutSessions)) checkSessionExpiry(deps, session);
     const all = newestFirst(core.state.checkoutSessions).filter(
       (s) =>
         (customer === undefined || s.customer === customer) &&

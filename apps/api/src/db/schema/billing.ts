@@ -49,6 +49,8 @@ export const webhookEvents = pgTable(
     processed: boolean('processed').notNull().default(false),
     processedAt: timestamp('processed_at', { withTimezone: true }),
     errorMessage: text('error_message'),
+    /** Why a processed event had no effect (e.g. "ignored: Stripe has no cus_…"), for the admin. */
+    note: text('note'),
     /** SHA-256 of the raw body, to notice a redelivery whose content differs. */
     eventHash: text('event_hash').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
