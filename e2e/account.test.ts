@@ -37,9 +37,10 @@ describe('account recovery and form errors', () => {
     await page.getByText('Check your inbox').waitFor();
     expectNoProblems(await auditPage(page, 'forgot-password-sent'));
 
-    const link = await linkFromEmail(appUrl, email, '/reset-password?token=');
+    const link = await linkFromEmail(appUrl, email, '/reset-password#token=');
     await page.goto(link);
     await page.getByRole('heading', { level: 1, name: 'Choose a new password' }).waitFor();
+    expect(page.url()).toBe(`${appUrl}/reset-password`);
     expectNoProblems(await auditPage(page, 'reset-password'));
     await page.getByLabel('New password', { exact: true }).fill(newPassword);
     await page.getByLabel('Confirm new password').fill(newPassword);
@@ -63,7 +64,7 @@ describe('account recovery and form errors', () => {
   });
 
   test('the used reset link no longer works', async () => {
-    const link = await linkFromEmail(appUrl, email, '/reset-password?token=');
+    const link = await linkFromEmail(appUrl, email, '/reset-password#token=');
     await page.goto(link);
     await page.getByLabel('New password', { exact: true }).fill('Yet-Another-Secret-99');
     await page.getByLabel('Confirm new password').fill('Yet-Another-Secret-99');

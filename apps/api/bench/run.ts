@@ -274,7 +274,7 @@ async function signUp(baseUrl: string): Promise<Session> {
       body: JSON.stringify(body),
     });
   const registered = await post('/api/register/', { email, password, name: 'Bench' });
-  if (registered.status !== 201)
+  if (registered.status !== 202)
     throw new Error(`register answered ${registered.status}: ${await registered.text()}`);
   const login = await post('/api/login/', { email, password });
   if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
