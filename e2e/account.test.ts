@@ -19,7 +19,8 @@ describe('account recovery and form errors', () => {
     await page.getByLabel('Password').fill('12345678');
     await page.getByRole('button', { name: 'Create account' }).click();
     const password = page.getByLabel('Password');
-    await expect.poll(() => password.getAttribute('aria-invalid')).toBe('true');
+    // The answer waits on the server's password checks: allow it as long as any other wait here.
+    await expect.poll(() => password.getAttribute('aria-invalid'), { timeout: 15_000 }).toBe('true');
     await page.getByText('This password is entirely numeric.').waitFor();
     await page.getByRole('alert').filter({ hasText: 'Please correct the highlighted fields.' }).waitFor();
     expectNoProblems(await auditPage(page, 'register-errors'));

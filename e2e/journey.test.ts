@@ -192,7 +192,7 @@ describe('a customer from first visit to Pro and back', () => {
     await page.getByRole('button', { name: 'Change password' }).click();
     // The server's field error lands on the field it is about.
     const current = page.getByLabel('Current password');
-    await expect.poll(() => current.getAttribute('aria-invalid')).toBe('true');
+    await expect.poll(() => current.getAttribute('aria-invalid'), { timeout: 15_000 }).toBe('true');
 
     await page.getByRole('button', { name: 'Sign out of all other sessions' }).click();
     await page.getByText(/No other sessions were open|Signed out of \d+ other session/).waitFor();
