@@ -414,6 +414,7 @@ async function main(): Promise<void> {
         RATE_LIMIT_GLOBAL_PER_MINUTE: '100000000',
         RATE_LIMIT_USER_PER_MINUTE: '100000000',
         RATE_LIMIT_LOGIN_PER_15_MINUTES: '100000000',
+        RATE_LIMIT_LOGIN_PER_IP_PER_15_MINUTES: '100000000',
         RATE_LIMIT_WEBHOOK_PER_MINUTE: '100000000',
         // Billing against the in-process emulator; the bench signs its own webhook events.
         STRIPE_EMULATOR: 'true',
