@@ -274,7 +274,7 @@ async function signUp(baseUrl: string): Promise<Session> {
       body: JSON.stringify(body),
     });
   const registered = await post('/api/register/', { email, password, name: 'Bench' });
-  if (registered.status !== 201)
+  if (registered.status !== 202)
     throw new Error(`register answered ${registered.status}: ${await registered.text()}`);
   const login = await post('/api/login/', { email, password });
   if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
@@ -414,6 +414,7 @@ async function main(): Promise<void> {
         RATE_LIMIT_GLOBAL_PER_MINUTE: '100000000',
         RATE_LIMIT_USER_PER_MINUTE: '100000000',
         RATE_LIMIT_LOGIN_PER_15_MINUTES: '100000000',
+        RATE_LIMIT_LOGIN_PER_IP_PER_15_MINUTES: '100000000',
         RATE_LIMIT_WEBHOOK_PER_MINUTE: '100000000',
         // Billing against the in-process emulator; the bench signs its own webhook events.
         STRIPE_EMULATOR: 'true',

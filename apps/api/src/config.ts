@@ -65,7 +65,9 @@ const envSchema = z.object({
   BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   RATE_LIMIT_GLOBAL_PER_MINUTE: positiveInt(1000),
   RATE_LIMIT_USER_PER_MINUTE: positiveInt(100),
+  // Login attempts per email from one IP, and per IP across all emails.
   RATE_LIMIT_LOGIN_PER_15_MINUTES: positiveInt(5),
+  RATE_LIMIT_LOGIN_PER_IP_PER_15_MINUTES: positiveInt(50),
   RATE_LIMIT_WEBHOOK_PER_MINUTE: positiveInt(100),
   // How often an idle worker looks for new jobs (pg-boss's minimum is 0.5 s).
   JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).default(2),
@@ -143,6 +145,7 @@ export interface Config {
     globalPerMinute: number;
     userPerMinute: number;
     loginPer15Minutes: number;
+    loginPerIpPer15Minutes: number;
     webhookPerMinute: number;
   };
   jobs: { pollIntervalSeconds: number; poolMax: number; stopTimeoutSeconds: number };
@@ -232,6 +235,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       globalPerMinute: e.RATE_LIMIT_GLOBAL_PER_MINUTE,
       userPerMinute: e.RATE_LIMIT_USER_PER_MINUTE,
       loginPer15Minutes: e.RATE_LIMIT_LOGIN_PER_15_MINUTES,
+      loginPerIpPer15Minutes: e.RATE_LIMIT_LOGIN_PER_IP_PER_15_MINUTES,
       webhookPerMinute: e.RATE_LIMIT_WEBHOOK_PER_MINUTE,
     },
     jobs: {

@@ -6,6 +6,7 @@ import { syncPlans } from '../src/billing/catalog.ts';
 import { emailOutbox } from '../src/db/schema/email.ts';
 import { subscriptions, users } from '../src/db/schema/index.ts';
 import { createTestApp, type TestApp, TestClient, type TestDatabase } from './helper.ts';
+import { signUpAndVerify } from './users.helpers.ts';
 
 export const STRIPE_TEST_KEY = 'sk_test_tierbase_suite';
 
@@ -64,13 +65,11 @@ export async function startBillingHarness(
 
 export async function signUp(t: TestApp, email = `user-${randomBytes(4).toString('hex')}@example.com`) {
   const client = new TestClient(t.app);
-  const res = await client.post('/api/register/', {
+  const userId = await signUpAndVerify(t, client, {
     email,
     password: 'correct horse battery staple 9',
     name: 'Ada',
   });
-  if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`);
-  const userId = (res.json() as { data: { user: { id: string } } }).data.user.id;
   return { client, email, userId };
 }
 

@@ -4,6 +4,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOutbox, users } from '../src/db/schema/index.ts';
 import { createTestApp, freePort, sleep, type TestApp, TestClient, waitFor } from './helper.ts';
+import { signUpAndVerify } from './users.helpers.ts';
 
 /** A real SMTP server on a local port, keeping every message it accepts, parsed. */
 class SmtpSink {
@@ -209,9 +210,7 @@ describe('mail over SMTP', () => {
 
     const staff = new TestClient(t.app);
     const email = address('staff');
-    expect(
-      (await staff.post('/api/register/', { email, password: 'correct horse battery staple 9' })).statusCode,
-    ).toBe(201);
+    await signUpAndVerify(t, staff, { email, password: 'correct horse battery staple 9' });
     await t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.email, email));
     const failed = await staff.get('/api/admin/emails/?status=failed');
     expect(failed.statusCode).toBe(200);

@@ -26,6 +26,11 @@ const samples: TemplateData = {
     trialEnd: 'March 3, 2026',
     billingUrl: 'https://app.example.com/billing',
   },
+  'account-exists': {
+    name: 'Ada',
+    signInUrl: 'https://app.example.com/login',
+    resetUrl: 'https://app.example.com/forgot-password',
+  },
 };
 
 describe('email templates', () => {

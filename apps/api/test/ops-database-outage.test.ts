@@ -97,7 +97,7 @@ describe.skipIf(missingBinaries.length > 0)('database outage', () => {
       password: 'a sturdy passphrase 42',
       name: 'Outage',
     });
-    expect(registered.statusCode).toBe(201);
+    expect(registered.statusCode).toBe(202);
     const loggedIn = await user.post('/api/login/', {
       email: 'outage@example.com',
       password: 'a sturdy passphrase 42',

@@ -47,7 +47,7 @@ async function emailedTokens(address: string): Promise<string[]> {
     [address],
   );
   return rows.flatMap((row) =>
-    [...`${row.text}\n${row.html}`.matchAll(/[?&]token=([^\s&"'<>)]+)/g)].map((match) =>
+    [...`${row.text}\n${row.html}`.matchAll(/[#?&]token=([^\s&"'<>)]+)/g)].map((match) =>
       decodeURIComponent(match[1] ?? ''),
     ),
   );
@@ -73,8 +73,7 @@ describe('log hygiene', () => {
     const user = new TestClient(t.app);
     expect(
       (await send(user, 'POST', '/api/register/', { email, password, name: 'Log Hygiene' })).statusCode,
-    ).toBe(201);
-    expect((await send(user, 'POST', '/api/logout/')).statusCode).toBe(200);
+    ).toBe(202);
 
     const stranger = new TestClient(t.app);
     const wrong = await send(stranger, 'POST', '/api/login/', { email, password: wrongPassword });

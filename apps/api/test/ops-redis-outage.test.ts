@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, freePort, type TestApp, TestClient } from './helper.ts';
+import { signUpAndVerify } from './users.helpers.ts';
 
 /**
  * Redis is optional but, once configured, shared: this file runs its own throwaway redis-server,
@@ -62,7 +63,7 @@ describe.skipIf(missing)('Redis outage', () => {
     const client = new TestClient(t.app);
     const email = 'outage@example.com';
     const password = 'correct horse battery staple 9';
-    expect((await client.post('/api/register/', { email, password })).statusCode).toBe(201);
+    await signUpAndVerify(t, client, { email, password });
     expect((await t.app.inject({ method: 'GET', url: '/health/' })).json().data.checks).toEqual({
       database: 'ok',
       redis: 'ok',

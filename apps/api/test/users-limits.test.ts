@@ -5,20 +5,33 @@ import { leakedSecrets, newEmail, registered, sessionCount, strongPassword } fro
 
 let t: TestApp;
 beforeAll(async () => {
-  // A small per-user budget, so the limit is reached in a few requests.
-  t = await createTestApp({ env: { RATE_LIMIT_USER_PER_MINUTE: '8' } });
+  // Small per-user and per-IP login budgets, so the limits are reached in a few requests.
+  t = await createTestApp({
+    env: { RATE_LIMIT_USER_PER_MINUTE: '8', RATE_LIMIT_LOGIN_PER_IP_PER_15_MINUTES: '8' },
+  });
 });
 afterAll(async () => t?.close());
 
+/** A login attempt from a given client IP. */
+function loginFrom(app: TestApp, ip: string, body: { email: string; password: string }) {
+  return new TestClient(app.app).request({
+    method: 'POST',
+    url: '/api/login/',
+    payload: body,
+    remoteAddress: ip,
+  });
+}
+
 describe('login rate limit', () => {
-  it('answers the sixth attempt for one email in 15 minutes with 429 and Retry-After, even with the right password', async () => {
+  it('holds one IP to five attempts for an email, even with the right password, and no one else', async () => {
     const { email, password, user } = await registered(t);
+    const attacker = '203.0.113.7';
     for (let attempt = 1; attempt <= 5; attempt++) {
-      const res = await new TestClient(t.app).post('/api/login/', { email, password: strongPassword() });
+      const res = await loginFrom(t, attacker, { email, password: strongPassword() });
       expect(res.statusCode, `attempt ${attempt}`).toBe(401);
     }
     // Counted by the normalized email: a change of case is the same counter.
-    const sixth = await new TestClient(t.app).post('/api/login/', { email: email.toUpperCase(), password });
+    const sixth = await loginFrom(t, attacker, { email: email.toUpperCase(), password });
     expect(sixth.statusCode).toBe(429);
     expect(sixth.json()).toMatchObject({ success: false, code: 'RATE_LIMITED', status: 429 });
     const retryAfter = Number(sixth.headers['retry-after']);
@@ -27,13 +40,31 @@ describe('login rate limit', () => {
     expect(sixth.cookies.find((c) => c.name.includes('session_token'))).toBeUndefined();
     expect(await sessionCount(t, user.id)).toBe(1);
 
-    // Another email is not affected.
+    // The owner, from another address, is not locked out by the attacker's attempts.
+    const owner = await loginFrom(t, '198.51.100.20', { email, password });
+    expect(owner.statusCode).toBe(200);
+    expect(await sessionCount(t, user.id)).toBe(2);
+
+    // Another email from the attacker's address is its own counter (under the per-IP ceiling).
     const other = await registered(t);
-    const res = await new TestClient(t.app).post('/api/login/', {
-      email: other.email,
-      password: other.password,
-    });
+    const res = await loginFrom(t, attacker, { email: other.email, password: other.password });
     expect(res.statusCode).toBe(200);
+  });
+
+  it('holds one IP to a ceiling of attempts across many emails', async () => {
+    const sprayer = '203.0.113.99';
+    // RATE_LIMIT_LOGIN_PER_IP_PER_15_MINUTES is 8 in this file: one password tried on 8 accounts.
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const res = await loginFrom(t, sprayer, { email: newEmail(), password: strongPassword() });
+      expect(res.statusCode, `attempt ${attempt}`).toBe(401);
+    }
+    const { email, password } = await registered(t);
+    const ninth = await loginFrom(t, sprayer, { email, password });
+    expect(ninth.statusCode).toBe(429);
+    expect(ninth.json().code).toBe('RATE_LIMITED');
+    expect(Number(ninth.headers['retry-after'])).toBeGreaterThan(0);
+    // Everyone else is unaffected.
+    expect((await loginFrom(t, '198.51.100.21', { email, password })).statusCode).toBe(200);
   });
 
   it('does not count a request that fails validation', async () => {

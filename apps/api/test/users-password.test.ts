@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD_RESET_QUEUE } from '../src/users/accounts.ts';
 import { createAuth } from '../src/users/auth.ts';
 import { CLEANUP_QUEUE } from '../src/users/plugin.ts';
 import { deleteExpired } from '../src/users/sessions.ts';
@@ -8,6 +9,8 @@ import {
   countRows,
   emailCount,
   emailedToken,
+  emailedTokens,
+  jobsDone,
   leakedSecrets,
   newEmail,
   registered,
@@ -21,7 +24,8 @@ import {
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp();
+  // Reset emails are sent by a job: poll for it often.
+  t = await createTestApp({ env: { JOB_POLL_INTERVAL_SECONDS: '0.5' } });
 });
 afterAll(async () => t?.close());
 
@@ -34,11 +38,84 @@ describe('password reset', () => {
     expect(known.statusCode).toBe(200);
     expect(unknown.statusCode).toBe(200);
     expect(known.json()).toEqual(unknown.json());
-    expect(await emailCount(t, email, 'password-reset')).toBe(1);
-    expect(await emailCount(t, unknownEmail, 'password-reset')).toBe(0);
     // The stored token is hashed: the emailed one does not appear in the table.
     const token = await emailedToken(t, email, 'password-reset');
     expect(await countRows(t, 'verifications where identifier like $1', [`%${token}%`])).toBe(0);
+    await jobsDone(t, PASSWORD_RESET_QUEUE);
+    expect(await emailCount(t, email, 'password-reset')).toBe(1);
+    expect(await emailCount(t, unknownEmail, 'password-reset')).toBe(0);
+  });
+
+  it('does the same work in the request for a known and an unknown email: one lookup and one job', async () => {
+    // No workers: what the request itself did is all there is to see.
+    const quiet = await createTestApp({ workers: false });
+    try {
+      const { email } = await registered(quiet, { verified: false });
+      const jobs = () => countRows(quiet, 'pgboss.job where name = $1', [PASSWORD_RESET_QUEUE]);
+      const resetRows = () => countRows(quiet, 'verifications');
+      const outbox = () => countRows(quiet, 'email_outbox');
+      const [jobsBefore, resetsBefore, mailBefore] = [await jobs(), await resetRows(), await outbox()];
+      const known = await new TestClient(quiet.app).post('/api/password-reset/', { email });
+      expect(known.statusCode).toBe(200);
+      expect([await jobs(), await resetRows(), await outbox()]).toEqual([
+        jobsBefore + 1,
+        resetsBefore,
+        mailBefore,
+      ]);
+      const unknown = await new TestClient(quiet.app).post('/api/password-reset/', { email: newEmail() });
+      expect(unknown.statusCode).toBe(200);
+      expect([await jobs(), await resetRows(), await outbox()]).toEqual([
+        jobsBefore + 2,
+        resetsBefore,
+        mailBefore,
+      ]);
+      expect(unknown.json()).toEqual(known.json());
+      expect(leakedSecrets(quiet)).toEqual([]);
+    } finally {
+      await quiet.close();
+    }
+  });
+
+  it('a used reset link ends every other outstanding one: the newer used, the older is refused', async () => {
+    const { email, user } = await registered(t);
+    await new TestClient(t.app).post('/api/password-reset/', { email });
+    await emailedTokens(t, email, 'password-reset', 1);
+    await new TestClient(t.app).post('/api/password-reset/', { email });
+    const [newer, older] = await emailedTokens(t, email, 'password-reset', 2);
+    expect(newer).not.toBe(older);
+    // Asking again does not end the earlier link (nobody can spoil an owner's link by asking).
+    expect(await countRows(t, 'verifications where value = $1', [user.id])).toBe(2);
+
+    const password = strongPassword();
+    const used = await new TestClient(t.app).post('/api/password-reset/confirm/', { token: newer, password });
+    expect(used.statusCode).toBe(200);
+    const stale = await new TestClient(t.app).post('/api/password-reset/confirm/', {
+      token: older,
+      password: strongPassword(),
+    });
+    expect(stale.statusCode).toBe(400);
+    expect(stale.json()).toMatchObject({ code: 'INVALID_TOKEN', status: 400 });
+    expect(await countRows(t, 'verifications where value = $1', [user.id])).toBe(0);
+    await signedIn(t, email, password);
+  });
+
+  it('a used reset link ends every other outstanding one: the older used, the newer is refused', async () => {
+    const { email } = await registered(t);
+    await new TestClient(t.app).post('/api/password-reset/', { email });
+    await emailedTokens(t, email, 'password-reset', 1);
+    await new TestClient(t.app).post('/api/password-reset/', { email });
+    const [newer, older] = await emailedTokens(t, email, 'password-reset', 2);
+
+    const password = strongPassword();
+    const used = await new TestClient(t.app).post('/api/password-reset/confirm/', { token: older, password });
+    expect(used.statusCode).toBe(200);
+    const stale = await new TestClient(t.app).post('/api/password-reset/confirm/', {
+      token: newer,
+      password: strongPassword(),
+    });
+    expect(stale.statusCode).toBe(400);
+    expect(stale.json().code).toBe('INVALID_TOKEN');
+    await signedIn(t, email, password);
   });
 
   it('resets with the emailed token once, ends every session, and refuses the token again', async () => {
@@ -53,7 +130,9 @@ describe('password reset', () => {
       "select text from email_outbox where to_address = $1 and template = 'password-reset'",
       [email],
     );
-    expect(mail?.text).toContain(`${t.config.appUrl}/reset-password?token=`);
+    // In the fragment only: a browser sends no fragment to a server or in a Referer.
+    expect(mail?.text).toContain(`${t.config.appUrl}/reset-password#token=`);
+    expect(mail?.text).not.toMatch(/[?&]token=/);
 
     const newPassword = strongPassword();
     const reset = await new TestClient(t.app).post('/api/password-reset/confirm/', {
@@ -142,12 +221,15 @@ describe('password reset', () => {
 
 describe('email verification', () => {
   it('verifies the address with the token from the email, and refuses a bad token', async () => {
-    const { client, email, user } = await registered(t, { name: 'Grace' });
-    const [mail] = await t.app.database.query<{ text: string }>(
-      "select text from email_outbox where to_address = $1 and template = 'verify-email'",
+    const { client, email, user } = await registered(t, { name: 'Grace', verified: false });
+    const [mail] = await t.app.database.query<{ text: string; html: string }>(
+      "select text, html from email_outbox where to_address = $1 and template = 'verify-email'",
       [email],
     );
-    expect(mail?.text).toContain(`${t.config.appUrl}/verify-email?token=`);
+    // In the fragment only, in both parts of the email.
+    expect(mail?.text).toContain(`${t.config.appUrl}/verify-email#token=`);
+    expect(mail?.html).toContain(`${t.config.appUrl}/verify-email#token=`);
+    expect(`${mail?.text}${mail?.html}`).not.toMatch(/[?&](amp;)?token=/);
     const token = await emailedToken(t, email, 'verify-email');
 
     const bad = await new TestClient(t.app).post('/api/verify-email/', { token: `${token.slice(0, -3)}abc` });
@@ -165,7 +247,7 @@ describe('email verification', () => {
   });
 
   it('resends a verification email to the signed-in user, within a limit', async () => {
-    const { client, email } = await registered(t);
+    const { client, email } = await registered(t, { verified: false });
     const anonymous = await new TestClient(t.app).post('/api/verify-email/resend/');
     expect(anonymous.statusCode).toBe(401);
 
@@ -173,6 +255,11 @@ describe('email verification', () => {
     expect(res.statusCode).toBe(200);
     expect(await emailCount(t, email, 'verify-email')).toBe(2);
     const token = await emailedToken(t, email, 'verify-email');
+    const [resent] = await t.app.database.query<{ text: string }>(
+      "select text from email_outbox where to_address = $1 and template = 'verify-email' order by created_at desc limit 1",
+      [email],
+    );
+    expect(resent?.text).toContain(`${t.config.appUrl}/verify-email#token=`);
     expect((await new TestClient(t.app).post('/api/verify-email/', { token })).statusCode).toBe(200);
 
     const already = await client.post('/api/verify-email/resend/');
@@ -246,6 +333,8 @@ describe('expired rows', () => {
     const live = await registered(t);
     await new TestClient(t.app).post('/api/password-reset/', { email: expired.email });
     await new TestClient(t.app).post('/api/password-reset/', { email: live.email });
+    await emailedToken(t, expired.email, 'password-reset');
+    await emailedToken(t, live.email, 'password-reset');
     await t.app.database.query(
       "update sessions set expires_at = now() - interval '1 minute' where user_id = $1",
       [expired.user.id],

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGISTER_MESSAGE } from '@tierbase/contracts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requireStaff, requireUser } from '../src/users/guards.ts';
+import { passwordHasher } from '../src/users/password-hasher.ts';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
 import {
   countRows,
   emailCount,
+  emailedToken,
   leakedSecrets,
   newEmail,
   registered,
@@ -23,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 describe('POST /api/register/', () => {
-  it('creates the user, profile and credential, emails a verification link and starts a session', async () => {
+  it('creates the user, profile and credential, emails a verification link and starts no session', async () => {
     const email = newEmail('Alice');
     const password = strongPassword();
     const client = new TestClient(t.app);
@@ -33,36 +36,19 @@ describe('POST /api/register/', () => {
       name: 'Alice Liddell',
     });
 
-    expect(res.statusCode).toBe(201);
-    const body = res.json();
-    expect(body).toEqual({
-      success: true,
-      data: {
-        user: {
-          id: expect.any(String),
-          email: email.toLowerCase(),
-          name: 'Alice Liddell',
-          emailVerified: false,
-          isStaff: false,
-          createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-        },
-        isPro: false,
-        subscription: null,
-        trialEnd: null,
-      },
-    });
-
-    const cookie = res.cookies.find((c) => c.name.includes('session_token'));
-    expect(cookie).toBeDefined();
-    expect(cookie?.httpOnly).toBe(true);
-    expect(cookie?.sameSite).toBe('Lax');
-    expect(cookie?.path).toBe('/');
-    expect(cookie?.secure).toBeFalsy();
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ success: true, data: { message: REGISTER_MESSAGE } });
+    expect(res.cookies.find((c) => c.name.includes('session_token'))).toBeUndefined();
 
     const user = await userByEmail(t, email);
-    expect(user).toMatchObject({ email: email.toLowerCase(), email_verified: false, is_staff: false });
+    expect(user).toMatchObject({
+      email: email.toLowerCase(),
+      name: 'Alice Liddell',
+      email_verified: false,
+      is_staff: false,
+    });
     expect(await countRows(t, 'profiles where user_id = $1', [user!.id])).toBe(1);
-    expect(await sessionCount(t, user!.id)).toBe(1);
+    expect(await sessionCount(t, user!.id)).toBe(0);
     const [account] = await t.app.database.query<{ password: string; provider_id: string }>(
       'select password, provider_id from accounts where user_id = $1',
       [user!.id],
@@ -71,26 +57,81 @@ describe('POST /api/register/', () => {
     expect(account?.provider_id).toBe('credential');
     expect(account?.password).toMatch(/^[0-9a-f]{32}:[0-9a-f]{128}$/);
     expect(await emailCount(t, email, 'verify-email')).toBe(1);
-
-    const profile = await client.get('/api/profile/');
-    expect(profile.statusCode).toBe(200);
-    expect(profile.json().data.user.id).toBe(user!.id);
+    expect((await client.get('/api/profile/')).statusCode).toBe(401);
   });
 
-  it('refuses an email that differs only in case with 409 EMAIL_TAKEN and writes nothing', async () => {
-    const { email } = await registered(t);
+  it('signs the new user in through the emailed verification link, once', async () => {
+    const email = newEmail();
+    const client = new TestClient(t.app);
+    expect((await client.post('/api/register/', { email, password: strongPassword() })).statusCode).toBe(202);
+    const token = await emailedToken(t, email, 'verify-email');
+
+    const verified = await client.post('/api/verify-email/', { token });
+    expect(verified.statusCode).toBe(200);
+    const cookie = verified.cookies.find((c) => c.name.includes('session_token'));
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(cookie?.secure).toBeFalsy();
+    const profile = await client.get('/api/profile/');
+    expect(profile.statusCode).toBe(200);
+    expect(profile.json().data.user).toMatchObject({ email, emailVerified: true });
+
+    // The link signs in only the first time: afterwards it merely confirms.
+    const again = await new TestClient(t.app).post('/api/verify-email/', { token });
+    expect(again.statusCode).toBe(200);
+    expect(again.cookies.find((c) => c.name.includes('session_token'))).toBeUndefined();
+    const user = await userByEmail(t, email);
+    expect(await sessionCount(t, user!.id)).toBe(1);
+  });
+
+  it('answers a taken address exactly like a new one, emails its owner and changes nothing', async () => {
+    const owner = await registered(t, { name: 'Owner' });
     const before = await countRows(t, 'users');
     const sessionsBefore = await countRows(t, 'sessions');
-    const res = await new TestClient(t.app).post('/api/register/', {
-      email: email.replace(/^./, (c) => c.toUpperCase()),
-      password: strongPassword(),
-    });
-    expect(res.statusCode).toBe(409);
-    expect(res.json()).toMatchObject({ success: false, code: 'EMAIL_TAKEN', status: 409 });
-    expect(await countRows(t, 'users where lower(email) = lower($1)', [email])).toBe(1);
-    expect(await countRows(t, 'users')).toBe(before);
+    const hash = vi.spyOn(passwordHasher, 'hash');
+    try {
+      const fresh = await new TestClient(t.app).post('/api/register/', {
+        email: newEmail(),
+        password: strongPassword(),
+      });
+      const freshHashes = hash.mock.calls.length;
+      hash.mockClear();
+      const taken = await new TestClient(t.app).post('/api/register/', {
+        email: owner.email.replace(/^./, (c) => c.toUpperCase()),
+        password: strongPassword(),
+      });
+      // The same work on both paths: the submitted password is hashed once either way (scrypt is
+      // what a stopwatch would see).
+      expect(freshHashes).toBe(1);
+      expect(hash.mock.calls.length).toBe(freshHashes);
+
+      expect(taken.statusCode).toBe(fresh.statusCode);
+      expect(taken.json()).toEqual(fresh.json());
+      expect(taken.cookies.map((c) => c.name)).toEqual(fresh.cookies.map((c) => c.name));
+      const varying = new Set(['date', 'x-request-id', 'content-length']);
+      const headerNames = (res: typeof fresh) =>
+        Object.keys(res.headers)
+          .filter((name) => !varying.has(name))
+          .sort();
+      expect(headerNames(taken)).toEqual(headerNames(fresh));
+      expect(taken.headers['content-length']).toBe(fresh.headers['content-length']);
+    } finally {
+      hash.mockRestore();
+    }
+
+    expect(await countRows(t, 'users where lower(email) = lower($1)', [owner.email])).toBe(1);
+    expect(await countRows(t, 'users')).toBe(before + 1);
     expect(await countRows(t, 'sessions')).toBe(sessionsBefore);
-    expect(res.cookies.find((c) => c.name.includes('session_token'))).toBeUndefined();
+    expect(await sessionCount(t, owner.user.id)).toBe(1);
+    expect(await emailCount(t, owner.email, 'verify-email')).toBe(1);
+    expect(await emailCount(t, owner.email, 'account-exists')).toBe(1);
+    const [notice] = await t.app.database.query<{ text: string; subject: string }>(
+      "select text, subject from email_outbox where to_address = $1 and template = 'account-exists'",
+      [owner.email],
+    );
+    expect(notice?.subject).toMatch(/tried to sign up/);
+    expect(notice?.text).toContain('Hi Owner,');
+    expect(notice?.text).toContain(`${t.config.appUrl}/login`);
+    expect(notice?.text).toContain(`${t.config.appUrl}/forgot-password`);
   });
 
   it('rejects each weak password rule with 400 VALIDATION_ERROR on details.password', async () => {
@@ -233,12 +274,17 @@ describe('POST /api/login/ and /api/logout/', () => {
     expect((await other.get('/api/profile/')).statusCode).toBe(200);
   });
 
-  it('ends the session a request carried when it registers another account', async () => {
+  it('ends the session a request carried when a verification link signs in another account', async () => {
     const first = await registered(t);
-    const res = await first.client.post('/api/register/', { email: newEmail(), password: strongPassword() });
-    expect(res.statusCode).toBe(201);
+    const email = newEmail();
+    const res = await first.client.post('/api/register/', { email, password: strongPassword() });
+    expect(res.statusCode).toBe(202);
+    // Registering leaves the caller as they were.
+    expect(await sessionCount(t, first.user.id)).toBe(1);
+    const token = await emailedToken(t, email, 'verify-email');
+    expect((await first.client.post('/api/verify-email/', { token })).statusCode).toBe(200);
     expect(await sessionCount(t, first.user.id)).toBe(0);
-    expect((await first.client.get('/api/profile/')).json().data.user.id).toBe(res.json().data.user.id);
+    expect((await first.client.get('/api/profile/')).json().data.user.email).toBe(email);
   });
 
   it('answers a wrong password and an unknown email identically with 401 INVALID_CREDENTIALS', async () => {
@@ -369,6 +415,31 @@ describe('/api/profile/', () => {
   });
 });
 
+describe('Cache-Control', () => {
+  it('is no-store on every API answer: session-dependent reads, sign-in, errors, public reads', async () => {
+    const { client, email, password } = await registered(t);
+    const login = await new TestClient(t.app).post('/api/login/', { email, password });
+    expect(login.statusCode).toBe(200);
+    expect(login.cookies.some((c) => c.name.includes('session_token'))).toBe(true);
+    const answers = {
+      login,
+      profile: await client.get('/api/profile/'),
+      billingStatus: await client.get('/api/billing/status/'),
+      csrf: await client.get('/api/csrf/'),
+      anonymousProfile: await t.app.inject({ method: 'GET', url: '/api/profile/' }),
+      notFound: await client.get('/api/no-such-route/'),
+    };
+    expect(answers.profile.statusCode).toBe(200);
+    expect(answers.billingStatus.statusCode).toBe(200);
+    for (const [name, res] of Object.entries(answers)) {
+      expect(res.headers['cache-control'], name).toBe('no-store');
+    }
+    // The SPA's pages keep their own policy.
+    const page = await t.app.inject({ method: 'GET', url: '/login' });
+    expect(page.headers['cache-control']).not.toBe('no-store');
+  });
+});
+
 describe('guards', () => {
   const user = {
     id: 'u1',
@@ -457,13 +528,21 @@ describe('in production', () => {
     const https = { 'x-forwarded-proto': 'https' };
     const csrf = await client.request({ method: 'GET', url: '/api/csrf/', headers: https });
     expect(csrf.statusCode).toBe(200);
-    const res = await client.request({
+    const email = newEmail();
+    const registered = await client.request({
       method: 'POST',
       url: '/api/register/',
       headers: https,
-      payload: { email: newEmail(), password: strongPassword() },
+      payload: { email, password: strongPassword() },
     });
-    expect(res.statusCode).toBe(201);
+    expect(registered.statusCode).toBe(202);
+    const res = await client.request({
+      method: 'POST',
+      url: '/api/verify-email/',
+      headers: https,
+      payload: { token: await emailedToken(prod, email, 'verify-email') },
+    });
+    expect(res.statusCode).toBe(200);
     const cookie = res.cookies.find((c) => c.name.includes('session_token'));
     expect(cookie?.name.startsWith('__Secure-')).toBe(true);
     expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });

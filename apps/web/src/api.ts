@@ -18,6 +18,7 @@ import type {
   PlansResponse,
   Profile,
   RegisterRequest,
+  RegisterResponse,
 } from '@tierbase/contracts';
 
 /**
@@ -186,7 +187,8 @@ export const api = {
   profile: () => request<Profile>('GET', '/api/profile/'),
   updateProfile: (name: string) => request<Profile>('PATCH', '/api/profile/', { name }),
   login: (body: LoginRequest) => request<Profile>('POST', '/api/login/', body),
-  register: (body: RegisterRequest) => request<Profile>('POST', '/api/register/', body),
+  /** 202 with a "check your email" message, and no session, whether or not the address is taken. */
+  register: (body: RegisterRequest) => request<RegisterResponse>('POST', '/api/register/', body),
   logout: () => request<MessageResponse>('POST', '/api/logout/'),
   requestPasswordReset: (email: string) =>
     request<MessageResponse>('POST', '/api/password-reset/', { email }),

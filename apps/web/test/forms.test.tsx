@@ -99,25 +99,72 @@ describe('sign-up form', () => {
     expect(screen.getByRole('alert')).toHaveTextContent('Please correct the highlighted fields.');
   });
 
-  test('a taken email is said on the email field', async () => {
-    fakeApi({
+  test('ends on "check your email" with the server’s message, signed out', async () => {
+    const { calls } = fakeApi({
       'GET /api/profile/': UNAUTHENTICATED,
-      'POST /api/register/': fail(409, 'EMAIL_TAKEN', 'An account with this email already exists.'),
+      'POST /api/register/': ok(
+        { message: 'Check your email: we have sent a link to finish signing up.' },
+        202,
+      ),
     });
     const user = userEvent.setup();
     renderApp('/register');
     await user.type(await screen.findByLabelText('Email'), 'ada@example.com');
     await user.type(screen.getByLabelText('Password'), 'Correct-Horse-42');
     await user.click(screen.getByRole('button', { name: 'Create account' }));
-    await waitFor(() =>
-      expect(screen.getByLabelText('Email')).toHaveAccessibleDescription(
-        'An account with this email already exists.',
-      ),
-    );
+
+    expect(await screen.findByRole('heading', { level: 1, name: 'Check your email' })).toBeInTheDocument();
+    expect(screen.getByText('ada@example.com')).toBeInTheDocument();
+    expect(screen.getByText(/we have sent a link to finish signing up/)).toBeInTheDocument();
+    expect(screen.getByTestId('location')).toHaveTextContent(/^\/register$/);
+    expect(calls.find((call) => call.path === '/api/register/')?.body).toEqual({
+      email: 'ada@example.com',
+      password: 'Correct-Horse-42',
+    });
+    // Nothing says whether the address already had an account, and no one is signed in.
+    expect(screen.queryByRole('link', { name: 'Sign out' })).not.toBeInTheDocument();
+  });
+});
+
+describe('verify-email link', () => {
+  test('reads the token from the fragment, strips it, and lands the signed-in user in the app', async () => {
+    let verified = false;
+    const { calls } = fakeApi({
+      'GET /api/profile/': () => (verified ? ok(profile()) : UNAUTHENTICATED),
+      'POST /api/verify-email/': () => {
+        verified = true;
+        return ok({ message: 'Your email address is verified.' });
+      },
+      'GET /api/billing/status/': ok(billingStatus()),
+    });
+    renderApp('/verify-email#token=from-the-fragment');
+    expect(await screen.findByRole('heading', { level: 1, name: 'Welcome back, Ada' })).toBeInTheDocument();
+    expect(screen.getByTestId('location')).toHaveTextContent(/^\/$/);
+    expect(calls.filter((call) => call.path === '/api/verify-email/').map((call) => call.body)).toEqual([
+      { token: 'from-the-fragment' },
+    ]);
   });
 });
 
 describe('reset-password form', () => {
+  test('reads the token from the fragment of the emailed link and takes it out of the address bar', async () => {
+    const { calls } = fakeApi({
+      'GET /api/profile/': UNAUTHENTICATED,
+      'POST /api/password-reset/confirm/': ok({ message: 'Your password has been reset.' }),
+    });
+    const user = userEvent.setup();
+    renderApp('/reset-password#token=tok_fragment');
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent(/^\/reset-password$/));
+    await user.type(await screen.findByLabelText('New password'), 'Correct-Horse-42');
+    await user.type(screen.getByLabelText('Confirm new password'), 'Correct-Horse-42');
+    await user.click(screen.getByRole('button', { name: 'Set new password' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Password changed' })).toBeInTheDocument();
+    expect(calls.find((call) => call.path === '/api/password-reset/confirm/')?.body).toEqual({
+      token: 'tok_fragment',
+      password: 'Correct-Horse-42',
+    });
+  });
+
   test('two different passwords are caught before anything is sent', async () => {
     const { calls } = fakeApi({ 'GET /api/profile/': UNAUTHENTICATED });
     const user = userEvent.setup();
@@ -137,6 +184,7 @@ describe('reset-password form', () => {
       'POST /api/password-reset/confirm/': fail(400, 'INVALID_TOKEN', 'This link is invalid or has expired.'),
     });
     const user = userEvent.setup();
+    // A link sent before tokens moved to the fragment still works, and leaves the address bar too.
     renderApp('/reset-password?token=old');
     // The single-use token leaves the address bar at once, but is still what gets sent.
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent(/^\/reset-password$/));

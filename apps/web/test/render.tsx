@@ -8,7 +8,7 @@ import { SubscriptionProvider } from '../src/context/SubscriptionContext.tsx';
 /** Where the router is, shown so tests can assert redirects the way a user sees the address bar. */
 function LocationProbe() {
   const location = useLocation();
-  return <output data-testid="location">{`${location.pathname}${location.search}`}</output>;
+  return <output data-testid="location">{`${location.pathname}${location.search}${location.hash}`}</output>;
 }
 
 /** The whole app (providers, routes, layout) at `path`, talking to whatever fetch is stubbed. */

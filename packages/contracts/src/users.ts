@@ -24,6 +24,16 @@ export const registerRequest = z.strictObject({
 });
 export type RegisterRequest = z.infer<typeof registerRequest>;
 
+/**
+ * Sign-up answers 202 with this, and nothing else (no session cookie), whether the address is new
+ * or already has an account: the response never tells which. The new user is signed in by the
+ * link in the verification email; the owner of a taken address is emailed instead.
+ */
+export const REGISTER_MESSAGE =
+  'Check your email: we have sent a link to finish signing up. If you already have an account, the email says how to sign in.';
+export const registerResponse = z.object({ message: z.string() });
+export type RegisterResponse = z.infer<typeof registerResponse>;
+
 export const loginRequest = z.strictObject({
   email: emailSchema,
   password: passwordSchema,

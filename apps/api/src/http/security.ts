@@ -67,6 +67,16 @@ export async function registerSecurity(
 
   await app.register(cookie);
 
+  // API answers depend on the caller's session or set cookies: no cache, shared or the browser's,
+  // may keep them (decision 10). All of /api/ rather than a list of routes, so a new route cannot
+  // be forgotten; a route that means to be cached sets its own Cache-Control, which is kept.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) {
+      reply.header('Cache-Control', 'no-store');
+    }
+    return payload;
+  });
+
   const exempt = new Set(options.csrfExemptPaths.map(normalizePath));
   app.addHook('onRequest', async (request) => {
     if (SAFE_METHODS.has(request.method)) return;

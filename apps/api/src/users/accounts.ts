@@ -6,8 +6,9 @@ import type { Database } from '../db/client.ts';
 import { users } from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { AppError, validationError } from '../errors.ts';
+import type { JobQueue } from '../jobs/queue.ts';
 import type { AuthUser } from '../types.ts';
-import { type Auth, VERIFY_EMAIL_TTL_SECONDS } from './auth.ts';
+import { type Auth, linkWithToken, VERIFY_EMAIL_TTL_SECONDS } from './auth.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
 import { deleteOtherSessions, deleteSession } from './sessions.ts';
 
@@ -24,8 +25,6 @@ export const PASSWORD_RESET_MESSAGE =
 
 const invalidCredentials = () =>
   new AppError(401, ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
-const emailTaken = () =>
-  new AppError(409, ErrorCode.EMAIL_TAKEN, 'An account with this email address already exists.');
 const invalidToken = () =>
   new AppError(400, ErrorCode.INVALID_TOKEN, 'This link is invalid or has expired. Request a new one.');
 
@@ -42,39 +41,42 @@ export interface SessionStarted {
   cookies: string[];
 }
 
+/** The queue of password reset requests (see `requestPasswordReset`). */
+export const PASSWORD_RESET_QUEUE = 'users.password-reset';
+/** A reset request: the account's id, or null for an address with no account. */
+export interface PasswordResetJob {
+  userId: string | null;
+}
+
 export interface AccountDependencies {
   auth: Auth;
   db: Database;
   config: Config;
   mailer: Mailer;
+  jobs: Pick<JobQueue, 'send'>;
 }
 
-export function createAccounts({ auth, db, config, mailer }: AccountDependencies) {
+export function createAccounts({ auth, db, config, mailer, jobs }: AccountDependencies) {
   return {
     /**
-     * Creates the user (+ profile, + verification email) and signs them in; a session the request
-     * carried (someone else's account) is ended, as on login.
+     * Creates the user (+ profile, + verification email) without signing them in. A taken address
+     * gets the same answer after the same work (Better Auth hashes the password anyway) and its
+     * owner is emailed instead, so the answer never tells whether an account exists.
      */
     async register(
       input: { email: string; password: string; name?: string | undefined },
       headers: Headers,
-      previousSessionId: string | undefined,
-    ): Promise<SessionStarted> {
+    ): Promise<void> {
       assertPasswordPolicy(input.password, input);
       try {
-        const result = await auth.api.signUpEmail({
+        await auth.api.signUpEmail({
           body: { email: input.email, password: input.password, name: input.name ?? '' },
           headers,
-          returnHeaders: true,
         });
-        if (previousSessionId) await deleteSession(db, previousSessionId);
-        return { userId: result.response.user.id, cookies: result.headers.getSetCookie() };
       } catch (error) {
-        const code = authErrorCode(error);
-        if (code === 'USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL') throw emailTaken();
         // Two sign-ups racing for one address: the unique index stops the second, which Better
-        // Auth reports as a failure to create; tell it apart from any other failure.
-        if (code === 'FAILED_TO_CREATE_USER' && (await emailExists(db, input.email))) throw emailTaken();
+        // Auth reports as a failure to create. It gets the answer every taken address gets.
+        if (authErrorCode(error) === 'FAILED_TO_CREATE_USER' && (await emailExists(db, input.email))) return;
         throw error;
       }
     },
@@ -107,9 +109,23 @@ export function createAccounts({ auth, db, config, mailer }: AccountDependencies
       await deleteSession(db, sessionId);
     },
 
-    /** Always the same answer, whether or not the account exists. */
+    /**
+     * Queues the reset email. The request does the same work whether or not the account exists
+     * (one indexed lookup, one job), so neither its answer nor its timing tells them apart; the
+     * job makes the token and sends the mail, or does nothing for an unknown address.
+     */
     async requestPasswordReset(email: string): Promise<void> {
-      await auth.api.requestPasswordReset({ body: { email } });
+      const userId = await userIdByEmail(db, email);
+      await jobs.send<PasswordResetJob>(PASSWORD_RESET_QUEUE, { userId });
+    },
+
+    /** The job behind `requestPasswordReset`. */
+    async sendPasswordReset({ userId }: PasswordResetJob): Promise<void> {
+      if (!userId) return;
+      const [user] = await db.select({ email: users.email }).from(users).where(eq(users.id, userId)).limit(1);
+      // Deleted since the request.
+      if (!user) return;
+      await auth.api.requestPasswordReset({ body: { email: user.email } });
     },
 
     /** Sets the new password from a reset token and ends every session of the user. */
@@ -129,14 +145,34 @@ export function createAccounts({ auth, db, config, mailer }: AccountDependencies
       }
     },
 
-    async verifyEmail(token: string): Promise<void> {
+    /**
+     * Marks the address verified. The first use of a link also signs its user in with a new
+     * session (that is how a new account gets its first one): the cookies to forward are returned,
+     * and a session the request carried is then ended, as on login. Later uses only confirm.
+     */
+    async verifyEmail(
+      token: string,
+      headers: Headers,
+      previousSessionId: string | undefined,
+    ): Promise<string[]> {
+      // Without the caller's cookie Better Auth never reuses the session the request carried.
+      const withoutSession = new Headers(headers);
+      withoutSession.delete('cookie');
+      let cookies: string[];
       try {
-        await auth.api.verifyEmail({ query: { token } });
+        const result = await auth.api.verifyEmail({
+          query: { token },
+          headers: withoutSession,
+          returnHeaders: true,
+        });
+        cookies = result.headers.getSetCookie();
       } catch (error) {
         // Bad signature, expired, or for a user that no longer exists.
         if (isAPIError(error)) throw invalidToken();
         throw error;
       }
+      if (previousSessionId && cookies.length > 0) await deleteSession(db, previousSessionId);
+      return cookies;
     },
 
     /** Sends a fresh verification link; false when the address is already verified. */
@@ -153,7 +189,7 @@ export function createAccounts({ auth, db, config, mailer }: AccountDependencies
       await mailer.send({
         to: user.email,
         template: 'verify-email',
-        data: { name: user.name, url: `${config.appUrl}/verify-email?token=${encodeURIComponent(token)}` },
+        data: { name: user.name, url: linkWithToken(config.appUrl, '/verify-email', token) },
       });
       return true;
     },
@@ -204,11 +240,15 @@ function signIn(auth: Auth, input: { email: string; password: string }, headers:
   });
 }
 
-async function emailExists(db: Database, email: string): Promise<boolean> {
-  const rows = await db
+async function userIdByEmail(db: Database, email: string): Promise<string | null> {
+  const [row] = await db
     .select({ id: users.id })
     .from(users)
     .where(eq(sql`lower(${users.email})`, email.toLowerCase()))
     .limit(1);
-  return rows.length > 0;
+  return row?.id ?? null;
+}
+
+async function emailExists(db: Database, email: string): Promise<boolean> {
+  return (await userIdByEmail(db, email)) !== null;
 }

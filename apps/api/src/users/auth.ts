@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { getCookies } from 'better-auth/cookies';
+import { and, eq, like } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { accounts, profiles, sessions, users, verifications } from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { scrubPersonalData } from '../logger.ts';
+import { passwordHasher } from './password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.ts';
 
 /** How long a session lives without use, and how often its expiry slides forward when used. */
@@ -21,6 +24,41 @@ export interface AuthLogger {
   error(object: object, message: string): void;
   info(object: object, message: string): void;
   debug(object: object, message: string): void;
+}
+
+/** How a stored reset token's identifier starts (the rest is a SHA-256 hash of the token). */
+export const RESET_TOKEN_PREFIX = 'reset-password:';
+
+/**
+ * Links carry their token in the fragment (`#token=…`): browsers never send a fragment to a server
+ * or put it in a Referer, so the token reaches no access log, proxy or third party. The SPA reads it.
+ */
+export function linkWithToken(
+  appUrl: string,
+  path: '/reset-password' | '/verify-email',
+  token: string,
+): string {
+  return `${appUrl}${path}#token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * How verification rows are keyed: the SHA-256 of the identifier (a leaked row cannot be used),
+ * behind the identifier's purpose (`reset-password:`), so that every reset token of a user can be
+ * found and deleted together.
+ */
+async function storedIdentifier(identifier: string): Promise<string> {
+  const colon = identifier.indexOf(':');
+  const purpose = colon > 0 ? identifier.slice(0, colon + 1) : '';
+  return purpose + createHash('sha256').update(identifier).digest('base64url');
+}
+
+/** Deletes every outstanding reset token of the user. */
+export async function deleteResetTokens(db: Database, userId: string): Promise<number> {
+  const deleted = await db
+    .delete(verifications)
+    .where(and(eq(verifications.value, userId), like(verifications.identifier, `${RESET_TOKEN_PREFIX}%`)))
+    .returning({ id: verifications.id });
+  return deleted.length;
 }
 
 /** The request header through which routes hand Better Auth the caller's resolved IP. */
@@ -47,7 +85,11 @@ export interface AuthDependencies {
  * Better Auth, configured as the identity engine behind the seed's own /api/* endpoints. Its HTTP
  * handler is never mounted: routes call `auth.api.*` server-side and forward the cookies it sets.
  * Passwords are hashed with Better Auth's default, scrypt (N=16384, r=16, p=1: 32 MiB per hash),
- * which is memory-hard.
+ * which is memory-hard (through `passwordHasher`).
+ *
+ * Sign-up never reveals whether an address has an account (decision 9): it starts no session, a
+ * taken address gets the same answer after the same password hash, and its owner is emailed
+ * instead; the new user is signed in by the verification link.
  */
 export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
   return betterAuth({
@@ -70,31 +112,53 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
       enabled: true,
       minPasswordLength: MIN_PASSWORD_LENGTH,
       maxPasswordLength: MAX_PASSWORD_LENGTH,
-      // Sign-up starts a session straight away; an unverified email limits nothing yet.
-      autoSignIn: true,
+      password: {
+        hash: (password) => passwordHasher.hash(password),
+        verify: (data) => passwordHasher.verify(data),
+      },
+      // Sign-up starts no session: a cookie for a new account and none for a taken address would
+      // tell the two apart. With this off, Better Auth answers a taken address like a new one
+      // (a synthetic user, after hashing the password all the same) and calls onExistingUserSignUp.
+      // Signing in with the password before verifying is still allowed.
+      autoSignIn: false,
       requireEmailVerification: false,
+      async onExistingUserSignUp({ user }) {
+        await mailer.send({
+          to: user.email,
+          template: 'account-exists',
+          data: {
+            name: user.name,
+            signInUrl: `${config.appUrl}/login`,
+            resetUrl: `${config.appUrl}/forgot-password`,
+          },
+        });
+      },
       resetPasswordTokenExpiresIn: PASSWORD_RESET_TTL_SECONDS,
       revokeSessionsOnPasswordReset: true,
       async sendResetPassword({ user, token }) {
         await mailer.send({
           to: user.email,
           template: 'password-reset',
-          data: {
-            name: user.name,
-            url: `${config.appUrl}/reset-password?token=${encodeURIComponent(token)}`,
-          },
+          data: { name: user.name, url: linkWithToken(config.appUrl, '/reset-password', token) },
         });
+      },
+      // One reset link used ends them all: an older (or newer) link left in a mailbox must not
+      // be able to change the password again.
+      async onPasswordReset({ user }) {
+        await deleteResetTokens(db, user.id);
       },
     },
     emailVerification: {
       sendOnSignUp: true,
       expiresIn: VERIFY_EMAIL_TTL_SECONDS,
-      autoSignInAfterVerification: false,
+      // The link signs the new user in, the first time only (an already verified address is not
+      // signed in again by it).
+      autoSignInAfterVerification: true,
       async sendVerificationEmail({ user, token }) {
         await mailer.send({
           to: user.email,
           template: 'verify-email',
-          data: { name: user.name, url: `${config.appUrl}/verify-email?token=${encodeURIComponent(token)}` },
+          data: { name: user.name, url: linkWithToken(config.appUrl, '/verify-email', token) },
         });
       },
     },
@@ -105,7 +169,7 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
     },
     verification: {
       // Reset tokens are stored as SHA-256 hashes: a leaked table row cannot reset a password.
-      storeIdentifier: 'hashed',
+      storeIdentifier: { hash: storedIdentifier },
     },
     databaseHooks: {
       user: {

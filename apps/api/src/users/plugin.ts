@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import { isPro } from '../billing/access.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
-import { createAccounts } from './accounts.ts';
+import { createAccounts, PASSWORD_RESET_QUEUE, type PasswordResetJob } from './accounts.ts';
 import { createAuth, SESSION_TTL_SECONDS, sessionCookie } from './auth.ts';
 import { registerUserRoutes } from './routes.ts';
 import {
@@ -29,7 +29,7 @@ export const usersPlugin = fp(
     // Resolved at send time, so whichever mailer the email plugin decorated is the one used.
     const mailer: Mailer = { send: (request) => app.mailer.send(request) };
     const auth = createAuth({ config, db, mailer, logger: app.log.child({ component: 'better-auth' }) });
-    const accounts = createAccounts({ auth, db, config, mailer });
+    const accounts = createAccounts({ auth, db, config, mailer, jobs: app.jobs });
     const cookie = sessionCookie(config);
     const resolveSession = createSessionResolver(db);
 
@@ -74,6 +74,8 @@ export const usersPlugin = fp(
     });
     app.addHook('onRequest', perUser);
 
+    await app.jobs.createQueue(PASSWORD_RESET_QUEUE, { retryLimit: 3 });
+    await app.jobs.work<PasswordResetJob>(PASSWORD_RESET_QUEUE, (job) => accounts.sendPasswordReset(job));
     await registerUserRoutes(app, { accounts, db, sessionCookie: cookie });
 
     // One run an hour across all instances; a second one queued meanwhile is dropped.

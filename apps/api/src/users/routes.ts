@@ -7,7 +7,9 @@ import {
   passwordResetRequest,
   profileSchema,
   profileUpdateRequest,
+  REGISTER_MESSAGE,
   registerRequest,
+  registerResponse,
   successEnvelope,
   verifyEmailRequest,
 } from '@tierbase/contracts';
@@ -47,14 +49,24 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const config = app.config;
 
-  // Per email, so one account cannot be guessed at from many addresses; the key is the
-  // validated, lowercased email, so the hook runs after body parsing and validation.
+  // The key is the validated, lowercased email, so these hooks run after body parsing and validation.
   const emailKey = (request: FastifyRequest) => (request.body as { email: string }).email;
+  // Login attempts are counted per email and IP, so guessing from one address is held to a few
+  // tries while the owner, elsewhere, can still sign in (a per-email count would let anyone lock
+  // them out); and per IP with a higher ceiling, so one address cannot try a password on many
+  // accounts. Guessing from many addresses is left to the password hashing and policy.
   const loginLimit = makeLimiter(app, {
     name: 'login',
     max: config.rateLimits.loginPer15Minutes,
     windowMs: FIFTEEN_MINUTES,
-    key: emailKey,
+    key: (request) => `${emailKey(request)}|${request.ip}`,
+    failOpen: false,
+  });
+  const loginIpLimit = makeLimiter(app, {
+    name: 'login-ip',
+    max: config.rateLimits.loginPerIpPer15Minutes,
+    windowMs: FIFTEEN_MINUTES,
+    key: (request) => request.ip,
     failOpen: false,
   });
   // Reset mail goes to an address anyone can type: the same budget stops mail flooding.
@@ -90,15 +102,15 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
     {
       schema: {
         tags,
-        summary: 'Create an account, send the verification email and start a session',
+        summary:
+          'Create an account and email its verification link, which signs the user in (202, the same answer for a taken address, whose owner is emailed instead)',
         body: registerRequest,
-        response: { 201: profileEnvelope, 409: errorEnvelopeSchema, ...errors },
+        response: { 202: successEnvelope(registerResponse), ...errors },
       },
     },
     async (request, reply) => {
-      const started = await accounts.register(request.body, authHeaders(request), request.auth?.sessionId);
-      reply.header('set-cookie', started.cookies);
-      return reply.code(201).send(ok(await loadProfile(db, started.userId, config.billing.pastDueGraceDays)));
+      await accounts.register(request.body, authHeaders(request));
+      return reply.code(202).send(ok({ message: REGISTER_MESSAGE }));
     },
   );
 
@@ -111,7 +123,7 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
         body: loginRequest,
         response: { 200: profileEnvelope, ...errors },
       },
-      preHandler: loginLimit,
+      preHandler: [loginIpLimit, loginLimit],
     },
     async (request, reply) => {
       const started = await accounts.login(request.body, authHeaders(request), request.auth?.sessionId);
@@ -196,13 +208,19 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
     {
       schema: {
         tags,
-        summary: 'Mark the email verified from the emailed token',
+        summary:
+          'Mark the email verified from the emailed token; its first use signs the user in (a new session)',
         body: verifyEmailRequest,
         response: { 200: messageEnvelope, ...errors },
       },
     },
-    async (request) => {
-      await accounts.verifyEmail(request.body.token);
+    async (request, reply) => {
+      const cookies = await accounts.verifyEmail(
+        request.body.token,
+        authHeaders(request),
+        request.auth?.sessionId,
+      );
+      reply.header('set-cookie', cookies);
       return ok({ message: 'Your email address is verified.' });
     },
   );

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { LoginRequest, Profile, RegisterRequest, User } from '@tierbase/contracts';
+import type { LoginRequest, Profile, RegisterRequest, RegisterResponse, User } from '@tierbase/contracts';
 import { createContext, type ReactNode, useCallback, useEffect, useMemo } from 'react';
 import { api, isApiError, setApiEvents } from '../api.ts';
 
@@ -13,7 +13,8 @@ export interface AuthContextValue {
   /** Set when the session could not be checked (server unreachable), not when signed out. */
   sessionError: unknown;
   login(body: LoginRequest): Promise<Profile>;
-  register(body: RegisterRequest): Promise<Profile>;
+  /** Starts no session: the link in the verification email signs the new user in. */
+  register(body: RegisterRequest): Promise<RegisterResponse>;
   logout(): Promise<void>;
   setUser(profile: Profile | null): void;
   refreshProfile(): Promise<void>;
@@ -72,12 +73,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setUser(next);
         return next;
       },
-      register: async (body) => {
-        const next = await api.register(body);
-        setUser(null);
-        setUser(next);
-        return next;
-      },
+      register: (body) => api.register(body),
       logout: async () => {
         try {
           await api.logout();

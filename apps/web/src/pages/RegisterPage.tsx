@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { Link, Navigate, useSearchParams } from 'react-router';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Field } from '../components/Field.tsx';
@@ -10,7 +10,6 @@ import { errorMessage, fieldErrors } from '../lib/errors.ts';
 
 export default function RegisterPage() {
   const { register, isAuthenticated } = useAuth();
-  const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
   const [name, setName] = useState('');
@@ -18,17 +17,43 @@ export default function RegisterPage() {
   const [password, setPassword] = useState('');
   const mutation = useMutation({
     mutationFn: () => register({ email, password, ...(name.trim() ? { name: name.trim() } : {}) }),
-    onSuccess: () => navigate(next, { replace: true }),
   });
 
   if (isAuthenticated && !mutation.isPending && !mutation.isSuccess) return <Navigate to={next} replace />;
+
+  // The same answer whether the address is new or taken (the server does not say which): the
+  // link in the email signs a new account in; the owner of a taken one is told how to sign in.
+  if (mutation.isSuccess) {
+    return (
+      <AuthShell
+        title="Check your email"
+        subtitle={
+          <>
+            We sent an email to <strong className="text-fg">{email}</strong>.
+          </>
+        }
+        footer={
+          <>
+            Wrong address?{' '}
+            <button type="button" className={textLink} onClick={() => mutation.reset()}>
+              Start again
+            </button>
+          </>
+        }
+      >
+        <div role="status" className="space-y-3">
+          <p className="text-sm text-muted">{mutation.data.message}</p>
+          <p className="text-sm text-muted">No email after a few minutes? Check your spam folder.</p>
+        </div>
+      </AuthShell>
+    );
+  }
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
     mutation.mutate();
   };
   const errors = fieldErrors(mutation.error);
-  const emailTaken = mutation.error && 'code' in mutation.error && mutation.error.code === 'EMAIL_TAKEN';
 
   return (
     <AuthShell
@@ -47,7 +72,7 @@ export default function RegisterPage() {
       }
     >
       <form onSubmit={onSubmit} noValidate className="space-y-5">
-        <FormError message={mutation.error && !emailTaken ? errorMessage(mutation.error) : null} />
+        <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
         <Field
           label="Name"
           name="name"
@@ -65,7 +90,7 @@ export default function RegisterPage() {
           required
           value={email}
           onChange={(event) => setEmail(event.target.value)}
-          error={emailTaken ? errorMessage(mutation.error) : errors.email}
+          error={errors.email}
         />
         <Field
           label="Password"

@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
-import { Link } from 'react-router';
+import { Link, Navigate } from 'react-router';
 import { api, isApiError } from '../api.ts';
 import { AuthShell, textLink } from '../components/AuthShell.tsx';
 import { ButtonLink } from '../components/Button.tsx';
@@ -13,9 +13,13 @@ import { errorMessage } from '../lib/errors.ts';
 export default function VerifyEmailPage() {
   const token = useTokenFromUrl();
   const { isAuthenticated, currentUser, refreshProfile } = useAuth();
+  // The link's first use signs its user in: the profile is read again before the page moves on.
   const mutation = useMutation({
-    mutationFn: (value: string) => api.verifyEmail(value),
-    onSuccess: () => refreshProfile(),
+    mutationFn: async (value: string) => {
+      const result = await api.verifyEmail(value);
+      await refreshProfile();
+      return result;
+    },
   });
 
   // The token is single-use: send it once even when React runs effects twice in development.
@@ -67,6 +71,9 @@ export default function VerifyEmailPage() {
       </AuthShell>
     );
   }
+
+  // Signed in (a new account, by this link): straight into the app.
+  if (mutation.isSuccess && isAuthenticated) return <Navigate to="/" replace />;
 
   if (mutation.isSuccess) {
     return (

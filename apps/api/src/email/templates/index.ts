@@ -6,6 +6,8 @@ export type { Brand, RenderedEmail } from './layout.ts';
 export interface TemplateData {
   'verify-email': { name: string; url: string };
   'password-reset': { name: string; url: string };
+  /** Someone tried to sign up with the address of an existing account. */
+  'account-exists': { name: string; signInUrl: string; resetUrl: string };
   /** `amountDue` is already formatted for people, e.g. `formatMoney(invoice.amount_due, invoice.currency)`. */
   payment_failed: { name: string; amountDue: string; invoiceUrl: string; updateCardUrl: string };
   /** `amountPaid` is formatted like `amountDue`. */
@@ -28,6 +30,7 @@ export const TEMPLATE_NAMES = [
   'payment_action_required',
   'subscription_canceled',
   'trial_ending_soon',
+  'account-exists',
 ] as const satisfies readonly TemplateName[];
 
 function greeting(name: string): string {
@@ -72,6 +75,24 @@ const templates: Templates = {
       {
         kind: 'note',
         text: 'If you did not ask for this, you can ignore this email: your password stays as it is.',
+      },
+    ],
+  }),
+
+  'account-exists': ({ name, signInUrl, resetUrl }, { productName }) => ({
+    subject: `Someone tried to sign up for ${productName} with your email address`,
+    preheader: 'You already have an account: sign in, or reset your password.',
+    blocks: [
+      { kind: 'paragraph', text: greeting(name) },
+      {
+        kind: 'paragraph',
+        text: `Someone tried to create a ${productName} account with this email address, which already has one. If it was you, sign in with your password, or reset it if you have forgotten it.`,
+      },
+      { kind: 'button', label: 'Sign in', url: signInUrl },
+      { kind: 'link', label: 'Forgot your password? Reset it', url: resetUrl },
+      {
+        kind: 'note',
+        text: 'If it was not you, you can ignore this email: nothing was changed and no new account was made.',
       },
     ],
   }),
