@@ -26,6 +26,7 @@ const samples: TemplateData = {
     trialEnd: 'March 3, 2026',
     billingUrl: 'https://app.example.com/billing',
   },
+  'account-deleted': {},
 };
 
 describe('email templates', () => {
