@@ -176,6 +176,17 @@ describe('export', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('describes both endpoints, with the deletion body', async () => {
+    const res = await h.t.app.inject({ method: 'GET', url: '/api/docs/json' });
+    const paths = res.json().paths;
+    expect(paths['/api/account/export'].get.responses['200']).toBeDefined();
+    expect(paths['/api/account/delete'].post.requestBody.content['application/json'].schema).toMatchObject({
+      required: ['password'],
+    });
+  });
+});
+
 describe('account deletion', () => {
   it('refuses a wrong password with INVALID_CREDENTIALS and changes nothing', async () => {
     const user = await registered(h.t);

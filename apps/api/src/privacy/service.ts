@@ -201,7 +201,7 @@ export interface DeletionOutcome {
  *    invoices). A failure here changes nothing of ours; the caller retries.
  * 2. One database transaction, under the customer's lock so no webhook re-reads the customer
  *    half-way: the recorded events about the customer are redacted; the emails to the address lose
- *    address and body (unsent ones are dropped); the user row goes and, by its foreign keys, their
+ *    address and body (undelivered ones are dropped); the user row goes and, by its foreign keys, their
  *    sessions, password hash, profile, subscription row (the customer mapping: later webhooks find
  *    no one) and AI requests; their verification tokens; and the "account deleted" email is stored.
  *
@@ -226,7 +226,10 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
       if (!user) return false;
       if (subscription) await redactCustomerEvents(tx, subscription.stripeCustomerId);
 
-      await tx.delete(emailOutbox).where(and(sameAddress(user.email), eq(emailOutbox.status, 'queued')));
+      // Not delivered yet (or never deliverable): they must not go out now, and nothing needs them.
+      await tx
+        .delete(emailOutbox)
+        .where(and(sameAddress(user.email), inArray(emailOutbox.status, ['queued', 'failed'])));
       await tx
         .update(emailOutbox)
         .set({ toAddress: ERASED_ADDRESS, html: '', text: '', metadata: null, lastError: null })
