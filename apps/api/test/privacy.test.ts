@@ -3,13 +3,14 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { SMTPServer } from 'smtp-server';
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncCustomer } from '../src/billing/subscription-sync.ts';
 import { deleteUserCommand, exportUserCommand } from '../src/privacy/commands.ts';
 import { eraseLeftovers, type PrivacyDeps } from '../src/privacy/service.ts';
 import { type BillingHarness, STRIPE_TEST_KEY, startBillingHarness, subscribe } from './billing-harness.ts';
-import { TestClient } from './helper.ts';
+import { createTestApp, freePort, type TestApp, TestClient, waitFor } from './helper.ts';
 import { type OpenAiStub, startOpenAiStub } from './openai-stub-server.ts';
 import {
   countRows,
@@ -76,8 +77,8 @@ async function subscribedUser() {
  * Every text-like column of every table in every schema (ours, pg-boss's) that contains `value`,
  * as "schema.table.column".
  */
-async function columnsHolding(value: string): Promise<string[]> {
-  const columns = await h.t.app.database.query<{
+async function columnsHolding(value: string, t: TestApp = h.t): Promise<string[]> {
+  const columns = await t.app.database.query<{
     table_schema: string;
     table_name: string;
     column_name: string;
@@ -93,7 +94,7 @@ async function columnsHolding(value: string): Promise<string[]> {
   const holding: string[] = [];
   for (const { table_schema, table_name, column_name } of columns) {
     const found = await countRows(
-      h.t,
+      t,
       `"${table_schema}"."${table_name}" where position(lower($1) in lower("${column_name}"::text)) > 0`,
       [value],
     );
@@ -317,6 +318,56 @@ describe('account deletion', () => {
     expect(res.statusCode).toBe(200);
     expect(await userByEmail(h.t, user.email)).toBeUndefined();
   });
+});
+
+describe('the "account deleted" email', () => {
+  it('is delivered over SMTP after the user row is gone, and then its address is erased too', async () => {
+    const received: { to: string; data: string }[] = [];
+    const port = await freePort();
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      onData(stream, session, callback) {
+        let data = '';
+        stream.on('data', (chunk: Buffer) => {
+          data += chunk.toString('utf8');
+        });
+        stream.on('end', () => {
+          for (const to of session.envelope.rcptTo) received.push({ to: to.address, data });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()));
+    const t = await createTestApp({
+      env: { SMTP_URL: `smtp://127.0.0.1:${port}`, JOB_POLL_INTERVAL_SECONDS: '0.5' },
+    });
+    try {
+      const user = await registered(t, { name: `Name${randomBytes(4).toString('hex')}` });
+      const res = await user.client.post('/api/account/delete/', { password: user.password });
+      expect(res.statusCode).toBe(200);
+      expect(await userByEmail(t, user.email)).toBeUndefined();
+
+      await waitFor(() =>
+        received.some(
+          (mail) =>
+            mail.to === user.email && mail.data.includes('Subject: Your Tierbase account has been deleted'),
+        ),
+      );
+      const [notice] = await t.app.database.query<{ status: string }>(
+        `select status from email_outbox where template = 'account-deleted' and to_address = $1`,
+        [user.email],
+      );
+      expect(notice?.status).toBe('sent');
+
+      await eraseLeftovers(t.app.database.db);
+      expect(await columnsHolding(user.email, t)).toEqual([]);
+    } finally {
+      await t.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 30_000);
 });
 
 describe('management commands', () => {
