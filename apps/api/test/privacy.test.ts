@@ -212,6 +212,20 @@ describe('account deletion', () => {
     expect(await userByEmail(h.t, user.email)).toBeDefined();
   });
 
+  it('holds password guesses to the login budget', async () => {
+    const user = await registered(h.t);
+    const budget = h.t.config.rateLimits.loginPer15Minutes;
+    for (let attempt = 0; attempt < budget; attempt++) {
+      const res = await user.client.post('/api/account/delete/', { password: strongPassword() });
+      expect(res.statusCode).toBe(401);
+    }
+    const limited = await user.client.post('/api/account/delete/', { password: user.password });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().code).toBe('RATE_LIMITED');
+    expect(limited.headers['retry-after']).toBeDefined();
+    expect(await userByEmail(h.t, user.email)).toBeDefined();
+  });
+
   it('cancels the subscription, deletes the Stripe customer, erases every trace and frees the address', async () => {
     const other = await subscribedUser();
     const user = await subscribedUser();
