@@ -1,4 +1,4 @@
-import { and, asc, sql } from 'drizzle-orm';
+import { and, asc, gte, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { subscriptions, webhookEvents } from '../db/schema/billing.ts';
@@ -12,8 +12,6 @@ const ENDED = new Set<Stripe.Subscription.Status>(['canceled', 'incomplete_expir
 export interface CustomerErasure {
   /** Subscriptions this call canceled (none when a previous attempt already did). */
   canceledSubscriptions: string[];
-  /** False when the customer was already deleted (a retried erasure). */
-  deletedNow: boolean;
 }
 
 /**
@@ -22,8 +20,8 @@ export interface CustomerErasure {
  * Stripe keeps the customer's invoices (with the name and address printed on them, as tax law
  * requires) and drops the customer object and its payment methods.
  *
- * Safe to run again after any failure: a canceled subscription is skipped, a deleted customer is
- * reported as such.
+ * Safe to run again after any failure: a canceled subscription is skipped, a deleted (or unknown)
+ * customer means the work is done.
  */
 export async function eraseStripeCustomer(
   deps: { stripe: Stripe; log?: Log },
@@ -35,7 +33,7 @@ export async function eraseStripeCustomer(
     () => stripe.customers.retrieve(customerId).catch(nullWhenMissing),
     log,
   );
-  if (!customer || customer.deleted) return { canceledSubscriptions: [], deletedNow: false };
+  if (!customer || customer.deleted) return { canceledSubscriptions: [] };
 
   const subscriptions = await callStripe(
     'subscriptions.list',
@@ -59,10 +57,10 @@ export async function eraseStripeCustomer(
     canceledSubscriptions.push(subscription.id);
   }
 
-  // Deleting also cancels subscriptions, but only after they are explicitly canceled above does a
-  // failure here leave the customer in a state that cannot be charged.
+  // Deleting the customer would cancel them too; canceling first means that if the deletion
+  // fails, nothing can be charged while the retry waits.
   await callStripe('customers.del', () => stripe.customers.del(customerId).catch(nullWhenMissing), log);
-  return { canceledSubscriptions, deletedNow: true };
+  return { canceledSubscriptions };
 }
 
 function nullWhenMissing(error: { statusCode?: number; code?: string }): null {
@@ -131,12 +129,15 @@ export async function redactCustomerEvents(db: Database, customerId: string): Pr
 }
 
 /**
- * Redacts the payloads of recorded events about customers that are no one's here: those of deleted
+ * Redacts the payloads of recent events about customers that are no one's here: those of deleted
  * accounts that Stripe sent after the deletion (the cancellation and `customer.deleted` events
  * themselves carry the email), and those of customers that were never ours. Nothing processing
  * needs is lost (see REDACTED_PAYLOAD). Returns how many events were redacted.
  */
 export async function redactUnlinkedCustomerEvents(db: Database): Promise<number> {
+  // Late events arrive within Stripe's retry window (3 days); a week's margin keeps the hourly scan
+  // on the created_at index however large the table grows.
+  const since = new Date(Date.now() - 7 * 24 * 3600 * 1000);
   const customerOf = sql`coalesce(
     payload->'data'->'object'->>'customer',
     case when payload->'data'->'object'->>'object' = 'customer' then payload->'data'->'object'->>'id' end
@@ -146,6 +147,7 @@ export async function redactUnlinkedCustomerEvents(db: Database): Promise<number
     .set({ payload: REDACTED_PAYLOAD, updatedAt: new Date() })
     .where(
       and(
+        gte(webhookEvents.createdAt, since),
         notRedacted,
         sql`${customerOf} is not null`,
         sql`not exists (select 1 from ${subscriptions} where ${subscriptions.stripeCustomerId} = ${customerOf})`,

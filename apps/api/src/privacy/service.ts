@@ -201,9 +201,9 @@ export interface DeletionOutcome {
  *    invoices). A failure here changes nothing of ours; the caller retries.
  * 2. One database transaction, under the customer's lock so no webhook re-reads the customer
  *    half-way: the recorded events about the customer are redacted; the emails to the address lose
- *    address and body (undelivered ones are dropped); the user row goes and, by its foreign keys, their
- *    sessions, password hash, profile, subscription row (the customer mapping: later webhooks find
- *    no one) and AI requests; their verification tokens; and the "account deleted" email is stored.
+ *    address and body (undelivered ones are dropped); reset tokens, AI requests, sessions, the
+ *    password hash, the subscription row (the customer mapping: later webhooks find no one), the
+ *    profile and finally the user row are deleted; and the "account deleted" email is stored.
  *
  * The re-authentication is the caller's (the route checks the password; the CLI is the operator).
  */
