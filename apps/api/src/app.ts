@@ -24,6 +24,7 @@ import './types.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { aiPlugin } from './ai/plugin.ts';
 import { billingPlugin } from './billing/plugin.ts';
+import { privacyPlugin } from './privacy/plugin.ts';
 import { usersPlugin } from './users/plugin.ts';
 
 export interface BuildOptions {
@@ -122,6 +123,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(usersPlugin);
   await app.register(billingPlugin);
   await app.register(aiPlugin);
+  await app.register(privacyPlugin);
   await app.register(adminRoutes);
   await app.register(spaPlugin);
   return app;

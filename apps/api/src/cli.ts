@@ -4,10 +4,26 @@ import { type Config, loadConfig } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { AppError } from './errors.ts';
+import { deleteUserCommand, exportUserCommand } from './privacy/commands.ts';
+import type { PrivacyDeps } from './privacy/service.ts';
 import { createAuth } from './users/auth.ts';
 import { createOrPromoteStaff } from './users/staff.ts';
 
 type Command = (args: string[]) => Promise<void>;
+
+/** Runs `work` with the whole app built without its workers: the server's mailer, Stripe and database. */
+async function withApp(work: (deps: PrivacyDeps) => Promise<void>): Promise<void> {
+  const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  // Logs go to stderr: stdout carries the command's output (the export's JSON).
+  const app = await buildApp(config, { workers: false, logStream: process.stderr });
+  try {
+    await work({ db: app.database.db, mailer: app.mailer, billing: app.billing });
+  } finally {
+    await app.close();
+  }
+}
+
+const print = (text: string) => process.stdout.write(text);
 
 /** Runs `work` with the configured database open, and closes it after. */
 async function withDatabase(
@@ -59,6 +75,18 @@ const commands: Record<string, { help: string; run: Command }> = {
       } finally {
         await app.close();
       }
+    },
+  },
+  'user:export': {
+    help: 'user:export <email>: print everything held about the user, as JSON',
+    async run(args) {
+      await withApp((deps) => exportUserCommand(deps, args, print));
+    },
+  },
+  'user:delete': {
+    help: 'user:delete <email> --yes: cancel the subscription, delete the Stripe customer, erase the account',
+    async run(args) {
+      await withApp((deps) => deleteUserCommand(deps, args, print));
     },
   },
   'create-admin': {

@@ -31,6 +31,7 @@ const samples: TemplateData = {
     signInUrl: 'https://app.example.com/login',
     resetUrl: 'https://app.example.com/forgot-password',
   },
+  'account-deleted': {},
 };
 
 describe('email templates', () => {

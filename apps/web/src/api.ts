@@ -1,4 +1,5 @@
 import type {
+  AccountDeleteRequest,
   AiGenerateRequest,
   AiHistoryResponse,
   AiStatusResponse,
@@ -199,6 +200,15 @@ export const api = {
   changePassword: (body: PasswordChangeRequest) =>
     request<MessageResponse>('POST', '/api/password-change/', body),
   revokeOtherSessions: () => request<{ revoked: number }>('POST', '/api/sessions/revoke-others/'),
+  /** The export file itself (not in the envelope), with the name the server gives it. */
+  exportAccount: async (): Promise<{ blob: Blob; filename: string }> => {
+    const response = await request<Response>('GET', '/api/account/export/', undefined, { raw: true });
+    const disposition = response.headers.get('content-disposition') ?? '';
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'tierbase-account.json';
+    return { blob: await response.blob(), filename };
+  },
+  deleteAccount: (password: string) =>
+    request<MessageResponse>('POST', '/api/account/delete/', { password } satisfies AccountDeleteRequest),
   plans: () => request<PlansResponse>('GET', '/api/billing/plans/'),
   billingStatus: () => request<BillingStatus>('GET', '/api/billing/status/'),
   checkout: (plan: string, interval: BillingInterval) =>

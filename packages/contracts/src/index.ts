@@ -3,4 +3,5 @@ export * from './ai.ts';
 export * from './billing.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
+export * from './privacy.ts';
 export * from './users.ts';

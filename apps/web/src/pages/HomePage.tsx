@@ -1,4 +1,5 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
+import { useLocation } from 'react-router';
 import { LoadingState } from '../components/States.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { LandingPage } from './LandingPage.tsx';
@@ -7,9 +8,16 @@ import { LandingPage } from './LandingPage.tsx';
 const DashboardPage = lazy(() => import('./DashboardPage.tsx'));
 
 export default function HomePage() {
-  const { isAuthenticated, isLoading } = useAuth();
+  const { isAuthenticated, isLoading, setUser } = useAuth();
+  // Arriving from the account deletion: the server has ended the session; forget the user here,
+  // now that no signed-in page is on screen to send us to the sign-in form.
+  const accountDeleted =
+    (useLocation().state as { accountDeleted?: boolean } | null)?.accountDeleted === true;
+  useEffect(() => {
+    if (accountDeleted && isAuthenticated) setUser(null);
+  }, [accountDeleted, isAuthenticated, setUser]);
   if (isLoading) return <LoadingState />;
-  if (!isAuthenticated) return <LandingPage />;
+  if (!isAuthenticated || accountDeleted) return <LandingPage />;
   return (
     <Suspense fallback={<LoadingState />}>
       <DashboardPage />

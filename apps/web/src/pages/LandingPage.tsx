@@ -1,5 +1,7 @@
 import type { BillingInterval } from '@tierbase/contracts';
 import { useState } from 'react';
+import { useLocation } from 'react-router';
+import { Alert } from '../components/Alert.tsx';
 import { ButtonLink } from '../components/Button.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { IntervalToggle, PlanCards, yearlySaving } from '../components/PlanCards.tsx';
@@ -26,9 +28,17 @@ export function LandingPage() {
   const [interval, setInterval] = useState<BillingInterval>('month');
   const pro = plans.data?.find((plan) => plan.prices.length > 0);
   const trialDays = pro?.trialDays ?? 0;
+  // Set by the settings page after the visitor deleted their account.
+  const accountDeleted =
+    (useLocation().state as { accountDeleted?: boolean } | null)?.accountDeleted === true;
 
   return (
     <div className="space-y-20 sm:space-y-28">
+      {accountDeleted && (
+        <Alert tone="success" title="Your account has been deleted">
+          We have erased your data and sent a confirmation to your email address.
+        </Alert>
+      )}
       <section className="pt-4 text-center sm:pt-10">
         <p className="mx-auto inline-flex rounded-full border border-line bg-surface px-3 py-1 text-sm font-medium text-muted">
           Subscriptions, done properly

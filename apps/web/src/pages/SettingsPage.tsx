@@ -1,6 +1,8 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { api } from '../api.ts';
+import { useNavigate } from 'react-router';
+import { api, isApiError } from '../api.ts';
+import { Alert } from '../components/Alert.tsx';
 import { FormError } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Card } from '../components/Card.tsx';
@@ -26,6 +28,8 @@ export default function SettingsPage() {
       <EmailCard />
       <PasswordForm />
       <SessionsCard />
+      <DataCard />
+      <DeleteAccountCard />
     </div>
   );
 }
@@ -187,6 +191,94 @@ function SessionsCard() {
           {mutation.isError && <span className="text-danger">{errorMessage(mutation.error)}</span>}
         </p>
       </div>
+    </Card>
+  );
+}
+
+/** Saves the export through the browser's download, with the file name the server chose. */
+function saveFile(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  URL.revokeObjectURL(url);
+}
+
+export function DataCard() {
+  const mutation = useMutation({
+    mutationFn: api.exportAccount,
+    onSuccess: ({ blob, filename }) => saveFile(blob, filename),
+  });
+  return (
+    <Card
+      title="Your data"
+      description="A copy of everything we hold about you, as a JSON file: your account, sessions, subscription, invoices, AI requests and the emails we sent you."
+    >
+      <div className="flex flex-col gap-3 sm:flex-row sm:items-center">
+        <Button variant="secondary" loading={mutation.isPending} onClick={() => mutation.mutate()}>
+          {mutation.isPending ? 'Preparing…' : 'Download my data'}
+        </Button>
+        <p aria-live="polite" className="text-sm">
+          {mutation.isSuccess && <span className="text-ok">Your data has been downloaded.</span>}
+          {mutation.isError && <span className="text-danger">{errorMessage(mutation.error)}</span>}
+        </p>
+      </div>
+    </Card>
+  );
+}
+
+export function DeleteAccountCard() {
+  const navigate = useNavigate();
+  const [password, setPassword] = useState('');
+  const mutation = useMutation({
+    mutationFn: () => api.deleteAccount(password),
+    // The server ended every session. The home page forgets the user once it is on screen: done
+    // here, this page would first send us to the sign-in form.
+    onSuccess: () => navigate('/', { replace: true, state: { accountDeleted: true } }),
+  });
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    mutation.mutate();
+  };
+  const error = mutation.error;
+  const wrongPassword = isApiError(error) && error.code === 'INVALID_CREDENTIALS';
+  return (
+    <Card title="Delete account">
+      <form onSubmit={onSubmit} noValidate className="space-y-4">
+        <Alert tone="warning" title="This cannot be undone">
+          <ul className="list-disc space-y-1 pl-5">
+            <li>Your subscription, if any, is canceled at once, with no refund for the time left.</li>
+            <li>
+              Your account, profile, sessions, AI history and the emails we sent you are erased, and you are
+              signed out everywhere.
+            </li>
+            <li>Invoices already issued are kept by our payment provider, as tax law requires.</li>
+          </ul>
+          <p className="mt-2">Download your data first if you want a copy.</p>
+        </Alert>
+        <FormError
+          message={error && !wrongPassword && !fieldErrors(error).password ? errorMessage(error) : null}
+        />
+        <Field
+          label="Your password, to confirm"
+          type="password"
+          name="deletePassword"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(event) => {
+            setPassword(event.target.value);
+            mutation.reset();
+          }}
+          error={wrongPassword ? 'The password is incorrect.' : fieldErrors(error).password}
+        />
+        <Button type="submit" variant="danger" loading={mutation.isPending} disabled={password === ''}>
+          {mutation.isPending ? 'Deleting…' : 'Delete my account'}
+        </Button>
+      </form>
     </Card>
   );
 }

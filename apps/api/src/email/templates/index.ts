@@ -18,6 +18,8 @@ export interface TemplateData {
   subscription_canceled: { name: string; pricingUrl: string };
   /** `trialEnd` is the date already formatted for people, e.g. "March 3, 2026". */
   trial_ending_soon: { name: string; trialEnd: string; billingUrl: string };
+  /** Sent to the address of an account as it is erased: it carries nothing else about the person. */
+  'account-deleted': Record<string, never>;
 }
 
 export type TemplateName = keyof TemplateData;
@@ -31,6 +33,7 @@ export const TEMPLATE_NAMES = [
   'subscription_canceled',
   'trial_ending_soon',
   'account-exists',
+  'account-deleted',
 ] as const satisfies readonly TemplateName[];
 
 function greeting(name: string): string {
@@ -160,6 +163,22 @@ const templates: Templates = {
         text: `Your ${productName} trial ends on ${trialEnd}. Add a payment method before then to keep your paid features without interruption.`,
       },
       { kind: 'button', label: 'Manage billing', url: billingUrl },
+    ],
+  }),
+
+  'account-deleted': (_data, { productName }) => ({
+    subject: `Your ${productName} account has been deleted`,
+    preheader: 'Your account and the data we held about you are gone.',
+    blocks: [
+      { kind: 'paragraph', text: 'Hi,' },
+      {
+        kind: 'paragraph',
+        text: `As you asked, your ${productName} account has been deleted. Any subscription was canceled and will not be charged again, and the personal data we held about you has been erased. The invoices already issued are kept by our payment provider, as the law requires.`,
+      },
+      {
+        kind: 'note',
+        text: 'Your old sign-in no longer works. You are welcome to register again with this address at any time.',
+      },
     ],
   }),
 };
