@@ -1,5 +1,5 @@
 import { ErrorCode, type FieldErrors } from '@tierbase/contracts';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import FindMyWay from 'find-my-way';
 import { isDatabaseUnavailable } from '../db/client.ts';
@@ -36,6 +36,19 @@ function fieldErrors(
  * anything unexpected is logged with its stack and answered with a bare 500.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
+  // Once close() has begun, a request still arriving (on a connection that was busy when the
+  // server stopped accepting) is told to go elsewhere. Fastify's own fast path for this answers
+  // outside the envelope, so the app is built with `return503OnClosing: false` and answers here.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!draining) return;
+    reply.header('X-Request-ID', request.id).header('Connection', 'close').header('Retry-After', '5');
+    return sendError(reply, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down. Try again.');
+  });
+
   // A second router that only knows which paths exist, to tell 405 from 404.
   const known = FindMyWay({ ignoreTrailingSlash: true });
   app.addHook('onRoute', (route) => {
@@ -106,4 +119,23 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, 500, ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side.');
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route or hook runs (a path
+ * parameter longer than `maxParamLength`, a URL that does not decode), in the envelope. No hook
+ * has run, so the request id is set here.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('X-Request-ID', request.id);
+  switch (error.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      sendError(reply, 414, ErrorCode.URI_TOO_LONG, 'A part of the URL is too long.');
+      return;
+    case 'FST_ERR_BAD_URL':
+      sendError(reply, 400, ErrorCode.VALIDATION_ERROR, 'The URL is not valid.');
+      return;
+  }
+  request.log.error({ err: error }, 'unhandled framework error');
+  sendError(reply, 500, ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side.');
 }
