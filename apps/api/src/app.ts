@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { emailPlugin } from './email/plugin.ts';
-import { frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { registerInputGuard } from './http/input.ts';
 import { makeLimiter, registerRateLimitStore } from './http/rate-limit.ts';
@@ -64,6 +64,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Both answered in the envelope by the error handling below.
     return503OnClosing: false,
     frameworkErrors,
+    clientErrorHandler,
     logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
 

@@ -92,16 +92,17 @@ describe('Stripe webhook rate limit', () => {
     expect((await post('127.0.0.1', eventPayload())).statusCode).toBe(429);
 
     const customer = await h.stripe.customers.create({ email: 'limit@example.com' });
-    const rows = await waitFor(async () => {
+    // Recorded and processed (the row appears before its effect is applied, so wait for both).
+    const row = await waitFor(async () => {
       const found = await h.t.app.database.db.select().from(webhookEvents);
-      const match = found.filter(
-        (row) =>
-          row.eventType === 'customer.created' &&
-          (row.payload as { data: { object: { id: string } } }).data.object.id === customer.id,
+      return found.find(
+        (event) =>
+          event.eventType === 'customer.created' &&
+          event.processed &&
+          (event.payload as { data: { object: { id: string } } }).data.object.id === customer.id,
       );
-      return match.length > 0 ? match : undefined;
     });
-    expect(rows[0]?.processed).toBe(true);
+    expect(row.attempts).toBeGreaterThan(0);
   });
 
   it('accepts a genuine event from an address the per-IP request limit has stopped', async () => {

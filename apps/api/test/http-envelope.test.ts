@@ -58,6 +58,40 @@ describe("the router's own refusals", () => {
   });
 });
 
+describe("what Node's HTTP parser refuses", () => {
+  /** Sends raw bytes and returns what came back before the server closed the connection. */
+  async function exchange(port: number, request: string) {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write(request);
+    await once(socket, 'close');
+    const [head = '', body = ''] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+    return { head, body: JSON.parse(body) as unknown };
+  }
+
+  it('answers a malformed request and oversized headers in the envelope', async () => {
+    const port = await freePort();
+    await t.app.listen({ port, host: '127.0.0.1' });
+    const malformed = await exchange(port, 'NOT HTTP AT ALL\r\n\r\n');
+    expect(malformed.head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(malformed.body).toEqual({
+      success: false,
+      error: 'The request is not valid HTTP.',
+      code: 'VALIDATION_ERROR',
+      status: 400,
+    });
+    const oversized = await exchange(
+      port,
+      `GET /api/csrf/ HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(oversized.head).toMatch(/^HTTP\/1\.1 431 /);
+    expect(oversized.body).toMatchObject({ success: false, code: 'PAYLOAD_TOO_LARGE', status: 431 });
+  });
+});
+
 describe('a server that is shutting down', () => {
   it('answers a request arriving while close() drains with 503, Retry-After and the envelope', async () => {
     const draining = await createTestApp({ workers: false });

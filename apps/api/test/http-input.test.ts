@@ -37,13 +37,11 @@ afterAll(async () => {
   await stub?.close();
 });
 
-/** A JSON body with a raw escape sequence in it (JSON.stringify would never write a lone surrogate). */
-const rawJson = (template: string) => template;
-
 /** base64url of the JSON [createdAt, id] pair, the shape of the cursors the API hands out. */
 const cursorOf = (createdAt: string, id: string) =>
   Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
 
+// Bodies are written by hand: JSON.stringify would never produce a lone surrogate escape.
 type Case = [
   name: string,
   who: () => TestClient | undefined,
@@ -59,14 +57,14 @@ const cases: Case[] = [
     () => undefined,
     'POST',
     '/api/password-reset/confirm/',
-    rawJson('{"token":"abc\\u0000def","password":"Tb-long-enough-password-9x"}'),
+    '{"token":"abc\\u0000def","password":"Tb-long-enough-password-9x"}',
   ],
   [
     'reset-confirm token with a lone surrogate',
     () => undefined,
     'POST',
     '/api/password-reset/confirm/',
-    rawJson('{"token":"abc\\ud800def","password":"Tb-long-enough-password-9x"}'),
+    '{"token":"abc\\ud800def","password":"Tb-long-enough-password-9x"}',
   ],
   ['verify-email token with NUL', () => undefined, 'POST', '/api/verify-email/', '{"token":"a\\u0000b"}'],
   ['profile name with NUL', () => user, 'PATCH', '/api/profile/', '{"name":"Ada\\u0000Lovelace"}'],
@@ -157,6 +155,21 @@ describe('bad input is refused before the database sees it', () => {
     const json = res.json();
     expect(json).toMatchObject({ success: false, code: 'VALIDATION_ERROR', status: 400 });
     expect(typeof json.error).toBe('string');
+  });
+
+  it('refuses a header value with NUL (a user agent is recorded with the session)', async () => {
+    const { email } = await signUp(h.t);
+    const res = await h.t.app.inject({
+      method: 'POST',
+      url: '/api/login/',
+      headers: { ...(await csrfHeaders()), 'user-agent': 'Mozilla\u0000/5.0' },
+      payload: { email, password: 'correct horse battery staple 9' },
+    });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      details: { 'headers.user-agent': [expect.any(String)] },
+    });
   });
 
   it('still accepts the text people type: accents, emoji, CJK, and the cursors the API gave out', async () => {
