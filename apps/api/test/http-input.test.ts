@@ -99,7 +99,15 @@ const cases: Case[] = [
     '{"plan":"pro\\u0000","interval":"month"}',
   ],
   ['sync session id with NUL', () => user, 'POST', '/api/billing/sync/', '{"sessionId":"cs_\\u0000"}'],
+  [
+    'password change with a lone surrogate',
+    () => user,
+    'POST',
+    '/api/password-change/',
+    '{"currentPassword":"x","newPassword":"Tb-long-enough-\\ud800-password"}',
+  ],
   // Query strings and path parameters, percent-encoded.
+  ['dev outbox recipient with NUL', () => undefined, 'GET', '/dev/mail/messages/?to=a%00@example.com'],
   ['admin search with NUL', () => staff, 'GET', '/api/admin/users/?search=ada%00'],
   ['admin replay event id with NUL', () => staff, 'POST', '/api/admin/webhook-events/evt_%00/replay/'],
   ['admin email retry id with NUL', () => staff, 'POST', '/api/admin/emails/a%00b/retry/'],
