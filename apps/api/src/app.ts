@@ -61,7 +61,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     forceCloseConnections: 'idle',
-    // Both answered in the envelope by the error handling below.
+    // Fastify's own answers for these are not the envelope; http/error-handler.ts gives them.
     return503OnClosing: false,
     frameworkErrors,
     clientErrorHandler,

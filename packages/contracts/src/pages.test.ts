@@ -10,4 +10,13 @@ describe('the SPA page list', () => {
     expect(isPagePath('/pricing/extra')).toBe(false);
     expect(isPagePath('/no-such-page')).toBe(false);
   });
+
+  it('matches a parameter segment against any one segment', () => {
+    const pages = ['/', '/invoices/:id', '/teams/:team/members'];
+    expect(isPagePath('/invoices/in_123', pages)).toBe(true);
+    expect(isPagePath('/teams/acme/members/', pages)).toBe(true);
+    expect(isPagePath('/invoices', pages)).toBe(false);
+    expect(isPagePath('/invoices/in_123/pdf', pages)).toBe(false);
+    expect(isPagePath('/', pages)).toBe(true);
+  });
 });

@@ -22,17 +22,18 @@ export const PAGES = {
 export type PageName = keyof typeof PAGES;
 
 const segments = (path: string) => path.split('/').filter(Boolean);
-const PAGE_SEGMENTS = Object.values(PAGES).map(segments);
 
 /**
  * Whether the router has a page for this pathname, matching as React Router does: case-insensitive,
  * with or without a trailing slash, `:name` matching any one non-empty segment.
  */
-export function isPagePath(pathname: string): boolean {
+export function isPagePath(pathname: string, pages: readonly string[] = Object.values(PAGES)): boolean {
   const wanted = segments(pathname.toLowerCase());
-  return PAGE_SEGMENTS.some(
-    (page) =>
-      page.length === wanted.length &&
-      page.every((segment, index) => segment.startsWith(':') || segment.toLowerCase() === wanted[index]),
-  );
+  return pages.some((page) => {
+    const pattern = segments(page);
+    return (
+      pattern.length === wanted.length &&
+      pattern.every((segment, index) => segment.startsWith(':') || segment.toLowerCase() === wanted[index])
+    );
+  });
 }
