@@ -163,6 +163,8 @@ describe('bad input is refused before the database sees it', () => {
     const json = res.json();
     expect(json).toMatchObject({ success: false, code: 'VALIDATION_ERROR', status: 400 });
     expect(typeof json.error).toBe('string');
+    // The fields at fault are named.
+    expect(Object.keys(json.details ?? {}).length).toBeGreaterThan(0);
   });
 
   it('refuses a header value with NUL (a user agent is recorded with the session)', async () => {
