@@ -56,7 +56,9 @@ describe('a customer from first visit to Pro and back', () => {
       ['/403', 'You do not have access', 'forbidden'],
       ['/500', 'Something went wrong', 'server-error'],
     ] as const) {
-      await page.goto(path);
+      const response = await page.goto(path);
+      // A path the app has no page for renders its Not Found page, and the server says 404.
+      expect(response?.status(), path).toBe(name === 'not-found' ? 404 : 200);
       await page.getByRole('heading', { level: 1, name: heading }).waitFor();
       problems.push(...(await auditPage(page, name)));
     }

@@ -13,8 +13,9 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { emailPlugin } from './email/plugin.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
+import { registerInputGuard } from './http/input.ts';
 import { makeLimiter, registerRateLimitStore } from './http/rate-limit.ts';
 import { csrfRoutes, registerSecurity } from './http/security.ts';
 import { spaPlugin } from './http/spa.ts';
@@ -34,10 +35,13 @@ export interface BuildOptions {
   workers?: boolean;
   /** Override the log destination (tests capture logs to check what they contain). */
   logStream?: NodeJS.WritableStream;
+  /** Serve the SPA from this folder instead of the built apps/web/dist (tests). */
+  webRoot?: string;
 }
 
+const STRIPE_WEBHOOK_PATH = '/api/stripe/webhook';
 /** Paths that take no CSRF token because they are not called by a browser session. */
-export const CSRF_EXEMPT_PATHS = ['/api/stripe/webhook'];
+export const CSRF_EXEMPT_PATHS = [STRIPE_WEBHOOK_PATH];
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -58,12 +62,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     forceCloseConnections: 'idle',
+    // Fastify's own answers for these are not the envelope; http/error-handler.ts gives them.
+    return503OnClosing: false,
+    frameworkErrors,
+    clientErrorHandler,
     logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerInputGuard(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
   });
@@ -112,7 +121,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     name: 'ip',
     max: config.rateLimits.globalPerMinute,
     windowMs: 60_000,
-    key: (request) => request.ip,
+    // Stripe's deliveries are not counted here: the webhook limits its unverified requests itself
+    // (billing/routes.ts), and a verified event must never be refused.
+    key: (request) => (request.routeOptions.url === STRIPE_WEBHOOK_PATH ? null : request.ip),
     failOpen: true,
   });
   app.addHook('onRequest', perIp);
@@ -125,6 +136,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(aiPlugin);
   await app.register(privacyPlugin);
   await app.register(adminRoutes);
-  await app.register(spaPlugin);
+  await app.register(spaPlugin, options.webRoot ? { root: options.webRoot } : {});
   return app;
 }

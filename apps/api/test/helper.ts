@@ -93,6 +93,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const app = await buildApp(config, {
     ...(database.pglite ? { pglite: database.pglite } : {}),
     ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(options.webRoot ? { webRoot: options.webRoot } : {}),
     logStream: logs,
   });
   await app.ready();

@@ -1,4 +1,6 @@
 import { QueryClientProvider } from '@tanstack/react-query';
+// The subpath keeps zod (the contracts' schemas) out of the bundle.
+import { PAGES, type PageName } from '@tierbase/contracts/pages';
 import { lazy, type ReactNode, Suspense, useState } from 'react';
 import { BrowserRouter, Route, Routes, useLocation } from 'react-router';
 import { ErrorBoundary } from './components/ErrorBoundary.tsx';
@@ -32,114 +34,34 @@ function Page({ children, auth = false }: { children: ReactNode; auth?: boolean 
   return <ErrorBoundary key={pathname}>{auth ? <RequireAuth>{page}</RequireAuth> : page}</ErrorBoundary>;
 }
 
+/** Every page of `PAGES`, and only those: the compiler refuses a page missing here or extra. */
+const pages: Record<PageName, { element: ReactNode; auth?: boolean }> = {
+  home: { element: <HomePage /> },
+  login: { element: <LoginPage /> },
+  register: { element: <RegisterPage /> },
+  forgotPassword: { element: <ForgotPasswordPage /> },
+  resetPassword: { element: <ResetPasswordPage /> },
+  verifyEmail: { element: <VerifyEmailPage /> },
+  pricing: { element: <PricingPage /> },
+  checkoutReturn: { element: <CheckoutReturnPage />, auth: true },
+  billing: { element: <BillingPage />, auth: true },
+  settings: { element: <SettingsPage />, auth: true },
+  pro: { element: <ProPage />, auth: true },
+  forbidden: { element: <ForbiddenPage /> },
+  serverError: { element: <ServerErrorPage /> },
+};
+
 export function AppRoutes() {
   return (
     <Routes>
       <Route element={<Layout />}>
-        <Route
-          index
-          element={
-            <Page>
-              <HomePage />
-            </Page>
-          }
-        />
-        <Route
-          path="login"
-          element={
-            <Page>
-              <LoginPage />
-            </Page>
-          }
-        />
-        <Route
-          path="register"
-          element={
-            <Page>
-              <RegisterPage />
-            </Page>
-          }
-        />
-        <Route
-          path="forgot-password"
-          element={
-            <Page>
-              <ForgotPasswordPage />
-            </Page>
-          }
-        />
-        <Route
-          path="reset-password"
-          element={
-            <Page>
-              <ResetPasswordPage />
-            </Page>
-          }
-        />
-        <Route
-          path="verify-email"
-          element={
-            <Page>
-              <VerifyEmailPage />
-            </Page>
-          }
-        />
-        <Route
-          path="pricing"
-          element={
-            <Page>
-              <PricingPage />
-            </Page>
-          }
-        />
-        <Route
-          path="checkout/return"
-          element={
-            <Page auth>
-              <CheckoutReturnPage />
-            </Page>
-          }
-        />
-        <Route
-          path="billing"
-          element={
-            <Page auth>
-              <BillingPage />
-            </Page>
-          }
-        />
-        <Route
-          path="settings"
-          element={
-            <Page auth>
-              <SettingsPage />
-            </Page>
-          }
-        />
-        <Route
-          path="pro"
-          element={
-            <Page auth>
-              <ProPage />
-            </Page>
-          }
-        />
-        <Route
-          path="403"
-          element={
-            <Page>
-              <ForbiddenPage />
-            </Page>
-          }
-        />
-        <Route
-          path="500"
-          element={
-            <Page>
-              <ServerErrorPage />
-            </Page>
-          }
-        />
+        {(Object.keys(pages) as PageName[]).map((name) => {
+          const { element, auth = false } = pages[name];
+          // Paths relative to the layout route; the home page is its index.
+          const path = PAGES[name] === '/' ? { index: true as const } : { path: PAGES[name].slice(1) };
+          return <Route key={name} {...path} element={<Page auth={auth}>{element}</Page>} />;
+        })}
+        {/* The server answers these with 404 too (apps/api/src/http/spa.ts). */}
         <Route
           path="*"
           element={

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { pageCursorSchema } from './cursor.ts';
 import { subscriptionStatusSchema } from './users.ts';
 
 export const adminUsersQuery = z.strictObject({
   /** Matches the start of the email or name, case-insensitively. */
   search: z.string().trim().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
-  /** The last id of the previous page. */
-  cursor: z.string().max(100).optional(),
+  /** `nextCursor` of the previous page; opaque. */
+  cursor: pageCursorSchema.optional(),
 });
 
 export const adminUserSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageCursorSchema } from './cursor.ts';
 import { errorCodeSchema } from './errors.ts';
 
 /*
@@ -111,7 +112,7 @@ export type AiHistoryItem = z.infer<typeof aiHistoryItemSchema>;
 export const aiHistoryQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   /** `nextCursor` of the previous page; opaque. */
-  cursor: z.string().min(1).max(200).optional(),
+  cursor: pageCursorSchema.optional(),
 });
 export type AiHistoryQuery = z.input<typeof aiHistoryQuery>;
 

@@ -72,7 +72,11 @@ export type Invoice = z.infer<typeof invoiceSchema>;
 
 export const invoicesQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(10),
-  startingAfter: z.string().min(1).max(255).optional(),
+  /** `nextCursor` of the previous page: a Stripe invoice id. */
+  startingAfter: z
+    .string()
+    .regex(/^in_[A-Za-z0-9]{1,250}$/, 'This cursor is not one the API gave out.')
+    .optional(),
 });
 
 export const invoicesResponse = z.object({

@@ -1,4 +1,4 @@
-import type { AdminUser } from '@tierbase/contracts';
+import { type AdminUser, encodeCursor, type PageCursor } from '@tierbase/contracts';
 import { and, desc, eq, ilike, lt, or, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { users } from '../db/schema/auth.ts';
@@ -13,7 +13,7 @@ const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (char) => `\\${c
 /** Users for the staff list: newest first, searchable by email or name prefix, a page at a time. */
 export async function listUsers(
   db: Database,
-  query: { search?: string | undefined; limit: number; cursor?: string | undefined },
+  query: { search?: string | undefined; limit: number; cursor?: PageCursor | undefined },
 ): Promise<{ users: AdminUser[]; nextCursor: string | null }> {
   const conditions: SQL[] = [];
   if (query.search) {
@@ -21,12 +21,9 @@ export async function listUsers(
     conditions.push(or(ilike(users.email, pattern), ilike(users.name, pattern))!);
   }
   if (query.cursor) {
-    // The cursor is "<created_at ISO>|<id>" of the last row shown: stable under inserts.
-    const [createdAt, id] = query.cursor.split('|');
-    const after = new Date(createdAt ?? '');
-    if (id && !Number.isNaN(after.getTime())) {
-      conditions.push(or(lt(users.createdAt, after), and(eq(users.createdAt, after), lt(users.id, id)))!);
-    }
+    // The cursor is the (created_at, id) of the last row shown: stable under inserts.
+    const { createdAt: after, id } = query.cursor;
+    conditions.push(or(lt(users.createdAt, after), and(eq(users.createdAt, after), lt(users.id, id)))!);
   }
   const rows = await db
     .select({ user: users, subscription: subscriptions })
@@ -55,8 +52,7 @@ export async function listUsers(
           }
         : null,
     })),
-    nextCursor:
-      rows.length > query.limit && last ? `${last.user.createdAt.toISOString()}|${last.user.id}` : null,
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.user.createdAt, last.user.id) : null,
   };
 }
 

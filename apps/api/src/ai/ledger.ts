@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type AiHistoryItem, type AiUsage, ErrorCode } from '@tierbase/contracts';
+import {
+  type AiHistoryItem,
+  type AiUsage,
+  ErrorCode,
+  encodeCursor,
+  type PageCursor,
+} from '@tierbase/contracts';
 import { and, desc, eq, gt, gte, lt, ne, or, sql } from 'drizzle-orm';
 import type { PlanLimits } from '../billing/plans.ts';
 import type { Database } from '../db/client.ts';
@@ -209,31 +215,13 @@ export async function settle(db: Database, id: string, settlement: Settlement): 
     .where(and(eq(aiRequests.id, id), eq(aiRequests.status, 'pending')));
 }
 
-/** The cursor is the last item's (createdAt, id), opaque to clients. */
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const date = new Date(String(createdAt));
-    if (typeof id === 'string' && typeof createdAt === 'string' && !Number.isNaN(date.getTime())) {
-      return { createdAt: date, id };
-    }
-  } catch {
-    // answered below
-  }
-  throw validationError({ cursor: ['This cursor is not one the API gave out.'] });
-}
-
 /** The user's finished calls, newest first, a page at a time. Only ever the given user's rows. */
 export async function history(
   db: Database,
   userId: string,
-  page: { limit: number; cursor?: string | undefined },
+  page: { limit: number; cursor?: PageCursor | undefined },
 ): Promise<{ items: AiHistoryItem[]; nextCursor: string | null }> {
-  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const after = page.cursor;
   const rows = await db
     .select()
     .from(aiRequests)

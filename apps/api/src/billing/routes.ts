@@ -2,6 +2,7 @@ import {
   type BillingStatus,
   billingStatusSchema,
   checkoutRequest,
+  ErrorCode,
   errorEnvelopeSchema,
   invoicesQuery,
   invoicesResponse,
@@ -13,6 +14,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { aiUsageFor } from '../ai/service.ts';
+import { AppError } from '../errors.ts';
 import { ok } from '../http/envelope.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { requireUser } from '../users/guards.ts';
@@ -162,24 +164,35 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     webhook.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
       done(null, body),
     );
-    const limit = makeLimiter(webhook, {
-      name: 'stripe-webhook',
+    // Only requests that fail verification count, per IP: a flood of forged or unsigned posts
+    // is slowed down without ever holding back a genuine event from Stripe.
+    const limitInvalid = makeLimiter(webhook, {
+      name: 'stripe-webhook-invalid',
       max: app.config.rateLimits.webhookPerMinute,
       windowMs: 60_000,
-      key: () => 'all',
+      key: (request) => request.ip,
       failOpen: true,
     });
     webhook.post(
       '/api/stripe/webhook',
-      { schema: { tags, summary: 'Stripe events (signed; no CSRF token)', hide: false }, onRequest: limit },
+      { schema: { tags, summary: 'Stripe events (signed; no CSRF token)', hide: false } },
       async (request, reply) => {
         const deps = need();
         const signature = request.headers['stripe-signature'];
-        const result = await receiveWebhook(
-          { ...deps, log },
-          request.body as Buffer,
-          typeof signature === 'string' ? signature : undefined,
-        );
+        let result: Awaited<ReturnType<typeof receiveWebhook>>;
+        try {
+          result = await receiveWebhook(
+            { ...deps, log },
+            request.body as Buffer,
+            typeof signature === 'string' ? signature : undefined,
+          );
+        } catch (error) {
+          // Verification is the first step, so nothing was recorded; past the limit this is a 429.
+          if (error instanceof AppError && error.code === ErrorCode.INVALID_SIGNATURE) {
+            await limitInvalid(request);
+          }
+          throw error;
+        }
         request.log.info(
           { eventId: result.eventId, type: result.type, outcome: result.outcome },
           'stripe webhook',

@@ -1,10 +1,11 @@
+import type { Socket } from 'node:net';
 import { ErrorCode, type FieldErrors } from '@tierbase/contracts';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import FindMyWay from 'find-my-way';
 import { isDatabaseUnavailable } from '../db/client.ts';
 import { AppError } from '../errors.ts';
-import { sendError } from './envelope.ts';
+import { errorBody, sendError } from './envelope.ts';
 
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -36,6 +37,19 @@ function fieldErrors(
  * anything unexpected is logged with its stack and answered with a bare 500.
  */
 export function registerErrorHandling(app: FastifyInstance): void {
+  // Once close() has begun, a request still arriving (on a connection that was busy when the
+  // server stopped accepting) is told to go elsewhere. Fastify's own fast path for this answers
+  // outside the envelope, so the app is built with `return503OnClosing: false` and answers here.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (!draining) return;
+    reply.header('X-Request-ID', request.id).header('Connection', 'close').header('Retry-After', '5');
+    return sendError(reply, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down. Try again.');
+  });
+
   // A second router that only knows which paths exist, to tell 405 from 404.
   const known = FindMyWay({ ignoreTrailingSlash: true });
   app.addHook('onRoute', (route) => {
@@ -106,4 +120,51 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, 500, ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side.');
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route or hook runs (a path
+ * parameter longer than `maxParamLength`, a URL that does not decode), in the envelope. No hook
+ * has run, so the request id is set here.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('X-Request-ID', request.id);
+  switch (error.code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      sendError(reply, 414, ErrorCode.URI_TOO_LONG, 'A part of the URL is too long.');
+      return;
+    case 'FST_ERR_BAD_URL':
+      sendError(reply, 400, ErrorCode.VALIDATION_ERROR, 'The URL is not valid.');
+      return;
+  }
+  request.log.error({ err: error }, 'unhandled framework error');
+  sendError(reply, 500, ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side.');
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses (a malformed request, headers
+ * over the size limit, a request that took too long to arrive) never becomes a request; it is
+ * answered on the socket, still in the envelope, and the connection closed.
+ */
+export function clientErrorHandler(error: ConnectionError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          'The request headers are too large.',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', ErrorCode.VALIDATION_ERROR, 'The request took too long to arrive.']
+        : [400, 'Bad Request', ErrorCode.VALIDATION_ERROR, 'The request is not valid HTTP.'];
+  const body = JSON.stringify(errorBody(status, code, message));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { isPagePath } from '@tierbase/contracts';
 import type { FastifyInstance } from 'fastify';
 
 /** Where the built SPA lives: apps/web/dist, from the source tree or from apps/api/dist. */
@@ -13,10 +14,13 @@ export function findWebDist(): string | undefined {
 
 /**
  * Serves the built SPA from the API's own origin: hashed assets cached for a year, index.html
- * never cached, and every non-API GET falls back to index.html so client routes load directly.
+ * never cached, and every non-API GET falls back to index.html so client routes load directly:
+ * with 200 for the SPA's pages (`PAGES`, the list its router is built from), with 404 for any
+ * other path, so crawlers and monitors see a missing page as missing while the app still renders
+ * its Not Found page.
  */
-export async function spaPlugin(app: FastifyInstance): Promise<void> {
-  const root = findWebDist();
+export async function spaPlugin(app: FastifyInstance, options: { root?: string } = {}): Promise<void> {
+  const root = options.root ?? findWebDist();
   if (!root) return;
   await app.register(fastifyStatic, {
     root,
@@ -39,6 +43,6 @@ export async function spaPlugin(app: FastifyInstance): Promise<void> {
       return reply.callNotFound();
     }
     reply.header('Cache-Control', 'no-cache');
-    return reply.sendFile('index.html');
+    return reply.code(isPagePath(path) ? 200 : 404).sendFile('index.html');
   });
 }

@@ -1,0 +1,39 @@
+/**
+ * The web app's pages: name → path, in React Router's syntax (`:name` stands for one segment).
+ * The SPA builds its router from this list, and the server answers any other path with 404 (still
+ * serving the app, which shows its Not Found page), so the two cannot disagree about what exists.
+ */
+export const PAGES = {
+  home: '/',
+  login: '/login',
+  register: '/register',
+  forgotPassword: '/forgot-password',
+  resetPassword: '/reset-password',
+  verifyEmail: '/verify-email',
+  pricing: '/pricing',
+  checkoutReturn: '/checkout/return',
+  billing: '/billing',
+  settings: '/settings',
+  pro: '/pro',
+  forbidden: '/403',
+  serverError: '/500',
+} as const;
+
+export type PageName = keyof typeof PAGES;
+
+const segments = (path: string) => path.split('/').filter(Boolean);
+
+/**
+ * Whether the router has a page for this pathname, matching as React Router does: case-insensitive,
+ * with or without a trailing slash, `:name` matching any one non-empty segment.
+ */
+export function isPagePath(pathname: string, pages: readonly string[] = Object.values(PAGES)): boolean {
+  const wanted = segments(pathname.toLowerCase());
+  return pages.some((page) => {
+    const pattern = segments(page);
+    return (
+      pattern.length === wanted.length &&
+      pattern.every((segment, index) => segment.startsWith(':') || segment.toLowerCase() === wanted[index])
+    );
+  });
+}
