@@ -181,7 +181,7 @@ describe.skipIf(skipReason !== undefined)('the shipped deploy/nginx.conf in fron
     const cases: [string, number, ErrorCode][] = [
       ['GET / HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n', 400, ErrorCode.VALIDATION_ERROR],
       ['NONSENSE\r\n\r\n', 400, ErrorCode.VALIDATION_ERROR],
-      [`GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414, ErrorCode.VALIDATION_ERROR],
+      [`GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414, ErrorCode.URI_TOO_LONG],
       [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}\r\n\r\n`, 400, ErrorCode.VALIDATION_ERROR],
       ['TRACE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 405, ErrorCode.METHOD_NOT_ALLOWED],
       // The error pages themselves are internal.
