@@ -82,6 +82,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     : undefined;
   redis?.on('error', (error) => app.log.warn({ err: error }, 'redis error'));
   app.decorate('redis', redis);
+  app.decorate('draining', false);
   app.decorateRequest('auth', null);
 
   const jobs = await createJobQueue(database, { config, log: app.log, workers: options.workers ?? true });

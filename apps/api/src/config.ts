@@ -20,6 +20,7 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(0),
   APP_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   DATABASE_URL: z
@@ -85,6 +86,8 @@ export interface Config {
   isProduction: boolean;
   port: number;
   host: string;
+  /** On SIGTERM: serve this long with readiness at 503 before closing (load balancers catch up). */
+  shutdownDelaySeconds: number;
   appUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
@@ -172,6 +175,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     isProduction,
     port: e.PORT,
     host: e.HOST,
+    shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
     appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,

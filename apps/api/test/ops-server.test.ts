@@ -159,6 +159,39 @@ describe('the server process', () => {
     expect(await countMigrations(dataDir)).toBe(migrationsAfterFirstRun);
   }, 150_000);
 
+  it('on SIGTERM with SHUTDOWN_DELAY_SECONDS, answers readiness 503 and liveness 200 while still serving, then exits 0', async () => {
+    const port = await freePort();
+    const server = startServer({ DATA_DIR: tempDataDir(), PORT: String(port), SHUTDOWN_DELAY_SECONDS: '2' });
+    try {
+      await waitForHealth(server);
+      const ready = await fetch(`${server.baseUrl}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({
+        success: true,
+        data: { status: 'ok', checks: { database: 'ok' } },
+      });
+
+      server.child.kill('SIGTERM');
+      await waitFor(() => server.output().includes('draining'), 5000);
+      const draining = await fetch(`${server.baseUrl}/health/ready`);
+      expect(draining.status).toBe(503);
+      expect(await draining.json()).toMatchObject({
+        success: false,
+        code: 'SERVICE_UNAVAILABLE',
+        status: 503,
+      });
+      expect((await fetch(`${server.baseUrl}/health/`)).status).toBe(503);
+      const live = await fetch(`${server.baseUrl}/health/live`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ success: true, data: { status: 'ok' } });
+      // Requests in the meantime are still served.
+      expect((await fetch(`${server.baseUrl}/api/csrf/`)).status).toBe(200);
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  }, 90_000);
+
   // Concurrent: each case is a process start that fails in about two seconds.
   it.concurrent.each([
     [{ PORT: 'abc' }, 'PORT', 'abc'],
