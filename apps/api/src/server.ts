@@ -51,6 +51,8 @@ async function migrate(config: Config): Promise<PGlite | undefined> {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolMax: 1,
+    // A lock left by a server killed a moment ago goes stale within this time; wait for it.
+    lockWaitMs: 25_000,
   });
   try {
     await runMigrations(database);
