@@ -17,7 +17,11 @@ const root = path.resolve(import.meta.dirname, '../../..');
 // Relative, as the default (.data) is: inside .data (git-ignored), a folder of this test's own.
 const relativeDataDir = path.join('.data', `ops-test-${randomBytes(4).toString('hex')}`);
 const absoluteDataDir = path.join(root, relativeDataDir);
-afterAll(() => fs.rmSync(absoluteDataDir, { recursive: true, force: true }));
+const hadDataFolder = fs.existsSync(path.join(root, '.data'));
+afterAll(() => {
+  fs.rmSync(absoluteDataDir, { recursive: true, force: true });
+  if (!hadDataFolder) fs.rmSync(path.join(root, '.data'), { recursive: true, force: true });
+});
 
 /** Only what is given, so a developer's DATABASE_URL or DATA_DIR never leaks in. */
 function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
