@@ -29,7 +29,7 @@ export class DataDirInUseError extends Error {
  */
 export async function lockDataDir(
   dataDir: string,
-  options: { waitMs?: number; onCompromised?: (error: Error) => void } = {},
+  options: { waitMs?: number } = {},
 ): Promise<() => Promise<void>> {
   fs.mkdirSync(dataDir, { recursive: true });
   const ownerFile = path.join(dataDir, 'pglite.owner');
@@ -41,8 +41,10 @@ export async function lockDataDir(
       stale: STALE_MS,
       update: UPDATE_MS,
       retries: waitMs > 0 ? { retries: Math.ceil(waitMs / 1000), factor: 1, minTimeout: 1000 } : 0,
-      // A lock found refreshed late (the event loop was blocked) must not crash the server.
-      onCompromised: options.onCompromised ?? (() => {}),
+      // A lock refreshed too late (the event loop was blocked for longer than STALE_MS) must not
+      // crash the server; say so, since another process may have taken the folder meanwhile.
+      onCompromised: (error) =>
+        process.stderr.write(`Warning: lost the lock on ${dataDir}: ${error.message}\n`),
     });
   } catch (error) {
     if ((error as { code?: string }).code === 'ELOCKED') {
