@@ -92,6 +92,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     : undefined;
   redis?.on('error', (error) => app.log.warn({ err: error }, 'redis error'));
   app.decorate('redis', redis);
+  app.decorate('draining', false);
   app.decorateRequest('auth', null);
 
   const jobs = await createJobQueue(database, { config, log: app.log, workers: options.workers ?? true });
@@ -113,7 +114,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true });
+  // The docs run under the app's own Content-Security-Policy (helmet, below), not a looser one of
+  // their own. BaseLayout leaves out Swagger UI's top bar, whose SVG logo carries an inline <style>
+  // that policy refuses; the bar only shows that logo and the spec's URL.
+  await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { layout: 'BaseLayout' } });
 
   await registerSecurity(app, config, { csrfExemptPaths: CSRF_EXEMPT_PATHS });
   await registerRateLimitStore(app, redis, config.redisKeyPrefix);

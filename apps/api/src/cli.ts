@@ -47,9 +47,10 @@ const commands: Record<string, { help: string; run: Command }> = {
   migrate: {
     help: 'apply the SQL migrations to the configured database',
     async run() {
-      await withDatabase(async (_config, database) => {
+      await withDatabase(async (config, database) => {
         await runMigrations(database);
-        process.stdout.write(`Migrations applied (${database.kind}).\n`);
+        const where = database.kind === 'pglite' ? `PGlite in ${config.dataDir}` : 'PostgreSQL';
+        process.stdout.write(`Migrations applied (${where}).\n`);
       });
     },
   },

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** The development-only secret: production refuses to start with it. */
@@ -20,8 +22,9 @@ const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(0),
   APP_URL: z.url({ protocol: /^https?$/ }).optional(),
-  DATA_DIR: z.string().min(1).default('./.data'),
+  DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -106,6 +109,8 @@ export interface Config {
   isProduction: boolean;
   port: number;
   host: string;
+  /** On SIGTERM: serve this long with readiness at 503 before closing (load balancers catch up). */
+  shutdownDelaySeconds: number;
   appUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
@@ -150,6 +155,28 @@ export interface Config {
   };
   jobs: { pollIntervalSeconds: number; poolMax: number; stopTimeoutSeconds: number };
   mailRetry: { limit: number; delaySeconds: number; delayMaxSeconds: number };
+}
+
+/**
+ * The repository root (the npm workspace root), found from this module's own location, so
+ * `npm start` (run from the root), `npm run cli` (run from apps/api) and a command started from any
+ * other folder resolve DATA_DIR to the same place. Without one (a copied bundle), the current folder.
+ */
+export function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        if ('workspaces' in JSON.parse(fs.readFileSync(manifest, 'utf8'))) return dir;
+      } catch {
+        // An unreadable package.json is not the root; keep looking.
+      }
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
 }
 
 export class ConfigError extends Error {
@@ -200,8 +227,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     isProduction,
     port: e.PORT,
     host: e.HOST,
+    shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
     appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
-    dataDir: path.resolve(e.DATA_DIR),
+    dataDir: path.resolve(projectRoot(), e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     redisUrl: e.REDIS_URL,

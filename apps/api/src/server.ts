@@ -51,6 +51,8 @@ async function migrate(config: Config): Promise<PGlite | undefined> {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolMax: 1,
+    // A lock left by a server killed a moment ago goes stale within this time; wait for it.
+    lockWaitMs: 25_000,
   });
   try {
     await runMigrations(database);
@@ -72,6 +74,14 @@ function handleShutdown(app: FastifyInstance): void {
       process.exit(1);
     }
     closing = true;
+    // Readiness answers 503 from now on. With a delay, keep serving meanwhile, so load balancers
+    // that poll readiness take this instance out before it stops accepting connections.
+    app.draining = true;
+    const delaySeconds = app.config.shutdownDelaySeconds;
+    if (delaySeconds > 0) {
+      app.log.info({ signal }, `draining: readiness answers 503; closing in ${delaySeconds} s`);
+      await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
+    }
     app.log.info({ signal }, 'shutting down: no new connections; draining requests and jobs');
     const force = setTimeout(() => {
       app.log.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`);

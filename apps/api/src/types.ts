@@ -38,6 +38,8 @@ declare module 'fastify' {
     mailer: Mailer;
     /** Undefined while no Stripe (real or emulated) is configured. */
     billing: BillingContext | undefined;
+    /** Set when shutdown begins: readiness answers 503 so load balancers stop sending traffic. */
+    draining: boolean;
   }
   interface FastifyRequest {
     /** Null for anonymous callers. */

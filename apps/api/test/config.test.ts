@@ -32,7 +32,8 @@ describe('loadConfig', () => {
       port: 8000,
       host: '127.0.0.1',
       appUrl: 'http://localhost:8000',
-      dataDir: path.resolve('./.data'),
+      // The repository root's .data, from any current folder (npm run cli runs in apps/api).
+      dataDir: path.resolve(import.meta.dirname, '../../../.data'),
       databaseUrl: undefined,
       databasePoolMax: 10,
       redisUrl: undefined,

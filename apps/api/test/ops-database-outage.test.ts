@@ -115,12 +115,14 @@ describe.skipIf(missingBinaries.length > 0)('database outage', () => {
   });
 
   it('serves the profile while the database is up', async () => {
-    const health = await t!.app.inject({ method: 'GET', url: '/health/' });
-    expect(health.statusCode).toBe(200);
-    expect(health.json()).toMatchObject({
-      success: true,
-      data: { status: 'ok', checks: { database: 'ok' } },
-    });
+    for (const url of ['/health/ready', '/health/']) {
+      const health = await t!.app.inject({ method: 'GET', url });
+      expect(health.statusCode, url).toBe(200);
+      expect(health.json(), url).toMatchObject({
+        success: true,
+        data: { status: 'ok', checks: { database: 'ok' } },
+      });
+    }
     const profile = await user.get('/api/profile/');
     expect(profile.statusCode).toBe(200);
   });
@@ -128,15 +130,21 @@ describe.skipIf(missingBinaries.length > 0)('database outage', () => {
   it('answers 503 while the database is down, and recovers without a restart', async () => {
     cluster!.stop('fast');
 
-    const health = await t!.app.inject({ method: 'GET', url: '/health/' });
-    expect(health.statusCode).toBe(503);
-    expect(health.json()).toMatchObject({
-      success: false,
-      code: 'SERVICE_UNAVAILABLE',
-      status: 503,
-      checks: { database: 'down' },
-    });
-    expect(health.json().error).toContain('database');
+    for (const url of ['/health/ready', '/health/']) {
+      const health = await t!.app.inject({ method: 'GET', url });
+      expect(health.statusCode, url).toBe(503);
+      expect(health.json(), url).toMatchObject({
+        success: false,
+        code: 'SERVICE_UNAVAILABLE',
+        status: 503,
+        checks: { database: 'down' },
+      });
+      expect(health.json().error).toContain('database');
+    }
+    // Liveness checks no dependency: restarting the process would not bring the database back.
+    const live = await t!.app.inject({ method: 'GET', url: '/health/live' });
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ success: true, data: { status: 'ok' } });
 
     const profile = await user.get('/api/profile/');
     expect(profile.statusCode).toBe(503);
@@ -153,7 +161,7 @@ describe.skipIf(missingBinaries.length > 0)('database outage', () => {
 
     cluster!.start();
 
-    const healthAgain = await t!.app.inject({ method: 'GET', url: '/health/' });
+    const healthAgain = await t!.app.inject({ method: 'GET', url: '/health/ready' });
     expect(healthAgain.statusCode).toBe(200);
     expect(healthAgain.json()).toMatchObject({ data: { checks: { database: 'ok' } } });
     const profileAgain = await user.get('/api/profile/');

@@ -8,7 +8,8 @@ import { signUpAndVerify } from './users.helpers.ts';
 /**
  * Redis is optional but, once configured, shared: this file runs its own throwaway redis-server,
  * stops it under the running app and starts it again. Limits that protect capacity let requests
- * through while it is down; limits that protect accounts (login) answer 503 rather than lift.
+ * through while it is down, so readiness stays 200 (reported degraded); limits that protect
+ * accounts (login) answer 503 rather than lift.
  */
 const REDIS = '/usr/bin/redis-server';
 const missing = !fs.existsSync(REDIS);
@@ -59,23 +60,29 @@ describe.skipIf(missing)('Redis outage', () => {
     if (redis) await stopRedis(redis);
   });
 
-  it('reports Redis down, keeps serving, refuses logins, and recovers when it returns', async () => {
+  it('reports Redis down as degraded while staying ready, refuses logins, and recovers when it returns', async () => {
     const client = new TestClient(t.app);
     const email = 'outage@example.com';
     const password = 'correct horse battery staple 9';
     await signUpAndVerify(t, client, { email, password });
-    expect((await t.app.inject({ method: 'GET', url: '/health/' })).json().data.checks).toEqual({
-      database: 'ok',
-      redis: 'ok',
+    expect((await t.app.inject({ method: 'GET', url: '/health/ready' })).json().data).toEqual({
+      status: 'ok',
+      checks: { database: 'ok', redis: 'ok' },
     });
 
     await stopRedis(redis);
-    const health = await t.app.inject({ method: 'GET', url: '/health/' });
-    expect(health.statusCode).toBe(503);
-    expect(health.json()).toMatchObject({
-      code: 'SERVICE_UNAVAILABLE',
-      checks: { database: 'ok', redis: 'down' },
-    });
+    // The API still serves, so every instance stays in the load balancer: 200, reported degraded.
+    for (const url of ['/health/ready', '/health/']) {
+      const ready = await t.app.inject({ method: 'GET', url });
+      expect(ready.statusCode, url).toBe(200);
+      expect(ready.json(), url).toEqual({
+        success: true,
+        data: { status: 'degraded', checks: { database: 'ok', redis: 'down' } },
+      });
+    }
+    const live = await t.app.inject({ method: 'GET', url: '/health/live' });
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ success: true, data: { status: 'ok' } });
     // Capacity limits fail open: reading the profile still works.
     expect((await client.get('/api/profile/')).statusCode).toBe(200);
     // The login limit fails closed: no unlimited password guessing while Redis is away.
@@ -86,7 +93,8 @@ describe.skipIf(missing)('Redis outage', () => {
     redis = await startRedis(port);
     let recovered = false;
     for (let i = 0; i < 50 && !recovered; i++) {
-      recovered = (await t.app.inject({ method: 'GET', url: '/health/' })).statusCode === 200;
+      const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
+      recovered = ready.json().data?.status === 'ok';
       if (!recovered) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(recovered).toBe(true);

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEV_SECRET } from '../src/config.ts';
-import { freePort } from './helper.ts';
+import { payOnHostedCheckout } from './billing-harness.ts';
+import { freePort, waitFor as waitForValue } from './helper.ts';
 
 /**
  * The real server process, as `npm start` runs it (from source here, to skip the build): it
@@ -159,6 +160,39 @@ describe('the server process', () => {
     expect(await countMigrations(dataDir)).toBe(migrationsAfterFirstRun);
   }, 150_000);
 
+  it('on SIGTERM with SHUTDOWN_DELAY_SECONDS, answers readiness 503 and liveness 200 while still serving, then exits 0', async () => {
+    const port = await freePort();
+    const server = startServer({ DATA_DIR: tempDataDir(), PORT: String(port), SHUTDOWN_DELAY_SECONDS: '2' });
+    try {
+      await waitForHealth(server);
+      const ready = await fetch(`${server.baseUrl}/health/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({
+        success: true,
+        data: { status: 'ok', checks: { database: 'ok' } },
+      });
+
+      server.child.kill('SIGTERM');
+      await waitFor(() => server.output().includes('draining'), 5000);
+      const draining = await fetch(`${server.baseUrl}/health/ready`);
+      expect(draining.status).toBe(503);
+      expect(await draining.json()).toMatchObject({
+        success: false,
+        code: 'SERVICE_UNAVAILABLE',
+        status: 503,
+      });
+      expect((await fetch(`${server.baseUrl}/health/`)).status).toBe(503);
+      const live = await fetch(`${server.baseUrl}/health/live`);
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ success: true, data: { status: 'ok' } });
+      // Requests in the meantime are still served.
+      expect((await fetch(`${server.baseUrl}/api/csrf/`)).status).toBe(200);
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  }, 90_000);
+
   // Concurrent: each case is a process start that fails in about two seconds.
   it.concurrent.each([
     [{ PORT: 'abc' }, 'PORT', 'abc'],
@@ -178,6 +212,81 @@ describe('the server process', () => {
     expect(output).toMatch(new RegExp(`\\b${variable}: `));
     if (value) expect(output).not.toContain(value);
   });
+});
+
+describe('the server process in production with STRIPE_EMULATOR=true', () => {
+  it('delivers the emulator webhooks to the app despite the HTTPS redirect: a checkout makes the user Pro without a sync call', async () => {
+    const port = await freePort();
+    const server = startServer({
+      DATA_DIR: tempDataDir(),
+      PORT: String(port),
+      NODE_ENV: 'production',
+      SECRET_KEY: 'a-production-secret-that-is-long-enough-0123456789',
+      APP_URL: 'https://app.example.com',
+      STRIPE_EMULATOR: 'true',
+      TRUSTED_PROXIES: '127.0.0.1',
+      RATE_LIMIT_USER_PER_MINUTE: '10000',
+    });
+    try {
+      await waitForHealth(server);
+      // The browser's side goes through the TLS-terminating proxy; the webhook does not.
+      const jar = new Map<string, string>();
+      const call = async (method: string, url: string, body?: object) => {
+        const headers: Record<string, string> = {
+          'x-forwarded-proto': 'https',
+          cookie: [...jar].map(([name, value]) => `${name}=${value}`).join('; '),
+        };
+        if (body) headers['content-type'] = 'application/json';
+        if (method !== 'GET') headers['x-csrftoken'] = jar.get('csrftoken') ?? '';
+        const response = await fetch(`${server.baseUrl}${url}`, {
+          method,
+          headers,
+          redirect: 'manual',
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+        for (const line of response.headers.getSetCookie()) {
+          const [pair] = line.split(';');
+          const [name, ...value] = (pair ?? '').split('=');
+          if (name) jar.set(name.trim(), value.join('='));
+        }
+        return response;
+      };
+      expect((await fetch(`${server.baseUrl}/api/csrf/`, { redirect: 'manual' })).status).toBe(301);
+      expect((await call('GET', '/api/csrf/')).status).toBe(200);
+      const registered = await call('POST', '/api/register/', {
+        email: 'emulated@example.com',
+        password: 'correct horse battery staple 9',
+        name: 'Ada',
+      });
+      expect(registered.status).toBe(201);
+      // The plans are synced to the emulator just after listening.
+      const url = await waitForValue(
+        async () => {
+          const checkout = await call('POST', '/api/billing/checkout/', { plan: 'pro', interval: 'month' });
+          return checkout.ok ? ((await checkout.json()) as { data: { url: string } }).data.url : undefined;
+        },
+        30_000,
+        250,
+      );
+      expect((await payOnHostedCheckout(url)).status).toBe(303);
+
+      // No POST /api/billing/sync/: only the delivered webhook can make the user Pro.
+      const status = await waitForValue(
+        async () => {
+          const body = (await (await call('GET', '/api/billing/status/')).json()) as {
+            data?: { isPro: boolean; status: string | null };
+          };
+          return body.data?.isPro ? body.data : undefined;
+        },
+        30_000,
+        250,
+      );
+      expect(['active', 'trialing']).toContain(status.status);
+      expect(server.output()).not.toMatch(/webhook[^\n]*30[1-8]/i);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+  }, 120_000);
 });
 
 describe('the server process without its database', () => {

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { Plugin } from 'vite';
 
-/** The JavaScript budget of a first visit (landing, login), gzip. */
-const FIRST_LOAD_BUDGET_BYTES = 150 * 1024;
+/** The JavaScript budget of a first visit (landing, login), gzip; enforced by test/build.test.ts. */
+export const FIRST_LOAD_BUDGET_BYTES = 150 * 1024;
 
 /** Pages whose first load is budgeted: route module → label. */
-const BUDGETED_PAGES: Record<string, string> = {
+export const BUDGETED_PAGES: Record<string, string> = {
   'src/pages/HomePage.tsx': 'landing (/)',
   'src/pages/LoginPage.tsx': 'login (/login)',
 };
@@ -23,7 +23,8 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 /**
  * Prints the JavaScript a first visit to each budgeted page downloads (the entry, the page's own
- * chunk and everything they import statically), gzip, and fails the build over budget. Then writes
+ * chunk and everything they import statically), gzip. It never fails the build: `npm start` must
+ * always get its SPA, and the budget is a test's job (test/build.test.ts, in CI). Then writes
  * .gz and .br beside every text asset so the API server can send them precompressed.
  */
 export function bundleReport(): Plugin {
@@ -59,11 +60,7 @@ export function bundleReport(): Plugin {
         lines.push(
           `  ${label.padEnd(16)} ${kb(total).padStart(9)}  (${files.size} files, budget ${kb(FIRST_LOAD_BUDGET_BYTES)})`,
         );
-        if (total > FIRST_LOAD_BUDGET_BYTES) {
-          this.error(
-            `${label} loads ${kb(total)} of JavaScript (gzip), over the ${kb(FIRST_LOAD_BUDGET_BYTES)} budget`,
-          );
-        }
+        if (total > FIRST_LOAD_BUDGET_BYTES) lines.push(`    over budget: test/build.test.ts fails`);
       }
       console.log(lines.join('\n'));
     },

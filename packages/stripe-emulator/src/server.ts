@@ -263,6 +263,10 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   registerPortalPages(app, deps);
   registerInvoicePages(app, deps);
   app.get('/', (_req, reply) => reply.type('text/html; charset=utf-8').send(dashboardPage(deps)));
+  // Browsers ask every origin for a favicon; the hosted pages have none, so say so without a 404.
+  app.get('/favicon.ico', (_req, reply) =>
+    reply.header('cache-control', 'public, max-age=86400').code(204).send(),
+  );
   registerControlApi(app, deps);
 
   app.setNotFoundHandler((req, reply) => {

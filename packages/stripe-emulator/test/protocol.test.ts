@@ -19,6 +19,12 @@ describe('Stripe protocol', () => {
       },
     });
 
+  it("answers the browser's /favicon.ico with 204, not 404", async () => {
+    const response = await fetch(`${t.emulator.url}/favicon.ico`);
+    expect(response.status).toBe(204);
+    expect(await response.text()).toBe('');
+  });
+
   it('rejects requests without a key (401) and with a non-test key', async () => {
     const none = await fetch(`${t.emulator.url}/v1/customers`);
     expect(none.status).toBe(401);

@@ -23,7 +23,8 @@ export interface LocalStripe {
 export async function startLocalStripe(config: Config): Promise<LocalStripe> {
   // Imported only here, so a deployment with a real key never loads the emulator.
   const { startEmulator } = await import('@tierbase/stripe-emulator');
-  const appOrigin = `http://127.0.0.1:${config.port}`;
+  // The app's own listening address over plain HTTP, never APP_URL: delivery stays on this machine.
+  const appOrigin = `http://${internalHost(config.host)}:${config.port}`;
   const options = {
     host: '127.0.0.1',
     stateFile: path.join(config.dataDir, 'stripe-emulator.json'),
@@ -48,6 +49,12 @@ export async function startLocalStripe(config: Config): Promise<LocalStripe> {
     },
     stop: () => emulator.stop(),
   };
+}
+
+/** An address that reaches a server listening on `host` from this machine. */
+function internalHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === 'localhost') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** Makes the emulator's catalogue match billing/plans.ts, as `stripe:sync-plans` does for Stripe. */

@@ -5,6 +5,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.ts';
 import * as schema from './schema/index.ts';
 
 export { schema };
@@ -33,16 +34,33 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** An already open PGlite (tests load a migrated snapshot into memory). */
   pglite?: PGlite;
+  /** How long to wait for the data folder's lock held by another process (default: refuse at once). */
+  lockWaitMs?: number;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolMax ?? 10);
   if (options.pglite) return wrapPglite(options.pglite);
   if (!options.dataDir) throw new Error('openDatabase needs a databaseUrl, a dataDir or a pglite instance');
-  const dir = path.join(options.dataDir, 'pglite');
-  fs.mkdirSync(dir, { recursive: true });
-  return wrapPglite(await PGlite.create(dir));
+  // One process at a time on the embedded database (see data-dir-lock.ts).
+  const release = await lockDataDir(options.dataDir, { waitMs: options.lockWaitMs ?? 0 });
+  try {
+    const dir = path.join(options.dataDir, 'pglite');
+    fs.mkdirSync(dir, { recursive: true });
+    const pglite = await PGlite.create(dir);
+    dataDirLocks.set(pglite, release);
+    return wrapPglite(pglite);
+  } catch (error) {
+    await release();
+    throw error;
+  }
 }
+
+/**
+ * The lock of each on-disk PGlite, released by whichever handle closes it: the server migrates on
+ * one handle and hands the open instance to the app, whose handle closes it at shutdown.
+ */
+const dataDirLocks = new WeakMap<PGlite, () => Promise<void>>();
 
 function wrapPglite(pglite: PGlite): DatabaseHandle {
   return {
@@ -58,6 +76,9 @@ function wrapPglite(pglite: PGlite): DatabaseHandle {
     },
     async close() {
       if (!pglite.closed) await pglite.close();
+      const release = dataDirLocks.get(pglite);
+      dataDirLocks.delete(pglite);
+      await release?.();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@tierbase/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { errorBody } from './envelope.ts';
 
 /** How long one dependency may take to answer before it counts as down. */
@@ -8,39 +8,59 @@ const PROBE_TIMEOUT_MS = 2000;
 type CheckState = 'ok' | 'down';
 
 /**
- * GET /health/: 200 when the database (and Redis, when configured) answer; otherwise 503 with the
- * error envelope, naming what is down in the message and in `checks`. Load balancers and
- * orchestrators poll it, so it never caches and never waits longer than the probe timeout.
+ * Liveness and readiness, apart, so an outage of a shared dependency never makes a load balancer
+ * pull every instance at once.
+ *
+ * - GET /health/live: 200 while the process can answer. No dependency is checked: an orchestrator
+ *   restarts a container that fails it, and a restart fixes nothing when PostgreSQL is down.
+ * - GET /health/ready (and the seed's GET /health/): 200 when the database answers. Redis down is
+ *   reported as `degraded` and stays 200: the API serves with in-memory and fail-open limits
+ *   (docs/decisions/0006). 503 when the database is down or the server is draining.
+ *
+ * Load balancers poll these, so they never cache and never wait longer than the probe timeout.
  */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/health', { schema: { hide: true } }, async (_request, reply) => {
-    const probes: [string, () => Promise<unknown>][] = [['database', () => app.database.ping()]];
-    const redis = app.redis;
-    if (redis) probes.push(['redis', () => redis.ping()]);
-
-    const states = await Promise.all(
-      probes.map(async ([name, run]): Promise<[string, CheckState]> => {
-        try {
-          await withTimeout(run(), PROBE_TIMEOUT_MS);
-          return [name, 'ok'];
-        } catch {
-          return [name, 'down'];
-        }
-      }),
-    );
-    const checks = Object.fromEntries(states) as Record<string, CheckState>;
-    const down = states.filter(([, state]) => state === 'down').map(([name]) => name);
-
+  app.get('/health/live', { schema: { hide: true } }, async (_request, reply) => {
     reply.header('Cache-Control', 'no-store');
-    if (down.length > 0) {
+    return { success: true, data: { status: 'ok' } };
+  });
+
+  const ready = async (_request: unknown, reply: FastifyReply) => {
+    reply.header('Cache-Control', 'no-store');
+    if (app.draining) {
+      reply.header('Retry-After', '5');
+      return reply
+        .code(503)
+        .send(errorBody(503, ErrorCode.SERVICE_UNAVAILABLE, 'Unavailable: shutting down.'));
+    }
+    const redis = app.redis;
+    const [database, redisState] = await Promise.all([
+      probe(() => app.database.ping()),
+      redis ? probe(() => redis.ping()) : undefined,
+    ]);
+    const checks: Record<string, CheckState> = { database };
+    if (redisState) checks.redis = redisState;
+
+    if (database === 'down') {
       reply.header('Retry-After', '5');
       return reply.code(503).send({
-        ...errorBody(503, ErrorCode.SERVICE_UNAVAILABLE, `Unavailable: ${down.join(', ')}.`),
+        ...errorBody(503, ErrorCode.SERVICE_UNAVAILABLE, 'Unavailable: database.'),
         checks,
       });
     }
-    return { success: true, data: { status: 'ok', checks } };
-  });
+    return { success: true, data: { status: redisState === 'down' ? 'degraded' : 'ok', checks } };
+  };
+  app.get('/health/ready', { schema: { hide: true } }, ready);
+  app.get('/health', { schema: { hide: true } }, ready);
+}
+
+async function probe(run: () => Promise<unknown>): Promise<CheckState> {
+  try {
+    await withTimeout(run(), PROBE_TIMEOUT_MS);
+    return 'ok';
+  } catch {
+    return 'down';
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -42,11 +42,17 @@ export async function registerSecurity(
     crossOriginEmbedderPolicy: false,
   });
 
+  const exempt = new Set(options.csrfExemptPaths.map(normalizePath));
   if (config.isProduction) {
     // Behind a proxy `request.protocol` comes from X-Forwarded-Proto, which Fastify only believes
-    // from TRUSTED_PROXIES. Health checks from the load balancer stay on plain HTTP.
+    // from TRUSTED_PROXIES. Health checks from the load balancer stay on plain HTTP, and so do the
+    // paths no browser calls (the Stripe webhook): a redirect protects a browser's next request,
+    // while a server-to-server POST has already sent its body and is not retried on a 301 — it
+    // would only be lost. The webhook's authenticity comes from its signature, not the transport
+    // (docs/decisions/0012).
     app.addHook('onRequest', async (request, reply) => {
       if (request.protocol === 'https' || request.url.startsWith('/health')) return;
+      if (exempt.has(normalizePath(request.url))) return;
       const host = new URL(config.appUrl).host;
       return reply.redirect(`https://${host}${request.url}`, 301);
     });
@@ -77,7 +83,6 @@ export async function registerSecurity(
     return payload;
   });
 
-  const exempt = new Set(options.csrfExemptPaths.map(normalizePath));
   app.addHook('onRequest', async (request) => {
     if (SAFE_METHODS.has(request.method)) return;
     if (exempt.has(normalizePath(request.url))) return;
