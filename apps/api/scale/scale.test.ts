@@ -10,6 +10,7 @@ import pg from 'pg';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageIdFor } from '../src/email/delivery.ts';
+import { JOB_SCHEMA } from '../src/jobs/queue.ts';
 import { withDatabase } from '../test/global-setup.ts';
 import { freePort, sleep, waitFor } from '../test/helper.ts';
 import { NGINX_BIN, type RunningNginx, startNginx } from '../test/nginx.helpers.ts';
@@ -266,9 +267,11 @@ afterAll(async () => {
     if (instance.child.exitCode === null) instance.child.kill('SIGTERM');
   }
   await Promise.all(
-    instances.map((instance) =>
-      Promise.race([instance.exited, sleep(20_000).then(() => instance.child.kill('SIGKILL'))]),
-    ),
+    instances.map(async (instance) => {
+      const force = setTimeout(() => instance.child.kill('SIGKILL'), 30_000);
+      await instance.exited;
+      clearTimeout(force);
+    }),
   );
   await nginx?.stop();
   await emulator?.stop();
@@ -504,7 +507,7 @@ describe('three instances behind nginx, one PostgreSQL, one Redis', () => {
     }
     const duplicates = [...byMessageId].filter(([, count]) => count > 1);
     const jobs = await query<{ state: string; count: number }>(
-      `select state, count(*)::int as count from pgboss.job group by state order by state`,
+      `select state, count(*)::int as count from ${JOB_SCHEMA}.job group by state order by state`,
     );
     report('jobs', {
       outboxRowsSent: sent.length,
