@@ -76,18 +76,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
   });
-  // A request still in flight when shutdown begins is answered on a keep-alive connection, which
-  // Node then keeps open, idle, for the keep-alive timeout (72 s): close() waits for it, past the
-  // drain deadline, and the process is killed instead of exiting cleanly. Answers sent while closing
-  // ask the client (nginx) to close the connection, as Fastify's own 503s during close do.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (closing) reply.header('Connection', 'close');
-    return payload;
-  });
   // JSON only: the default text/plain parser would let other bodies through.
   app.removeContentTypeParser('text/plain');
 

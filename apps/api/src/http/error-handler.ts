@@ -46,8 +46,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
   app.addHook('onRequest', async (request, reply) => {
     if (!draining) return;
-    reply.header('X-Request-ID', request.id).header('Connection', 'close').header('Retry-After', '5');
+    reply.header('X-Request-ID', request.id).header('Retry-After', '5');
     return sendError(reply, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The server is shutting down. Try again.');
+  });
+  // Every answer sent while closing (a request in flight when shutdown began included) asks the
+  // client to close the connection: Node would otherwise keep it open and idle for the keep-alive
+  // timeout (72 s), close() would wait for it past the drain deadline, and the process would be
+  // killed instead of exiting cleanly.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) reply.header('Connection', 'close');
+    return payload;
   });
 
   // A second router that only knows which paths exist, to tell 405 from 404.
