@@ -29,6 +29,8 @@ export const ErrorCode = {
   AI_PROVIDER_UNAVAILABLE: 'AI_PROVIDER_UNAVAILABLE',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_ERROR: 'INTERNAL_ERROR',
+  /** The password was right, but staff have deactivated the account. */
+  ACCOUNT_DEACTIVATED: 'ACCOUNT_DEACTIVATED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,6 @@
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { APIError } from 'better-auth/api';
 import { getCookies } from 'better-auth/cookies';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
@@ -22,6 +23,9 @@ export interface AuthLogger {
   info(object: object, message: string): void;
   debug(object: object, message: string): void;
 }
+
+/** Better Auth's error code when a deactivated account asks for a session. */
+export const ACCOUNT_DEACTIVATED = 'ACCOUNT_DEACTIVATED';
 
 /** The request header through which routes hand Better Auth the caller's resolved IP. */
 export const CLIENT_IP_HEADER = 'x-tierbase-client-ip';
@@ -50,7 +54,7 @@ export interface AuthDependencies {
  * which is memory-hard.
  */
 export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
-  return betterAuth({
+  const auth = betterAuth({
     appName: 'Tierbase',
     secret: config.secretKey,
     baseURL: config.appUrl,
@@ -64,6 +68,8 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
       additionalFields: {
         // Only the create-admin command (or an admin) sets it; request bodies cannot.
         isStaff: { type: 'boolean', required: false, defaultValue: false, input: false },
+        // Set and cleared only by staff (admin/actions.ts); read by the session hook below.
+        deactivatedAt: { type: 'date', required: false, input: false },
       },
     },
     emailAndPassword: {
@@ -116,6 +122,27 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
           },
         },
       },
+      session: {
+        create: {
+          // A deactivated account gets no session, whichever way it asks (sign-in, sign-up, a
+          // password change); the password was checked first, so this reveals nothing to a guesser.
+          // Read through Better Auth's adapter, which joins the transaction a sign-up runs in (on
+          // PGlite's one connection, a query beside that transaction would wait for it forever).
+          async before(session, context) {
+            const adapter = context?.context.internalAdapter ?? (await auth.$context).internalAdapter;
+            // The additional field is returned, but not in findUserById's declared type.
+            const user = (await adapter.findUserById(session.userId)) as {
+              deactivatedAt?: Date | null;
+            } | null;
+            if (user?.deactivatedAt) {
+              throw APIError.from('FORBIDDEN', {
+                code: ACCOUNT_DEACTIVATED,
+                message: 'This account has been deactivated.',
+              });
+            }
+          },
+        },
+      },
     },
     // Our own limits (per IP, per email, per user) run in front; Better Auth's would only apply to
     // its HTTP handler, which is not mounted.
@@ -142,6 +169,7 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
       },
     },
   });
+  return auth;
 }
 
 export type Auth = ReturnType<typeof createAuth>;
