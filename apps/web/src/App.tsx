@@ -21,6 +21,7 @@ const CheckoutReturnPage = lazy(() => import('./pages/CheckoutReturnPage.tsx'));
 const BillingPage = lazy(() => import('./pages/BillingPage.tsx'));
 const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx'));
 const ProPage = lazy(() => import('./pages/ProPage.tsx'));
+const AdminConsole = lazy(() => import('./pages/admin/AdminConsole.tsx'));
 const ForbiddenPage = lazy(() => import('./pages/ForbiddenPage.tsx'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage.tsx'));
 const ServerErrorPage = lazy(() => import('./pages/ServerErrorPage.tsx'));
@@ -121,6 +122,14 @@ export function AppRoutes() {
           element={
             <Page auth>
               <ProPage />
+            </Page>
+          }
+        />
+        <Route
+          path="admin/*"
+          element={
+            <Page auth>
+              <AdminConsole />
             </Page>
           }
         />
