@@ -18,7 +18,7 @@ export function DataTable({
   return (
     // Keyboard users can scroll the region too: it takes focus, and is named by the caption.
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be focusable (WCAG 2.1.1)
-    <section aria-labelledby={captionId} tabIndex={0} className="overflow-x-auto">
+    <section aria-labelledby={captionId} tabIndex={0} className="relative overflow-x-auto">
       <table className="w-full min-w-[40rem] text-left text-sm">
         <caption id={captionId} className="sr-only">
           {caption}
