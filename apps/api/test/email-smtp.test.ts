@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emailOutbox, users } from '../src/db/schema/index.ts';
+import { adminAuditLog, emailOutbox, users } from '../src/db/schema/index.ts';
 import { createTestApp, freePort, sleep, type TestApp, TestClient, waitFor } from './helper.ts';
 
 /** A real SMTP server on a local port, keeping every message it accepts, parsed. */
@@ -224,6 +224,13 @@ describe('mail over SMTP', () => {
       const retried = await staff.post(`/api/admin/emails/${id}/retry/`);
       expect(retried.statusCode).toBe(200);
       expect(retried.json().data).toEqual({ id, status: 'queued' });
+      // The retry is a staff action: it is in the audit log, naming who did it.
+      const [staffUser] = await t.app.database.db.select().from(users).where(eq(users.email, email));
+      expect(
+        await t.app.database.db.select().from(adminAuditLog).where(eq(adminAuditLog.targetId, id)),
+      ).toEqual([
+        expect.objectContaining({ action: 'email.retry', targetType: 'email', staffUserId: staffUser?.id }),
+      ]);
       const sent = await waitFor(async () => {
         const current = await outboxRow(id);
         return current.status === 'sent' ? current : undefined;
