@@ -121,8 +121,9 @@ export async function syncUserSubscription(
   const [user] = await billing.db.select({ id: users.id }).from(users).where(eq(users.id, userId));
   if (!user) throw notFound('No such user.');
   const row = await findByUser(billing.db, userId);
-  if (!row)
+  if (!row) {
     throw new AppError(409, ErrorCode.CONFLICT, 'This user has no Stripe customer yet: nothing to sync.');
+  }
   const audit = (details: Record<string, unknown>) =>
     recordAudit(billing.db, actor, {
       action: 'subscription.sync',
