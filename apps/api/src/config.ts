@@ -56,6 +56,15 @@ const envSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   AI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  // OAuth sign-in: a provider is offered only when both its client id and secret are set. The
+  // endpoint variables point a provider at another server (the tests' local one); unset, the real one.
+  OAUTH_GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  OAUTH_GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  OAUTH_GITHUB_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OAUTH_GITHUB_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OAUTH_GOOGLE_CLIENT_ID: z.string().min(1).optional(),
+  OAUTH_GOOGLE_CLIENT_SECRET: z.string().min(1).optional(),
+  OAUTH_GOOGLE_ISSUER_URL: z.url({ protocol: /^https?$/ }).optional(),
   // One provider attempt: until the response starts, and then between two streamed chunks.
   AI_TIMEOUT_MS: positiveInt(60_000),
   // Attempts after the first on a timeout, a connection error, 408/409/429 or 5xx.
@@ -142,6 +151,11 @@ export interface Config {
     maxRetries: number;
     retryBaseDelayMs: number;
   };
+  /** Sign-in providers that are configured (both id and secret set); absent ones are not offered. */
+  oauth: {
+    github: { clientId: string; clientSecret: string; url: string; apiUrl: string } | undefined;
+    google: { clientId: string; clientSecret: string; issuerUrl: string } | undefined;
+  };
   corsOrigins: string[];
   trustedProxies: string[];
   logLevel: string;
@@ -220,6 +234,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       `STRIPE_TIMEOUT_MS, STRIPE_MAX_NETWORK_RETRIES: one Stripe call could take ${stripeWorstCase} ms with its retries; keep it within ${STRIPE_CALL_DEADLINE_MS} ms`,
     );
   }
+  for (const [name, id, secret] of [
+    ['GITHUB', e.OAUTH_GITHUB_CLIENT_ID, e.OAUTH_GITHUB_CLIENT_SECRET],
+    ['GOOGLE', e.OAUTH_GOOGLE_CLIENT_ID, e.OAUTH_GOOGLE_CLIENT_SECRET],
+  ] as const) {
+    if (Boolean(id) !== Boolean(secret)) {
+      problems.push(`OAUTH_${name}_CLIENT_ID, OAUTH_${name}_CLIENT_SECRET: set both or neither`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -254,6 +276,25 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeoutMs: e.AI_TIMEOUT_MS,
       maxRetries: e.AI_MAX_RETRIES,
       retryBaseDelayMs: e.AI_RETRY_BASE_DELAY_MS,
+    },
+    oauth: {
+      github:
+        e.OAUTH_GITHUB_CLIENT_ID && e.OAUTH_GITHUB_CLIENT_SECRET
+          ? {
+              clientId: e.OAUTH_GITHUB_CLIENT_ID,
+              clientSecret: e.OAUTH_GITHUB_CLIENT_SECRET,
+              url: (e.OAUTH_GITHUB_URL ?? 'https://github.com').replace(/\/$/, ''),
+              apiUrl: (e.OAUTH_GITHUB_API_URL ?? 'https://api.github.com').replace(/\/$/, ''),
+            }
+          : undefined,
+      google:
+        e.OAUTH_GOOGLE_CLIENT_ID && e.OAUTH_GOOGLE_CLIENT_SECRET
+          ? {
+              clientId: e.OAUTH_GOOGLE_CLIENT_ID,
+              clientSecret: e.OAUTH_GOOGLE_CLIENT_SECRET,
+              issuerUrl: (e.OAUTH_GOOGLE_ISSUER_URL ?? 'https://accounts.google.com').replace(/\/$/, ''),
+            }
+          : undefined,
     },
     corsOrigins: e.CORS_ORIGINS,
     trustedProxies: e.TRUSTED_PROXIES,

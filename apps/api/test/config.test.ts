@@ -135,6 +135,22 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  it('offers an OAuth provider only with both its client id and secret, on the real endpoints by default', () => {
+    expect(loadConfig({}).oauth).toEqual({ github: undefined, google: undefined });
+    const config = loadConfig({ OAUTH_GOOGLE_CLIENT_ID: 'id', OAUTH_GOOGLE_CLIENT_SECRET: 'hunter2' });
+    expect(config.oauth.github).toBeUndefined();
+    expect(config.oauth.google).toEqual({
+      clientId: 'id',
+      clientSecret: 'hunter2',
+      issuerUrl: 'https://accounts.google.com',
+    });
+    const error = problemsOf({ OAUTH_GITHUB_CLIENT_SECRET: 'hunter2' });
+    expect(error.problems).toEqual([
+      'OAUTH_GITHUB_CLIENT_ID, OAUTH_GITHUB_CLIENT_SECRET: set both or neither',
+    ]);
+    expect(error.message).not.toContain('hunter2');
+  });
+
   it('reports every bad variable at once', () => {
     const error = problemsOf({ PORT: 'abc', REDIS_URL: 'nope', LOG_LEVEL: 'loud' });
     expect(error.problems.map((problem) => problem.split(':')[0]).sort()).toEqual([

@@ -3,12 +3,14 @@ import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { APIError } from 'better-auth/api';
 import { getCookies } from 'better-auth/cookies';
+import { genericOAuth } from 'better-auth/plugins/generic-oauth';
 import { and, eq, like } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { accounts, profiles, sessions, users, verifications } from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { scrubPersonalData } from '../logger.ts';
+import { oauthProviderConfigs } from './oauth.ts';
 import { passwordHasher } from './password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.ts';
 
@@ -208,6 +210,21 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
         },
       },
     },
+    // OAuth sign-in (users/oauth.ts, decision 22). A provider address links to an existing account
+    // only when the provider has verified it AND the account's own address is verified: an
+    // unverified account may have been registered by someone else ahead of its owner, and linking
+    // would leave them a way in (their password).
+    plugins: [genericOAuth({ config: oauthProviderConfigs(config) })],
+    account: {
+      accountLinking: {
+        enabled: true,
+        requireLocalEmailVerified: true,
+        trustedProviders: [],
+        allowDifferentEmails: false,
+      },
+    },
+    // Where an OAuth callback that cannot be tied to a sign-in sends the browser.
+    onAPIError: { errorURL: `${config.appUrl}/login` },
     // Our own limits (per IP, per email, per user) run in front; Better Auth's would only apply to
     // its HTTP handler, which is not mounted.
     rateLimit: { enabled: false },

@@ -5,6 +5,7 @@ import type { Mailer } from '../email/mailer.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { createAccounts, PASSWORD_RESET_QUEUE, type PasswordResetJob } from './accounts.ts';
 import { createAuth, SESSION_TTL_SECONDS, sessionCookie } from './auth.ts';
+import { registerOAuthRoutes } from './oauth-routes.ts';
 import { registerUserRoutes } from './routes.ts';
 import {
   createSessionResolver,
@@ -77,6 +78,7 @@ export const usersPlugin = fp(
     await app.jobs.createQueue(PASSWORD_RESET_QUEUE, { retryLimit: 3 });
     await app.jobs.work<PasswordResetJob>(PASSWORD_RESET_QUEUE, (job) => accounts.sendPasswordReset(job));
     await registerUserRoutes(app, { accounts, db, sessionCookie: cookie });
+    await registerOAuthRoutes(app, { auth, db });
 
     // One run an hour across all instances; a second one queued meanwhile is dropped.
     await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'exclusive', retryLimit: 2 });
