@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { startFakeOpenAi } from './support/fake-openai.ts';
+import { OIDC_IDENTITY, startOidcProvider } from './support/oidc-provider.ts';
 import { startServer } from './support/server.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,6 +18,8 @@ declare module 'vitest' {
     /** A staff account made with the CLI's create-admin before the server started. */
     staffEmail: string;
     staffPassword: string;
+    /** The address the local OpenID provider (standing in for Google) signs in with. */
+    oidcEmail: string;
   }
 }
 
@@ -37,14 +40,28 @@ export default async function setup(project: TestProject) {
   fs.rmSync(path.join(root, 'e2e/artifacts/screenshots'), { recursive: true, force: true });
   const ai = await startFakeOpenAi();
   const staff = { email: 'staff-e2e@example.com', password: 'Staff-Console-Battery-2031' };
-  const server = await startServer(root, { OPENAI_BASE_URL: ai.baseUrl, AI_MODEL: 'e2e-test-model' }, staff);
+  // "Continue with Google" leads to a local OpenID provider.
+  const oidc = await startOidcProvider();
+  const server = await startServer(
+    root,
+    {
+      OPENAI_BASE_URL: ai.baseUrl,
+      AI_MODEL: 'e2e-test-model',
+      OAUTH_GOOGLE_CLIENT_ID: 'tierbase-e2e',
+      OAUTH_GOOGLE_CLIENT_SECRET: 'e2e-google-secret',
+      OAUTH_GOOGLE_ISSUER_URL: oidc.issuerUrl,
+    },
+    staff,
+  );
   console.log(`[e2e] server on ${server.appUrl} (${server.database}); emulator on ${server.emulatorUrl}`);
   project.provide('appUrl', server.appUrl);
   project.provide('emulatorUrl', server.emulatorUrl);
   project.provide('staffEmail', staff.email);
   project.provide('staffPassword', staff.password);
+  project.provide('oidcEmail', OIDC_IDENTITY.email);
   return async () => {
     await server.stop();
     await ai.stop();
+    await oidc.stop();
   };
 }

@@ -14,6 +14,8 @@ import type {
   FieldErrors,
   InvoicesResponse,
   LoginRequest,
+  OAuthProvider,
+  OAuthProvidersResponse,
   PasswordChangeRequest,
   PasswordResetConfirmRequest,
   PlansResponse,
@@ -188,6 +190,7 @@ export const api = {
   profile: () => request<Profile>('GET', '/api/profile/'),
   updateProfile: (name: string) => request<Profile>('PATCH', '/api/profile/', { name }),
   login: (body: LoginRequest) => request<Profile>('POST', '/api/login/', body),
+  oauthProviders: () => request<OAuthProvidersResponse>('GET', '/api/auth/providers/'),
   /** 202 with a "check your email" message, and no session, whether or not the address is taken. */
   register: (body: RegisterRequest) => request<RegisterResponse>('POST', '/api/register/', body),
   logout: () => request<MessageResponse>('POST', '/api/logout/'),
@@ -283,4 +286,9 @@ export function parseSseBlock(block: string): AiStreamEvent | null {
 }
 
 /** The billing portal is a redirect the browser follows (a 302 to Stripe), not a fetch. */
+/** Where a "Continue with …" link sends the browser: the API redirects on to the provider. */
+export function oauthStartUrl(provider: OAuthProvider, next: string): string {
+  return `${API_BASE}/api/auth/oauth/${provider}/start?next=${encodeURIComponent(next)}`;
+}
+
 export const PORTAL_URL = `${API_BASE}/api/stripe/portal/`;

@@ -4,6 +4,7 @@ import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Field } from '../components/Field.tsx';
+import { OAuthButtons, OAuthError } from '../components/OAuthButtons.tsx';
 import { safeNext } from '../components/RequireAuth.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { errorMessage, fieldErrors } from '../lib/errors.ts';
@@ -51,6 +52,7 @@ export default function LoginPage() {
             Your password was reset. Sign in with the new one.
           </p>
         )}
+        {!mutation.error && <OAuthError />}
         <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
         <Field
           label="Email"
@@ -83,6 +85,7 @@ export default function LoginPage() {
           {mutation.isPending ? 'Signing in…' : 'Sign in'}
         </Button>
       </form>
+      <OAuthButtons next={next} />
     </AuthShell>
   );
 }

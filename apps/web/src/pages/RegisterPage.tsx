@@ -4,6 +4,7 @@ import { Link, Navigate, useSearchParams } from 'react-router';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Field } from '../components/Field.tsx';
+import { OAuthButtons } from '../components/OAuthButtons.tsx';
 import { safeNext } from '../components/RequireAuth.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { errorMessage, fieldErrors } from '../lib/errors.ts';
@@ -107,6 +108,7 @@ export default function RegisterPage() {
           {mutation.isPending ? 'Creating your account…' : 'Create account'}
         </Button>
       </form>
+      <OAuthButtons next={next} />
     </AuthShell>
   );
 }
