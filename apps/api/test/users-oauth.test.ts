@@ -239,6 +239,42 @@ describe('refusals', () => {
     }
   });
 
+  it('answers a provider that cannot be reached at all with a redirect, not a 500', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const port = await freePort();
+    const downUrl = `http://127.0.0.1:${port}`;
+    const down = await createTestApp({
+      env: {
+        APP_URL: downUrl,
+        OAUTH_GOOGLE_CLIENT_ID: 'tierbase-test-client',
+        OAUTH_GOOGLE_CLIENT_SECRET: 'google-test-secret',
+        OAUTH_GOOGLE_ISSUER_URL: closed,
+        OAUTH_GITHUB_CLIENT_ID: 'tierbase-github-client',
+        OAUTH_GITHUB_CLIENT_SECRET: 'github-test-secret',
+        OAUTH_GITHUB_URL: closed,
+        OAUTH_GITHUB_API_URL: closed,
+      },
+    });
+    try {
+      await down.app.listen({ port, host: '127.0.0.1' });
+      const browser = new Browser();
+      // Google's discovery document cannot be fetched: no authorize URL to send the browser to.
+      const google = await browser.get(`${downUrl}/api/auth/oauth/google/start`);
+      expect(google.status).toBe(302);
+      expect(google.headers.get('location')).toBe('/login?error=oauth_provider');
+      // GitHub's token endpoint cannot be reached when the browser comes back with a code.
+      const start = await browser.get(`${downUrl}/api/auth/oauth/github/start`);
+      const state = new URL(start.headers.get('location') ?? '').searchParams.get('state') ?? '';
+      const callback = await browser.get(
+        `${downUrl}/api/auth/oauth/github/callback?code=abc&state=${encodeURIComponent(state)}`,
+      );
+      expect(callback.status).toBe(302);
+      expect(callback.headers.get('location')).toBe('/login?error=oauth_provider');
+    } finally {
+      await down.close();
+    }
+  });
+
   it('signs no one into a deactivated account', async () => {
     const person = identity('google-deactivated');
     google.state.identity = person;
