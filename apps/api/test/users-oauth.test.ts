@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, freePort, type TestApp } from './helper.ts';
+import { createTestApp, freePort, type TestApp, TestClient } from './helper.ts';
 import { Browser, type Identity, startGitHubProvider, startOidcProvider } from './oauth-providers.ts';
-import { countRows, leakedSecrets, newEmail, registered, secrets, userByEmail } from './users.helpers.ts';
+import {
+  countRows,
+  emailedToken,
+  leakedSecrets,
+  newEmail,
+  registered,
+  secrets,
+  signedIn,
+  strongPassword,
+  userByEmail,
+} from './users.helpers.ts';
 
 /**
  * OAuth sign-in end to end over real HTTP: the app listens on a loopback port, a local OpenID
@@ -129,6 +139,11 @@ describe('signing in with Google (OpenID Connect)', () => {
     expect(user).toMatchObject({ email_verified: true, name: person.name });
     expect(await countRows(t, 'profiles where user_id = $1', [user?.id])).toBe(1);
     expect(await accountsOf(person.email)).toEqual([{ provider_id: 'google', account_id: person.sub }]);
+    const methods = await browser.get(`${appUrl}/api/auth/methods/`);
+    expect(await methods.json()).toEqual({
+      success: true,
+      data: { password: false, providers: [{ id: 'google', name: 'Google' }] },
+    });
   });
 
   it('signs the same person in again into the same account', async () => {
@@ -144,6 +159,23 @@ describe('signing in with Google (OpenID Connect)', () => {
     expect(await accountsOf(person.email)).toHaveLength(1);
     // Two browsers, two sessions.
     expect(await countRows(t, 'sessions where user_id = $1', [firstId])).toBe(2);
+  });
+
+  it('lets an account made with Google set a password through the reset link', async () => {
+    const person = identity('google-password');
+    google.state.identity = person;
+    await signInWith('google');
+    const client = new TestClient(t.app);
+    expect((await client.post('/api/password-reset/', { email: person.email })).statusCode).toBe(200);
+    const token = await emailedToken(t, person.email, 'password-reset');
+    const password = strongPassword();
+    const reset = await client.post('/api/password-reset/confirm/', { token, password });
+    expect(reset.statusCode).toBe(200);
+    const withPassword = await signedIn(t, person.email, password);
+    expect((await withPassword.get('/api/auth/methods/')).json().data).toEqual({
+      password: true,
+      providers: [{ id: 'google', name: 'Google' }],
+    });
   });
 
   it('lands on the home page when `next` is not a path inside the app', async () => {
@@ -162,6 +194,12 @@ describe('linking to an existing account', () => {
     const { browser } = await signInWith('google');
     expect((await profileOf(browser)).body.data?.id).toBe(user.id);
     expect((await accountsOf(email)).map((a) => a.provider_id)).toEqual(['credential', 'google']);
+    const methods = await browser.get(`${appUrl}/api/auth/methods/`);
+    expect(((await methods.json()) as { data: unknown }).data).toEqual({
+      password: true,
+      providers: [{ id: 'google', name: 'Google' }],
+    });
+    expect((await new Browser().get(`${appUrl}/api/auth/methods/`)).status).toBe(401);
   });
 
   it('does not link to an account whose own address is unverified (pre-registration takeover)', async () => {

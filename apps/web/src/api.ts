@@ -22,6 +22,7 @@ import type {
   Profile,
   RegisterRequest,
   RegisterResponse,
+  SignInMethodsResponse,
 } from '@tierbase/contracts';
 
 /**
@@ -191,6 +192,7 @@ export const api = {
   updateProfile: (name: string) => request<Profile>('PATCH', '/api/profile/', { name }),
   login: (body: LoginRequest) => request<Profile>('POST', '/api/login/', body),
   oauthProviders: () => request<OAuthProvidersResponse>('GET', '/api/auth/providers/'),
+  signInMethods: () => request<SignInMethodsResponse>('GET', '/api/auth/methods/'),
   /** 202 with a "check your email" message, and no session, whether or not the address is taken. */
   register: (body: RegisterRequest) => request<RegisterResponse>('POST', '/api/register/', body),
   logout: () => request<MessageResponse>('POST', '/api/logout/'),

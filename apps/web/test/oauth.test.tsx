@@ -1,7 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import { OAUTH_ERROR_MESSAGES } from '@tierbase/contracts';
 import { describe, expect, test } from 'vitest';
-import { fakeApi, ok, UNAUTHENTICATED } from './fake-api.ts';
+import { billingStatus, fakeApi, ok, profile, UNAUTHENTICATED } from './fake-api.ts';
 import { renderApp } from './render.tsx';
 
 const BOTH = ok({
@@ -58,5 +58,20 @@ describe('OAuth sign-in buttons', () => {
     renderApp('/login?error=%3Cscript%3E');
     await screen.findByRole('link', { name: 'Continue with Google' });
     expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+});
+
+describe('sign-in methods in Settings', () => {
+  test('lists the password and the linked providers, and how to add a password', async () => {
+    fakeApi({
+      'GET /api/profile/': ok(profile()),
+      'GET /api/billing/status/': ok(billingStatus()),
+      'GET /api/auth/methods/': ok({ password: false, providers: [{ id: 'google', name: 'Google' }] }),
+    });
+    renderApp('/settings');
+    const card = await screen.findByRole('region', { name: 'Sign-in methods' });
+    expect(card).toHaveTextContent('PasswordNot set');
+    expect(card).toHaveTextContent('GoogleConnected');
+    expect(card).toHaveTextContent('use “Forgot your password?”');
   });
 });

@@ -56,3 +56,12 @@ export type OAuthErrorCode = keyof typeof OAUTH_ERROR_MESSAGES;
 export function isOAuthErrorCode(value: string | null | undefined): value is OAuthErrorCode {
   return typeof value === 'string' && Object.hasOwn(OAUTH_ERROR_MESSAGES, value);
 }
+
+/** GET /api/auth/methods/: how the signed-in user can sign in. */
+export const signInMethodsResponse = z.object({
+  /** Whether the account has a password (an OAuth-only account sets one through "Forgot password"). */
+  password: z.boolean(),
+  /** The providers linked to the account. */
+  providers: z.array(z.object({ id: oauthProviderSchema, name: z.string() })),
+});
+export type SignInMethodsResponse = z.infer<typeof signInMethodsResponse>;

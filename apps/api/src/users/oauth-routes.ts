@@ -6,6 +6,7 @@ import {
   oauthProvidersResponse,
   oauthStartQuery,
   safeNextPath,
+  signInMethodsResponse,
   successEnvelope,
 } from '@tierbase/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -14,7 +15,8 @@ import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import { ok } from '../http/envelope.ts';
 import { type Auth, CLIENT_IP_HEADER } from './auth.ts';
-import { configuredProviders, oauthErrorCode } from './oauth.ts';
+import { requireUser } from './guards.ts';
+import { configuredProviders, oauthErrorCode, signInMethods } from './oauth.ts';
 import { deleteSession } from './sessions.ts';
 
 export interface OAuthRouteDependencies {
@@ -51,6 +53,25 @@ export async function registerOAuthRoutes(app: FastifyInstance, deps: OAuthRoute
       },
     },
     async () => ok({ providers: configuredProviders(config) }),
+  );
+
+  routes.get(
+    '/api/auth/methods',
+    {
+      schema: {
+        tags,
+        summary: 'How the signed-in user can sign in: whether a password is set, and the linked providers',
+        response: {
+          200: successEnvelope(signInMethodsResponse),
+          401: errorEnvelopeSchema,
+          429: errorEnvelopeSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      return ok(await signInMethods(db, user.id));
+    },
   );
 
   routes.get(

@@ -5,7 +5,10 @@ import {
   type OAuthProvider,
 } from '@tierbase/contracts';
 import type { GenericOAuthConfig, GenericOAuthUserInfo } from 'better-auth/plugins/generic-oauth';
+import { eq } from 'drizzle-orm';
 import type { Config } from '../config.ts';
+import type { Database } from '../db/client.ts';
+import { accounts } from '../db/schema/index.ts';
 
 /**
  * Sign-in with GitHub and Google through Better Auth's generic OAuth plugin, whose endpoints are
@@ -29,6 +32,22 @@ export function configuredProviders(config: Config): { id: OAuthProvider; name: 
     id,
     name: OAUTH_PROVIDER_NAMES[id],
   }));
+}
+
+/** How a user can sign in: a password, and which providers are linked. */
+export async function signInMethods(db: Database, userId: string) {
+  const rows = await db
+    .select({ providerId: accounts.providerId })
+    .from(accounts)
+    .where(eq(accounts.userId, userId));
+  const linked = new Set(rows.map((row) => row.providerId));
+  return {
+    password: linked.has('credential'),
+    providers: OAUTH_PROVIDERS.filter((id) => linked.has(id)).map((id) => ({
+      id,
+      name: OAUTH_PROVIDER_NAMES[id],
+    })),
+  };
 }
 
 interface GitHubUser {

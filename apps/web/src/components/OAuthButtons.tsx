@@ -4,6 +4,7 @@ import { useSearchParams } from 'react-router';
 import { api, oauthStartUrl } from '../api.ts';
 import { FormError } from './AuthShell.tsx';
 import { buttonClass } from './Button.tsx';
+import { Card } from './Card.tsx';
 
 /**
  * "Continue with GitHub / Google": one link per provider the server has configured (none, and
@@ -43,4 +44,32 @@ export function OAuthError() {
   const [params] = useSearchParams();
   const code = params.get('error');
   return <FormError message={isOAuthErrorCode(code) ? OAUTH_ERROR_MESSAGES[code] : null} />;
+}
+
+/** Settings: how the account can sign in (a password, linked providers). */
+export function SignInMethodsCard() {
+  const methods = useQuery({ queryKey: ['sign-in-methods'], queryFn: api.signInMethods });
+  if (!methods.data) return null;
+  const { password, providers } = methods.data;
+  return (
+    <Card title="Sign-in methods">
+      <ul className="space-y-2 text-sm">
+        <li className="flex justify-between gap-4">
+          <span className="font-medium">Password</span>
+          <span className={password ? 'text-ok' : 'text-muted'}>{password ? 'Set' : 'Not set'}</span>
+        </li>
+        {providers.map((provider) => (
+          <li key={provider.id} className="flex justify-between gap-4">
+            <span className="font-medium">{provider.name}</span>
+            <span className="text-ok">Connected</span>
+          </li>
+        ))}
+      </ul>
+      {!password && (
+        <p className="mt-3 text-sm text-muted">
+          To sign in with a password too, use “Forgot your password?” on the sign-in page to set one.
+        </p>
+      )}
+    </Card>
+  );
 }

@@ -7,6 +7,7 @@ import { FormError } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Card } from '../components/Card.tsx';
 import { Field } from '../components/Field.tsx';
+import { SignInMethodsCard } from '../components/OAuthButtons.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { ResendVerification } from '../components/ResendVerification.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
@@ -27,6 +28,7 @@ export default function SettingsPage() {
       <ProfileForm />
       <EmailCard />
       <PasswordForm />
+      <SignInMethodsCard />
       <SessionsCard />
       <DataCard />
       <DeleteAccountCard />
