@@ -31,6 +31,15 @@ describe('sign-in with Google (a local OpenID provider)', () => {
     expectNoProblems(await auditPage(page, 'oauth-signed-in'));
   });
 
+  test('Settings lists Google as a sign-in method, and no password yet', async () => {
+    await page.goto('/settings');
+    const card = page.getByRole('region', { name: 'Sign-in methods' });
+    await card.getByText('Connected').waitFor();
+    expect(await card.textContent()).toContain('GoogleConnected');
+    expect(await card.textContent()).toContain('PasswordNot set');
+    expectNoProblems(await auditPage(page, 'settings-sign-in-methods'));
+  });
+
   test('a failed OAuth sign-in is explained on the sign-in page', async () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();

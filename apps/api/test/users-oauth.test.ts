@@ -107,6 +107,23 @@ describe('providers', () => {
     }
   });
 
+  it('are documented in the OpenAPI description', async () => {
+    const docs = await t.app.inject({ method: 'GET', url: '/api/docs/json' });
+    const paths = docs.json().paths as Record<string, Record<string, { parameters?: { name: string }[] }>>;
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining([
+        '/api/auth/providers',
+        '/api/auth/methods',
+        '/api/auth/oauth/{provider}/start',
+        '/api/auth/oauth/{provider}/callback',
+      ]),
+    );
+    const callbackParameters = paths['/api/auth/oauth/{provider}/callback']?.get?.parameters ?? [];
+    expect(callbackParameters.map((parameter) => parameter.name)).toEqual(
+      expect.arrayContaining(['provider', 'code', 'state', 'error']),
+    );
+  });
+
   it('redirects an unknown provider to the login page with an error', async () => {
     const response = await new Browser().get(`${appUrl}/api/auth/oauth/facebook/start`);
     expect(response.status).toBe(302);
