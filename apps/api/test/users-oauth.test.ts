@@ -178,6 +178,19 @@ describe('signing in with Google (OpenID Connect)', () => {
     expect(await countRows(t, 'sessions where user_id = $1', [firstId])).toBe(2);
   });
 
+  it('ends the session the browser had when it signs in as someone else', async () => {
+    const first = identity('google-first');
+    google.state.identity = first;
+    const { browser } = await signInWith('google');
+    const firstId = (await profileOf(browser)).body.data?.id;
+    expect(await countRows(t, 'sessions where user_id = $1', [firstId])).toBe(1);
+
+    google.state.identity = identity('google-second');
+    await signInWith('google', browser);
+    expect((await profileOf(browser)).body.data?.email).toBe(google.state.identity.email);
+    expect(await countRows(t, 'sessions where user_id = $1', [firstId])).toBe(0);
+  });
+
   it('lets an account made with Google set a password through the reset link', async () => {
     const person = identity('google-password');
     google.state.identity = person;
