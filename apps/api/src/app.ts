@@ -31,7 +31,10 @@ import { usersPlugin } from './users/plugin.ts';
 export interface BuildOptions {
   /** A migrated in-memory PGlite (tests); otherwise the config decides the database. */
   pglite?: PGlite;
-  /** Start the job workers in this process (the server does; some tests do not). Default true. */
+  /**
+   * Start the job workers in this process (the server does; some tests do not). Default: unless
+   * PROCESS_ROLE=api.
+   */
   workers?: boolean;
   /** Override the log destination (tests capture logs to check what they contain). */
   logStream?: NodeJS.WritableStream;
@@ -95,7 +98,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('draining', false);
   app.decorateRequest('auth', null);
 
-  const jobs = await createJobQueue(database, { config, log: app.log, workers: options.workers ?? true });
+  const workers = options.workers ?? config.processRole !== 'api';
+  const jobs = await createJobQueue(database, { config, log: app.log, workers });
   app.decorate('jobs', jobs);
   app.addHook('onClose', async () => {
     await jobs.stop();
@@ -134,7 +138,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(healthRoutes);
   await app.register(csrfRoutes);
-  await app.register(emailPlugin, { workers: options.workers ?? true });
+  await app.register(emailPlugin, { workers });
   await app.register(usersPlugin);
   await app.register(billingPlugin);
   await app.register(aiPlugin);

@@ -23,6 +23,8 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
   SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(0),
+  // What this process runs: requests and jobs (all), requests only (api) or jobs only (worker).
+  PROCESS_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   APP_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: z
@@ -111,6 +113,11 @@ export interface Config {
   host: string;
   /** On SIGTERM: serve this long with readiness at 503 before closing (load balancers catch up). */
   shutdownDelaySeconds: number;
+  /**
+   * `all`: serve requests and run the job workers. `api`: no job workers. `worker`: the workers,
+   * with the HTTP port kept for health probes (no load balancer routes to it).
+   */
+  processRole: 'all' | 'api' | 'worker';
   appUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
@@ -214,6 +221,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       );
     }
   }
+  if (e.PROCESS_ROLE !== 'all' && !e.DATABASE_URL) {
+    // The embedded database serves one process, which must then run both requests and jobs.
+    problems.push(
+      `PROCESS_ROLE: ${e.PROCESS_ROLE} needs DATABASE_URL (the embedded database serves one process)`,
+    );
+  }
   const stripeWorstCase = stripeCallWorstCaseMs(e.STRIPE_TIMEOUT_MS, e.STRIPE_MAX_NETWORK_RETRIES);
   if (stripeWorstCase > STRIPE_CALL_DEADLINE_MS) {
     problems.push(
@@ -228,6 +241,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: e.PORT,
     host: e.HOST,
     shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
+    processRole: e.PROCESS_ROLE,
     appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     dataDir: path.resolve(projectRoot(), e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,

@@ -3,14 +3,20 @@
  * account in the test environment: these tests read the files as Docker and Render would, and run
  * what they configure through the real code (loadConfig, the app's proxy trust).
  */
-import fs from 'node:fs';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config.ts';
+import {
+  builtEntryPoints,
+  dockerfile,
+  dockerfileEnv,
+  documented,
+  operatorValue,
+  read,
+  readByConfig,
+} from './deploy.helpers.ts';
 import { createTestApp } from './helper.ts';
-
-const read = (file: string) => fs.readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
 
 interface ComposeService {
   build?: { context?: string; dockerfile?: string };
@@ -42,29 +48,8 @@ interface RenderService {
   envVars?: RenderEnvVar[];
 }
 
-const dockerfile = read('deploy/Dockerfile');
 const compose = parse(read('deploy/docker-compose.yml')) as Compose;
 const render = parse(read('deploy/render.yaml')) as { services: RenderService[] };
-
-/**
- * Values the files leave to the operator (compose `${VAR}` without a default, Render's `sync: false`
- * and generated or linked values), as an operator would set them in production.
- */
-const OPERATOR_VALUES: Record<string, string> = {
-  SECRET_KEY: 'k'.repeat(44),
-  APP_URL: 'https://app.example.com',
-  STRIPE_SECRET_KEY: 'sk_live_placeholder',
-  STRIPE_WEBHOOK_SECRET: 'whsec_placeholder',
-  SMTP_URL: 'smtps://user:password@smtp.example.com:465',
-  DATABASE_URL: 'postgresql://tierbase:password@dpg-example:5432/tierbase',
-  REDIS_URL: 'redis://red-example:6379',
-};
-
-function operatorValue(name: string): string {
-  const value = OPERATOR_VALUES[name];
-  if (value === undefined) throw new Error(`the test has no production value for ${name}: add one`);
-  return value;
-}
 
 /** Compose's interpolation: ${VAR:-default} and ${VAR-default} use the default; others the operator's. */
 function interpolate(value: string): string {
@@ -73,19 +58,6 @@ function interpolate(value: string): string {
     (_match, name: string, op?: string, arg?: string) =>
       op?.endsWith('-') ? (arg ?? '') : operatorValue(name),
   );
-}
-
-/** The image's own ENV (the final stage), which compose's `environment` overrides. */
-function dockerfileEnv(): Record<string, string> {
-  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const env: Record<string, string> = {};
-  for (const line of finalStage.split('\n').filter((l) => l.startsWith('ENV '))) {
-    for (const pair of line.slice(4).trim().split(/\s+/)) {
-      const [name = '', value = ''] = pair.split('=');
-      env[name] = value;
-    }
-  }
-  return env;
 }
 
 const builtFromImage = (service: ComposeService) => service.build?.dockerfile === 'deploy/Dockerfile';
@@ -125,13 +97,6 @@ const apiEnvironments: [string, Record<string, string>][] = [
     { PORT: '10000', ...renderEnv(service) },
   ]),
 ];
-
-/** Names of the variables documented in .env.example (`# NAME=…` or `NAME=…`). */
-const documented = new Set([...read('.env.example').matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
-/** Names of the variables config.ts's schema reads. */
-const readByConfig = new Set(
-  [...read('apps/api/src/config.ts').matchAll(/^ {2}([A-Z][A-Z0-9_]*): /gm)].map((m) => m[1]),
-);
 
 describe('deploy files: the API environment', () => {
   it('defines at least the compose and Render API services', () => {
@@ -292,14 +257,14 @@ describe('deploy files: the build', () => {
   });
 
   it('every entry point the files start is one the API build produces', () => {
-    const buildScript = read('apps/api/build.mjs');
     const started = [
       ...dockerfile.matchAll(/apps\/api\/dist\/([\w-]+)\.js/g),
       ...read('deploy/docker-compose.yml').matchAll(/apps\/api\/dist\/([\w-]+)\.js/g),
       ...read('deploy/render.yaml').matchAll(/apps\/api\/dist\/([\w-]+)\.js/g),
     ].map((m) => m[1] ?? '');
     expect(new Set(started)).toEqual(new Set(['server', 'cli', 'stripe-emulator']));
-    for (const entry of started) expect(buildScript).toMatch(new RegExp(`^\\s+'?${entry}'?: '`, 'm'));
+    const built = builtEntryPoints();
+    for (const entry of started) expect(built.has(entry), entry).toBe(true);
   });
 
   it('Render installs the build tools although NODE_ENV=production makes npm skip devDependencies', () => {
