@@ -22,6 +22,7 @@ import {
   operatorValue,
   read,
   readByConfig,
+  trustProblems,
 } from './deploy.helpers.ts';
 import { createTestApp, type TestApp } from './helper.ts';
 
@@ -232,14 +233,19 @@ describe('deploy/k8s: the manifests', () => {
     const dir = fs.mkdtempSync(path.join(repoRoot, 'node_modules', '.deploy-k8s-'));
     try {
       const objects = [...rendered, ...secretExample];
+      // One object per block; the first line of each, to name the object an error is in.
+      const firstLines: [number, string][] = [];
+      let line = 1;
       const source = objects
-        .map(
-          (object, index) =>
+        .map((object, index) => {
+          const block =
             `import type { I${object.kind} as T${index} } from 'kubernetes-models/${object.apiVersion}/${object.kind}';\n` +
-            `// ${object.kind}/${object.metadata.name}\n` +
-            `export const o${index}: T${index} = ${JSON.stringify(object, null, 2)};\n`,
-        )
-        .join('\n');
+            `export const o${index}: T${index} = ${JSON.stringify(object, null, 2)};\n`;
+          firstLines.push([line, `${object.kind}/${object.metadata.name}`]);
+          line += block.split('\n').length - 1;
+          return block;
+        })
+        .join('');
       const file = path.join(dir, 'manifests.ts');
       fs.writeFileSync(file, source);
       const result = spawnSync(
@@ -251,8 +257,15 @@ describe('deploy/k8s: the manifests', () => {
         ],
         { encoding: 'utf8' },
       );
-      // Each error names the field and the kind's type; the line leads to the object in the file.
-      expect(`${result.stdout}${result.stderr}`.replaceAll(dir, '')).toBe('');
+      const errors = `${result.stdout}${result.stderr}`
+        .split('\n')
+        .filter(Boolean)
+        .map((message) => {
+          const [, at, text] = message.match(/manifests\.ts\((\d+),\d+\): (.*)$/) ?? [];
+          const object = firstLines.findLast(([first]) => first <= Number(at))?.[1];
+          return object ? `${object}: ${text}` : message;
+        });
+      expect(errors).toEqual([]);
       expect(result.status).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -333,6 +346,7 @@ describe('deploy/k8s: the environment', () => {
       const config = loadConfig(containerEnv(container));
       expect(config.isProduction).toBe(true);
       expect(config.trustedProxies.length).toBeGreaterThan(0);
+      expect(trustProblems(config.trustedProxies)).toEqual([]);
       // Nothing on the read-only root file system: a server database, and no local Stripe emulator
       // (both of which write to DATA_DIR).
       expect(config.databaseUrl).toBeDefined();

@@ -3,6 +3,7 @@
  * the repository, the values an operator sets, and the variables config.ts and .env.example know.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 
 /** A file of the repository, by its path from the root. */
 export const read = (file: string) => fs.readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
@@ -61,4 +62,34 @@ export function builtEntryPoints(): Set<string> {
   const start = buildScript.indexOf('entryPoints: {');
   const entries = buildScript.slice(start, buildScript.indexOf('},', start));
   return new Set([...entries.matchAll(/^\s+'?([\w-]+)'?: '/gm)].map((m) => m[1] ?? ''));
+}
+
+/** A BlockList of TRUSTED_PROXIES-style entries: addresses and CIDR ranges. */
+export function blockList(entries: string[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(prefix), family);
+  }
+  return list;
+}
+
+/** Addresses no proxy of ours ever has: trusting any of them lets clients forge their address. */
+const PUBLIC = ['8.8.8.8', '203.0.113.7', '198.51.100.23', '2001:db8::1'];
+
+/** What makes a TRUSTED_PROXIES list trust too much (a range wider than /8, a public address). */
+export function trustProblems(entries: string[]): string[] {
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const [address = '', prefix] = entry.split('/');
+    if (net.isIP(address) === 0) problems.push(`${entry}: not an address`);
+    if (prefix !== undefined && Number(prefix) < 8) problems.push(`${entry}: wider than /8`);
+  }
+  const list = blockList(entries);
+  for (const address of PUBLIC) {
+    if (list.check(address, net.isIPv6(address) ? 'ipv6' : 'ipv4')) problems.push(`trusts ${address}`);
+  }
+  return problems;
 }
