@@ -107,13 +107,19 @@ function renderKustomization(dir: string): K8sObject[] {
     if (kustomization.namespace && object.kind !== 'Namespace') {
       object.metadata.namespace = kustomization.namespace;
     }
-    for (const container of podSpecOf(object)?.containers ?? []) {
-      // kustomize matches the image's name, whatever tag or digest the manifest gives it.
-      const imageName = container.image?.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+    const pod = podSpecOf(object);
+    for (const container of [...(pod?.containers ?? []), ...(pod?.initContainers ?? [])]) {
+      // kustomize matches the image's name, whatever tag or digest the manifest gives it, and
+      // keeps that tag unless the entry sets one.
+      const [, imageName = '', tag = ''] = container.image?.match(/^(.*?)((?::[^:/@]*)?(?:@.*)?)$/) ?? [];
       const image = kustomization.images?.find((entry) => entry.name === imageName);
       if (!image) continue;
       const name = image.newName ?? image.name;
-      container.image = image.digest ? `${name}@${image.digest}` : `${name}:${image.newTag ?? 'latest'}`;
+      container.image = image.digest
+        ? `${name}@${image.digest}`
+        : image.newTag
+          ? `${name}:${image.newTag}`
+          : `${name}${tag}`;
     }
   }
   return objects;
