@@ -2,6 +2,9 @@ import {
   adminEmailRetryResponse,
   adminEmailsQuery,
   adminEmailsResponse,
+  adminReconciliationQuery,
+  adminReconciliationResponse,
+  adminReconciliationRunResponse,
   adminReplayResponse,
   adminUsersQuery,
   adminUsersResponse,
@@ -14,6 +17,8 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { RECONCILE_QUEUE } from '../billing/plugin.ts';
+import { listRuns } from '../billing/reconcile.ts';
 import { billingNotConfigured } from '../billing/service.ts';
 import { replayEvents } from '../billing/webhooks.ts';
 import { retryFailedEmail } from '../email/outbox.ts';
@@ -111,6 +116,46 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         throw notFound('No failed email with that id.');
       }
       return ok({ id: request.params.id, status: 'queued' as const });
+    },
+  );
+
+  // --- Reconciliation with Stripe (billing/reconcile.ts) ---
+
+  routes.get(
+    '/api/admin/reconciliation',
+    {
+      schema: {
+        tags,
+        summary: 'The latest reconciliations with Stripe and their reports, newest first (staff)',
+        querystring: adminReconciliationQuery,
+        response: { 200: successEnvelope(adminReconciliationResponse), ...errors },
+      },
+    },
+    async (request) => ok({ runs: await listRuns(app.database.db, request.query.limit) }),
+  );
+
+  routes.post(
+    '/api/admin/reconciliation/run',
+    {
+      schema: {
+        tags,
+        summary: 'Queue a reconciliation with Stripe now (staff); its report appears when it finishes',
+        response: {
+          202: successEnvelope(adminReconciliationRunResponse),
+          409: errorEnvelopeSchema,
+          503: errorEnvelopeSchema,
+          ...errors,
+        },
+      },
+    },
+    async (_request, reply) => {
+      if (!app.billing) throw billingNotConfigured();
+      // The queue holds one reconciliation at most, queued or running.
+      const jobId = await app.jobs.send(RECONCILE_QUEUE, { trigger: 'admin' });
+      if (!jobId)
+        throw new AppError(409, ErrorCode.CONFLICT, 'A reconciliation is already queued or running.');
+      reply.code(202);
+      return ok({ queued: true as const, jobId });
     },
   );
 }
