@@ -8,7 +8,13 @@ import { eq, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileCommand } from '../src/billing/commands.ts';
-import { createRunLock, type ReconcileOptions, RUNS_KEPT, reconcile } from '../src/billing/reconcile.ts';
+import {
+  createRunLock,
+  listRuns,
+  type ReconcileOptions,
+  RUNS_KEPT,
+  reconcile,
+} from '../src/billing/reconcile.ts';
 import { loadConfig } from '../src/config.ts';
 import { reconciliationRuns, subscriptions, users, webhookEvents } from '../src/db/schema/index.ts';
 import { JOB_SCHEMA } from '../src/jobs/queue.ts';
@@ -230,6 +236,23 @@ describe('one run at a time', () => {
     expect(stored).toHaveLength(1);
     // And once it is over, the next one runs.
     expect(await run()).not.toBeNull();
+  });
+
+  it('marks a run its process never finished as interrupted', async () => {
+    const db = h.t.app.database.db;
+    // As left by an instance that died mid-run (its lock went with its connection).
+    const [crashed] = await db
+      .insert(reconciliationRuns)
+      .values({ trigger: 'schedule', startedAt: new Date(Date.now() - 60_000) })
+      .returning();
+    const latest = await run();
+    const runs = await listRuns(db, RUNS_KEPT);
+    expect(runs[0]).toMatchObject({ id: latest!.id, status: 'finished' });
+    expect(runs.find((entry) => entry.id === crashed!.id)).toMatchObject({
+      status: 'interrupted',
+      finishedAt: expect.any(String),
+      report: null,
+    });
   });
 
   it('keeps the latest reports only', async () => {

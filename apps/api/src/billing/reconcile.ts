@@ -10,7 +10,7 @@ import type { Database, DatabaseHandle } from '../db/client.ts';
 import { users } from '../db/schema/auth.ts';
 import { reconciliationRuns, subscriptions } from '../db/schema/billing.ts';
 import { AppError } from '../errors.ts';
-import { StripeObjectMissing } from './stripe-client.ts';
+import { StripeObjectMissing, Stripe as StripeSdk } from './stripe-client.ts';
 import { type SubscriptionRow, syncCustomer } from './subscription-sync.ts';
 import { replayEvents, type WebhookDeps } from './webhooks.ts';
 
@@ -294,8 +294,14 @@ async function eachLimited<T>(items: T[], options: ReconcileOptions, work: (item
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
-/** Our own errors carry safe, generic messages; Stripe's and the database's are kept short. */
+/**
+ * Our own errors carry safe, generic messages. A Stripe error (from listing customers, which is
+ * not wrapped in callStripe) is named by its kind only: its text can name customers or amounts.
+ */
 function messageOf(error: unknown): string {
+  if (error instanceof StripeSdk.errors.StripeError) {
+    return `Stripe failed: ${error.type}${error.statusCode ? ` (HTTP ${error.statusCode})` : ''}`;
+  }
   const message = error instanceof Error ? error.message : String(error);
   return message.slice(0, 500);
 }
