@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileCommand } from '../src/billing/commands.ts';
 import {
   createRunLock,
+  describeRun,
   listRuns,
   type ReconcileOptions,
   RUNS_KEPT,
@@ -138,6 +139,20 @@ describe('reconciliation repairs what webhooks missed', () => {
     });
   });
 
+  it('lists so many repairs, and counts the rest', async () => {
+    const drifted = [await subscriber(), await subscriber()];
+    await withoutDeliveries(async () => {
+      for (const user of drifted) await h.stripe.subscriptions.cancel(user.subscriptionId);
+    });
+
+    const report = (await run({ listed: 1 }))!.report!;
+
+    expect(report.repaired).toHaveLength(1);
+    expect(report.unlisted).toEqual({ repaired: 1, errors: 0 });
+    expect(describeRun(report)[0]).toMatch(/ 2 repaired, /);
+    for (const user of drifted) expect((await subscriptionRow(h.t, user.userId))?.status).toBe('canceled');
+  });
+
   it('retries a customer Stripe answered 429 for', async () => {
     const limited = await subscriber();
     await withoutDeliveries(() => h.stripe.subscriptions.cancel(limited.subscriptionId));
@@ -253,6 +268,14 @@ describe('one run at a time', () => {
       finishedAt: expect.any(String),
       report: null,
     });
+  });
+
+  it('stops when the process shuts down, and says so in its report', async () => {
+    const shutdown = new AbortController();
+    shutdown.abort();
+    const report = (await run({ signal: shutdown.signal }))!.report!;
+    expect(report.customersChecked).toBe(0);
+    expect(report.errors).toEqual([{ message: 'stopped before the end: the process is shutting down' }]);
   });
 
   it('keeps the latest reports only', async () => {

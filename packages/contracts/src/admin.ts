@@ -106,6 +106,8 @@ export const reconciliationReportSchema = z.object({
   errors: z.array(
     z.object({ customerId: z.string().optional(), eventId: z.string().optional(), message: z.string() }),
   ),
+  /** Repairs and errors beyond the first 1000 of each, counted but not listed. */
+  unlisted: z.object({ repaired: z.number().int(), errors: z.number().int() }),
 });
 export type ReconciliationReport = z.infer<typeof reconciliationReportSchema>;
 

@@ -1,7 +1,7 @@
 import type { ReconciliationTrigger } from '@tierbase/contracts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { createRunLock, reconcile } from './reconcile.ts';
+import { countsOf, createRunLock, reconcile } from './reconcile.ts';
 import { registerBillingRoutes } from './routes.ts';
 import { createBillingContext } from './service.ts';
 
@@ -37,16 +37,10 @@ export const billingPlugin = fp(
           app.log.info('reconciliation skipped: another run is in progress');
           return;
         }
-        const { customersChecked, repaired, eventsReplayed, errors } = run.report;
-        const summary = {
-          runId: run.id,
-          customersChecked,
-          repaired: repaired.length,
-          eventsReplayed: eventsReplayed.length,
-          errors: errors.length,
-        };
-        if (repaired.length > 0 || errors.length > 0) app.log.warn(summary, 'reconciliation found drift');
-        else app.log.info(summary, 'reconciliation finished');
+        const counts = { runId: run.id, ...countsOf(run.report) };
+        if (counts.repaired > 0 || counts.errors > 0)
+          app.log.warn(counts, 'reconciliation found drift or errors');
+        else app.log.info(counts, 'reconciliation finished');
       });
       const { cron } = app.config.reconcile;
       if (cron) await app.jobs.schedule(RECONCILE_QUEUE, cron, { trigger: 'schedule' });

@@ -31,6 +31,8 @@ export interface ReconcileOptions {
   concurrency?: number;
   /** Waits before each retry of a customer Stripe failed on (429, 5xx, timeout). */
   retryDelaysMs?: number[];
+  /** Repairs and errors listed in the report at most; more are counted. Default {@link LISTED_PER_REPORT}. */
+  listed?: number;
   /** Stops the run between customers (shutdown); what was done is still reported. */
   signal?: AbortSignal;
 }
@@ -42,6 +44,8 @@ const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 15_000];
 /** Events replayed per run at most, oldest first; the next run takes the rest. */
 const EVENTS_PER_RUN = 500;
+/** Repairs and errors listed in one report at most (after a restore, every row may differ); the rest are counted. */
+export const LISTED_PER_REPORT = 1000;
 /** Reports kept; older runs are deleted. */
 export const RUNS_KEPT = 50;
 
@@ -129,14 +133,19 @@ async function run(deps: WebhookDeps, options: ReconcileOptions): Promise<Reconc
     repaired: [],
     eventsReplayed: [],
     errors: [],
+    unlisted: { repaired: 0, errors: 0 },
   };
   // Each step runs even if the one before failed; a failure is reported, and the next run retries.
   const steps = [replayStaleEvents, checkRecordedCustomers, checkStripeCustomers];
   for (const step of steps) {
+    if (options.signal?.aborted) {
+      report.errors.push({ message: 'stopped before the end: the process is shutting down' });
+      break;
+    }
     try {
       await step(deps, options, report);
     } catch (error) {
-      report.errors.push({ message: messageOf(error) });
+      note(report, options, 'errors', { message: messageOf(error) });
     }
   }
   const finishedAt = new Date();
@@ -240,7 +249,7 @@ async function checkCustomer(
       const after = tracked(synced.row);
       const changed = Object.keys(after).filter((field) => before?.[field] !== after[field]);
       if (changed.length > 0) {
-        report.repaired.push({
+        note(report, options, 'repaired', {
           userId: synced.row.userId,
           customerId,
           before: before && pick(before, changed),
@@ -251,11 +260,24 @@ async function checkCustomer(
     } catch (error) {
       const delay = delays[attempt];
       if (delay === undefined || !transient(error) || options.signal?.aborted) {
-        report.errors.push({ customerId, message: messageOf(error) });
+        note(report, options, 'errors', { customerId, message: messageOf(error) });
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
+  }
+}
+
+function note<K extends 'repaired' | 'errors'>(
+  report: ReconciliationReport,
+  options: ReconcileOptions,
+  list: K,
+  entry: ReconciliationReport[K][number],
+) {
+  if (report[list].length < (options.listed ?? LISTED_PER_REPORT)) {
+    (report[list] as ReconciliationReport[K][number][]).push(entry);
+  } else {
+    report.unlisted[list] += 1;
   }
 }
 
@@ -332,13 +354,23 @@ export async function listRuns(db: Database, limit: number): Promise<Reconciliat
   }));
 }
 
-/** One line per fact, for the CLI and the logs. */
+/** What a run did, in numbers (for the logs and the CLI's first line). */
+export function countsOf(report: ReconciliationReport) {
+  return {
+    customersChecked: report.customersChecked,
+    repaired: report.repaired.length + report.unlisted.repaired,
+    eventsReplayed: report.eventsReplayed.length,
+    errors: report.errors.length + report.unlisted.errors,
+  };
+}
+
+/** The report as text, one line per fact, for the CLI. */
 export function describeRun(report: ReconciliationReport): string[] {
   const seconds = (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000;
+  const counts = countsOf(report);
   const lines = [
-    `Reconciliation finished in ${seconds.toFixed(1)} s: ${report.customersChecked} customers checked, ` +
-      `${report.repaired.length} repaired, ${report.eventsReplayed.length} events replayed, ` +
-      `${report.errors.length} errors.`,
+    `Reconciliation finished in ${seconds.toFixed(1)} s: ${counts.customersChecked} customers checked, ` +
+      `${counts.repaired} repaired, ${counts.eventsReplayed} events replayed, ${counts.errors} errors.`,
   ];
   for (const repair of report.repaired) {
     const fields = Object.keys(repair.after).map(
@@ -353,5 +385,7 @@ export function describeRun(report: ReconciliationReport): string[] {
     const subject = error.customerId ?? error.eventId;
     lines.push(`  error${subject ? ` ${subject}` : ''}: ${error.message}`);
   }
+  const { repaired, errors } = report.unlisted;
+  if (repaired + errors > 0) lines.push(`  (${repaired} more repairs and ${errors} more errors not listed)`);
   return lines;
 }
