@@ -313,7 +313,12 @@ async function eachLimited<T>(items: T[], options: ReconcileOptions, work: (item
     }
   };
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  // Every worker finishes its customer before the step ends, so nothing writes to a stored report.
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(concurrency, items.length) }, worker),
+  );
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
