@@ -27,7 +27,7 @@ import {
   subscribe,
   subscriptionRow,
 } from './billing-harness.ts';
-import { TestClient, waitFor } from './helper.ts';
+import { createTestApp, TestClient, waitFor } from './helper.ts';
 
 const RECONCILE_CRON = '7 */2 * * *';
 
@@ -417,5 +417,19 @@ describe('admin', () => {
       after: { status: 'canceled' },
     });
     expect((await subscriptionRow(h.t, user.userId))?.status).toBe('canceled');
+  });
+
+  it('answers 503 to a run while billing is not configured', async () => {
+    const t = await createTestApp();
+    try {
+      const staff = await signUp(t, 'staff@example.com');
+      await t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.id, staff.userId));
+      expect((await staff.client.get('/api/admin/reconciliation/')).json().data).toEqual({ runs: [] });
+      const res = await staff.client.post('/api/admin/reconciliation/run/');
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ success: false, code: 'SERVICE_UNAVAILABLE', status: 503 });
+    } finally {
+      await t.close();
+    }
   });
 });
