@@ -389,7 +389,7 @@ describe('admin', () => {
       url: '/api/admin/reconciliation/run/',
       headers: { cookie: staff.cookieHeader },
     });
-    expect(forged.statusCode).toBe(403);
+    expect(forged.json()).toMatchObject({ code: 'CSRF_FAILED', status: 403 });
 
     await withoutDeliveries(() => h.stripe.subscriptions.cancel(user.subscriptionId));
     const before = (await staff.get('/api/admin/reconciliation/?limit=1')).json().data
