@@ -14,6 +14,9 @@ declare module 'vitest' {
     appUrl: string;
     /** The Stripe emulator's origin (its control API moves test clocks). */
     emulatorUrl: string;
+    /** A staff account made with the CLI's create-admin before the server started. */
+    staffEmail: string;
+    staffPassword: string;
   }
 }
 
@@ -33,10 +36,13 @@ export default async function setup(project: TestProject) {
   // Screenshots are this run's artifacts only.
   fs.rmSync(path.join(root, 'e2e/artifacts/screenshots'), { recursive: true, force: true });
   const ai = await startFakeOpenAi();
-  const server = await startServer(root, { OPENAI_BASE_URL: ai.baseUrl, AI_MODEL: 'e2e-test-model' });
+  const staff = { email: 'staff-e2e@example.com', password: 'Staff-Console-Battery-2031' };
+  const server = await startServer(root, { OPENAI_BASE_URL: ai.baseUrl, AI_MODEL: 'e2e-test-model' }, staff);
   console.log(`[e2e] server on ${server.appUrl} (${server.database}); emulator on ${server.emulatorUrl}`);
   project.provide('appUrl', server.appUrl);
   project.provide('emulatorUrl', server.emulatorUrl);
+  project.provide('staffEmail', staff.email);
+  project.provide('staffPassword', staff.password);
   return async () => {
     await server.stop();
     await ai.stop();

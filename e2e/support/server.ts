@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -59,9 +59,16 @@ async function prepareDatabase(): Promise<{
   };
 }
 
+/** A staff account made before the server starts, as an operator would with the CLI. */
+export interface StaffAccount {
+  email: string;
+  password: string;
+}
+
 export async function startServer(
   root: string,
   extraEnv: Record<string, string> = {},
+  staff?: StaffAccount,
 ): Promise<RunningServer> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-e2e-'));
@@ -83,6 +90,16 @@ export async function startServer(
   if (process.env.REDIS_URL) {
     env.REDIS_URL = process.env.REDIS_URL;
     env.REDIS_KEY_PREFIX = `tierbase:e2e:${randomBytes(4).toString('hex')}:`;
+  }
+
+  if (staff) {
+    // The built CLI on the server's own database: migrate, then `create-admin` (it reads the
+    // password from ADMIN_PASSWORD). PGlite allows one process at a time, so this runs first.
+    const cli = path.join(root, 'apps/api/dist/cli.js');
+    const run = (args: string[], more: Record<string, string> = {}) =>
+      execFileSync(process.execPath, [cli, ...args], { cwd: root, env: { ...env, ...more }, stdio: 'pipe' });
+    run(['migrate']);
+    run(['create-admin', staff.email], { ADMIN_PASSWORD: staff.password });
   }
 
   const child: ChildProcess = spawn(process.execPath, [path.join(root, 'apps/api/dist/server.js')], {

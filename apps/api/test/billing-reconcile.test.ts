@@ -402,6 +402,14 @@ describe('admin', () => {
     const twice = await staff.post('/api/admin/reconciliation/run/');
     expect(twice.statusCode).toBe(409);
     expect(twice.json()).toMatchObject({ success: false, code: 'CONFLICT', status: 409 });
+    // The run is a staff action: it is in the audit log, naming the job; the refused one is not.
+    const audit = (await staff.get('/api/admin/audit-log/')).json().data.entries as {
+      action: string;
+      targetId: string;
+    }[];
+    expect(audit.filter((entry) => entry.action === 'reconciliation.run')).toEqual([
+      expect.objectContaining({ targetId: started.json().data.jobId }),
+    ]);
 
     const latest = await waitFor(async () => {
       const runs = (await staff.get('/api/admin/reconciliation/?limit=1')).json().data

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emailOutbox, users } from '../src/db/schema/index.ts';
+import { adminAuditLog, emailOutbox, users } from '../src/db/schema/index.ts';
 import { createTestApp, freePort, sleep, type TestApp, TestClient, waitFor } from './helper.ts';
 import { SmtpSink } from './smtp-sink.ts';
 import { signUpAndVerify } from './users.helpers.ts';
@@ -169,6 +169,13 @@ describe('mail over SMTP', () => {
       const retried = await staff.post(`/api/admin/emails/${id}/retry/`);
       expect(retried.statusCode).toBe(200);
       expect(retried.json().data).toEqual({ id, status: 'queued' });
+      // The retry is a staff action: it is in the audit log, naming who did it.
+      const [staffUser] = await t.app.database.db.select().from(users).where(eq(users.email, email));
+      expect(
+        await t.app.database.db.select().from(adminAuditLog).where(eq(adminAuditLog.targetId, id)),
+      ).toEqual([
+        expect.objectContaining({ action: 'email.retry', targetType: 'email', staffUserId: staffUser?.id }),
+      ]);
       const sent = await waitFor(async () => {
         const current = await outboxRow(id);
         return current.status === 'sent' ? current : undefined;

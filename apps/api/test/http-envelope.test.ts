@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PAGES } from '@tierbase/contracts';
+import { PAGE_PATHS } from '@tierbase/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, freePort, sleep, type TestApp, waitFor } from './helper.ts';
 
@@ -128,7 +128,7 @@ describe('a server that is shutting down', () => {
 
 describe('the SPA fallback', () => {
   it('answers an unknown page with 404, still serving the app so it shows its Not Found page', async () => {
-    for (const url of ['/no-such-page', '/pricing/extra', '/settings/../nope']) {
+    for (const url of ['/no-such-page', '/pricing/extra', '/settings/../nope', '/admin/nope']) {
       const res = await t.app.inject({ method: 'GET', url });
       expect(res.statusCode, url).toBe(404);
       expect(res.headers['content-type']).toContain('text/html');
@@ -138,7 +138,7 @@ describe('the SPA fallback', () => {
   });
 
   it('answers every page of the router with 200, with or without a trailing slash', async () => {
-    for (const page of Object.values(PAGES)) {
+    for (const page of PAGE_PATHS) {
       for (const url of [page, `${page}/`.replace('//', '/'), `${page}?next=%2Fpro`]) {
         const res = await t.app.inject({ method: 'GET', url });
         expect(res.statusCode, url).toBe(200);

@@ -258,7 +258,13 @@ describe('the server process in production with STRIPE_EMULATOR=true', () => {
         password: 'correct horse battery staple 9',
         name: 'Ada',
       });
-      expect(registered.status).toBe(201);
+      expect(registered.status).toBe(202);
+      // Sign-up starts no session (decision 9); signing in with the password does.
+      const login = await call('POST', '/api/login/', {
+        email: 'emulated@example.com',
+        password: 'correct horse battery staple 9',
+      });
+      expect(login.status).toBe(200);
       // The plans are synced to the emulator just after listening.
       const url = await waitForValue(
         async () => {

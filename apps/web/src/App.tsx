@@ -23,6 +23,7 @@ const CheckoutReturnPage = lazy(() => import('./pages/CheckoutReturnPage.tsx'));
 const BillingPage = lazy(() => import('./pages/BillingPage.tsx'));
 const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx'));
 const ProPage = lazy(() => import('./pages/ProPage.tsx'));
+const AdminConsole = lazy(() => import('./pages/admin/AdminConsole.tsx'));
 const ForbiddenPage = lazy(() => import('./pages/ForbiddenPage.tsx'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage.tsx'));
 const ServerErrorPage = lazy(() => import('./pages/ServerErrorPage.tsx'));
@@ -47,6 +48,7 @@ const pages: Record<PageName, { element: ReactNode; auth?: boolean }> = {
   billing: { element: <BillingPage />, auth: true },
   settings: { element: <SettingsPage />, auth: true },
   pro: { element: <ProPage />, auth: true },
+  admin: { element: <AdminConsole />, auth: true },
   forbidden: { element: <ForbiddenPage /> },
   serverError: { element: <ServerErrorPage /> },
 };

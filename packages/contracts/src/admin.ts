@@ -16,6 +16,8 @@ export const adminUserSchema = z.object({
   name: z.string(),
   emailVerified: z.boolean(),
   isStaff: z.boolean(),
+  /** Set while staff have deactivated the account: it cannot sign in. */
+  deactivatedAt: z.iso.datetime().nullable(),
   createdAt: z.iso.datetime(),
   subscription: z
     .object({
@@ -34,10 +36,21 @@ export const adminUsersResponse = z.object({
   nextCursor: z.string().nullable(),
 });
 
+export const adminWebhookEventStatusSchema = z.enum(['processed', 'failed', 'pending']);
+
 export const adminWebhookEventsQuery = z.strictObject({
   /** Only events not processed yet (failed or in flight). */
   failed: z.stringbool().optional(),
+  /**
+   * processed: took effect; failed: not processed and the last attempt failed; pending: not
+   * processed and no failure recorded (in flight, or never attempted).
+   */
+  status: adminWebhookEventStatusSchema.optional(),
+  /** The exact Stripe event type, e.g. `invoice.payment_failed`. */
+  type: z.string().trim().min(1).max(100).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
+  /** `nextCursor` of the previous page. */
+  cursor: pageCursorSchema.optional(),
 });
 
 export const adminWebhookEventSchema = z.object({
@@ -51,13 +64,25 @@ export const adminWebhookEventSchema = z.object({
   note: z.string().nullable(),
   createdAt: z.iso.datetime(),
 });
-export const adminWebhookEventsResponse = z.object({ events: z.array(adminWebhookEventSchema) });
+export type AdminWebhookEvent = z.infer<typeof adminWebhookEventSchema>;
+export const adminWebhookEventsResponse = z.object({
+  events: z.array(adminWebhookEventSchema),
+  nextCursor: z.string().nullable(),
+});
+export type AdminWebhookEventsResponse = z.infer<typeof adminWebhookEventsResponse>;
+
+/** One recorded event with the payload Stripe sent, as stored. */
+export const adminWebhookEventDetailSchema = adminWebhookEventSchema.extend({
+  payload: z.record(z.string(), z.unknown()),
+});
+export type AdminWebhookEventDetail = z.infer<typeof adminWebhookEventDetailSchema>;
 
 export const adminReplayResponse = z.object({
   eventId: z.string(),
   ok: z.boolean(),
   error: z.string().optional(),
 });
+export type AdminReplayResponse = z.infer<typeof adminReplayResponse>;
 
 export const adminEmailsQuery = z.strictObject({
   status: z.enum(['queued', 'sent', 'stored', 'failed']).optional(),
@@ -75,8 +100,92 @@ export const adminEmailSchema = z.object({
   createdAt: z.iso.datetime(),
   sentAt: z.iso.datetime().nullable(),
 });
+export type AdminEmail = z.infer<typeof adminEmailSchema>;
 export const adminEmailsResponse = z.object({ emails: z.array(adminEmailSchema) });
+export type AdminEmailsResponse = z.infer<typeof adminEmailsResponse>;
 export const adminEmailRetryResponse = z.object({ id: z.string(), status: z.literal('queued') });
+
+export type AdminUsersResponse = z.infer<typeof adminUsersResponse>;
+
+/** GET /api/admin/users/:id/ — the user, their whole subscription row and their live sessions. */
+export const adminUserDetailSchema = adminUserSchema.extend({
+  subscription: z
+    .object({
+      status: subscriptionStatusSchema.nullable(),
+      plan: z.string().nullable(),
+      interval: z.enum(['month', 'year']).nullable(),
+      stripeCustomerId: z.string(),
+      stripeSubscriptionId: z.string().nullable(),
+      currentPeriodEnd: z.iso.datetime().nullable(),
+      cancelAtPeriodEnd: z.boolean(),
+      trialEnd: z.iso.datetime().nullable(),
+      pastDueSince: z.iso.datetime().nullable(),
+      canceledAt: z.iso.datetime().nullable(),
+      /** When the row was last written from Stripe. */
+      updatedAt: z.iso.datetime(),
+    })
+    .nullable(),
+  /** Sessions that have not expired. */
+  activeSessions: z.number().int(),
+});
+export type AdminUserDetail = z.infer<typeof adminUserDetailSchema>;
+
+/**
+ * POST /api/admin/users/:id/{deactivate,reactivate,make-staff,revoke-staff,sync-subscription}/
+ * answer with the user as it now is. A staff member cannot deactivate or demote themself
+ * (409 CONFLICT); sync-subscription answers 409 CONFLICT for a user with no Stripe customer.
+ */
+export const adminUserActionResponse = adminUserDetailSchema;
+
+export const adminAiUsageQuery = z.strictObject({
+  /** The calendar month (UTC), `YYYY-MM`; the current one by default. */
+  month: z
+    .string()
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'Use the form YYYY-MM.')
+    .optional(),
+});
+
+const aiUsageFigures = {
+  /** Calls that did not fail (completed, cancelled, running). */
+  requests: z.number().int(),
+  failed: z.number().int(),
+  promptTokens: z.number().int(),
+  completionTokens: z.number().int(),
+  totalTokens: z.number().int(),
+};
+
+/** AI calls per user in one calendar month, the heaviest users first (at most 100), and totals. */
+export const adminAiUsageResponse = z.object({
+  period: z.object({ start: z.iso.datetime(), end: z.iso.datetime() }),
+  totals: z.object({ ...aiUsageFigures, users: z.number().int() }),
+  users: z.array(z.object({ userId: z.string(), email: z.string(), ...aiUsageFigures })),
+});
+export type AdminAiUsage = z.infer<typeof adminAiUsageResponse>;
+
+export const adminAuditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  /** `nextCursor` of the previous page. */
+  cursor: pageCursorSchema.optional(),
+});
+
+export const adminAuditEntrySchema = z.object({
+  id: z.string(),
+  /** Null once the staff member's account has been deleted. */
+  staffUserId: z.string().nullable(),
+  staffEmail: z.string().nullable(),
+  /** e.g. `user.deactivate`, `user.make_staff`, `subscription.sync`, `webhook_event.replay`. */
+  action: z.string(),
+  targetType: z.string(),
+  targetId: z.string(),
+  details: z.record(z.string(), z.unknown()),
+  createdAt: z.iso.datetime(),
+});
+export type AdminAuditEntry = z.infer<typeof adminAuditEntrySchema>;
+export const adminAuditResponse = z.object({
+  entries: z.array(adminAuditEntrySchema),
+  nextCursor: z.string().nullable(),
+});
+export type AdminAuditResponse = z.infer<typeof adminAuditResponse>;
 
 // --- Reconciliation (billing/reconcile.ts): the database checked against Stripe ---
 

@@ -31,6 +31,8 @@ export const ErrorCode = {
   INTERNAL_ERROR: 'INTERNAL_ERROR',
   /** 414: a path segment is longer than any id the API uses. */
   URI_TOO_LONG: 'URI_TOO_LONG',
+  /** The password was right, but staff have deactivated the account. */
+  ACCOUNT_DEACTIVATED: 'ACCOUNT_DEACTIVATED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

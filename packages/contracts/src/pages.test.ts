@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isPagePath, PAGES } from './pages.ts';
+import { isPagePath, PAGE_PATHS } from './pages.ts';
 
 describe('the SPA page list', () => {
   it('matches the pages as React Router does: any case, trailing slash optional', () => {
-    for (const path of Object.values(PAGES)) expect(isPagePath(path)).toBe(true);
+    for (const path of PAGE_PATHS) expect(isPagePath(path)).toBe(true);
+    expect(isPagePath('/admin/users/u_1')).toBe(true);
+    expect(isPagePath('/admin/nope')).toBe(false);
     expect(isPagePath('/Pricing/')).toBe(true);
     expect(isPagePath('/checkout/return/')).toBe(true);
     expect(isPagePath('/checkout')).toBe(false);

@@ -1,7 +1,19 @@
-import { type AdminUser, encodeCursor, type PageCursor } from '@tierbase/contracts';
-import { and, desc, eq, ilike, lt, or, type SQL } from 'drizzle-orm';
+import {
+  type AdminAiUsage,
+  type AdminAuditEntry,
+  type AdminUser,
+  type AdminUserDetail,
+  type AdminWebhookEventDetail,
+  encodeCursor,
+  type PageCursor,
+} from '@tierbase/contracts';
+import { and, desc, eq, gte, ilike, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { addMonths, calendarMonth } from '../ai/period.ts';
 import type { Database } from '../db/client.ts';
-import { users } from '../db/schema/auth.ts';
+import { adminAuditLog } from '../db/schema/admin.ts';
+import { aiRequests } from '../db/schema/ai.ts';
+import { sessions, users } from '../db/schema/auth.ts';
 import { subscriptions, webhookEvents } from '../db/schema/billing.ts';
 import { emailOutbox } from '../db/schema/email.ts';
 
@@ -10,38 +22,37 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 /** Escapes LIKE's wildcards so a search for "a_b" matches only "a_b". */
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 
+/**
+ * Keyset pagination, newest first: the cursor (decoded by the contracts' strict `pageCursorSchema`)
+ * is the (created_at, id) of the last row shown, stable under inserts.
+ */
+function before(createdAt: AnyPgColumn, id: AnyPgColumn, cursor: PageCursor | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  return or(lt(createdAt, cursor.createdAt), and(eq(createdAt, cursor.createdAt), lt(id, cursor.id)));
+}
+
 /** Users for the staff list: newest first, searchable by email or name prefix, a page at a time. */
 export async function listUsers(
   db: Database,
   query: { search?: string | undefined; limit: number; cursor?: PageCursor | undefined },
 ): Promise<{ users: AdminUser[]; nextCursor: string | null }> {
-  const conditions: SQL[] = [];
+  const conditions: (SQL | undefined)[] = [before(users.createdAt, users.id, query.cursor)];
   if (query.search) {
     const pattern = likePrefix(query.search);
-    conditions.push(or(ilike(users.email, pattern), ilike(users.name, pattern))!);
-  }
-  if (query.cursor) {
-    // The cursor is the (created_at, id) of the last row shown: stable under inserts.
-    const { createdAt: after, id } = query.cursor;
-    conditions.push(or(lt(users.createdAt, after), and(eq(users.createdAt, after), lt(users.id, id)))!);
+    conditions.push(or(ilike(users.email, pattern), ilike(users.name, pattern)));
   }
   const rows = await db
     .select({ user: users, subscription: subscriptions })
     .from(users)
     .leftJoin(subscriptions, eq(subscriptions.userId, users.id))
-    .where(conditions.length > 0 ? and(...conditions) : undefined)
+    .where(and(...conditions))
     .orderBy(desc(users.createdAt), desc(users.id))
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
     users: page.map(({ user, subscription }) => ({
-      id: user.id,
-      email: user.email,
-      name: user.name,
-      emailVerified: user.emailVerified,
-      isStaff: user.isStaff,
-      createdAt: user.createdAt.toISOString(),
+      ...userFields(user),
       subscription: subscription
         ? {
             status: subscription.status,
@@ -56,18 +67,63 @@ export async function listUsers(
   };
 }
 
-/** Recorded Stripe events, newest first; `failed` keeps those not processed (yet). */
-export async function listWebhookEvents(
-  db: Database,
-  query: { failed?: boolean | undefined; limit: number },
-) {
-  const rows = await db
-    .select()
-    .from(webhookEvents)
-    .where(query.failed ? eq(webhookEvents.processed, false) : undefined)
-    .orderBy(desc(webhookEvents.createdAt))
-    .limit(query.limit);
-  return rows.map((row) => ({
+function userFields(user: typeof users.$inferSelect) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    emailVerified: user.emailVerified,
+    isStaff: user.isStaff,
+    deactivatedAt: iso(user.deactivatedAt),
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+/** One user with their whole subscription row and how many sessions they hold; null if none. */
+export async function getUserDetail(db: Database, userId: string): Promise<AdminUserDetail | null> {
+  const [row] = await db
+    .select({
+      user: users,
+      subscription: subscriptions,
+      activeSessions: sql<number>`(select count(*) from ${sessions}
+        where ${sessions.userId} = ${users.id} and ${sessions.expiresAt} > now())`.mapWith(Number),
+    })
+    .from(users)
+    .leftJoin(subscriptions, eq(subscriptions.userId, users.id))
+    .where(eq(users.id, userId));
+  if (!row) return null;
+  const { user, subscription } = row;
+  return {
+    ...userFields(user),
+    subscription: subscription
+      ? {
+          status: subscription.status,
+          plan: subscription.plan,
+          interval: subscription.interval,
+          stripeCustomerId: subscription.stripeCustomerId,
+          stripeSubscriptionId: subscription.stripeSubscriptionId,
+          currentPeriodEnd: iso(subscription.currentPeriodEnd),
+          cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
+          trialEnd: iso(subscription.trialEnd),
+          pastDueSince: iso(subscription.pastDueSince),
+          canceledAt: iso(subscription.canceledAt),
+          updatedAt: subscription.updatedAt.toISOString(),
+        }
+      : null,
+    activeSessions: row.activeSessions,
+  };
+}
+
+type EventStatus = 'processed' | 'failed' | 'pending';
+
+const eventStatusCondition: Record<EventStatus, SQL> = {
+  processed: eq(webhookEvents.processed, true),
+  failed: and(eq(webhookEvents.processed, false), isNotNull(webhookEvents.errorMessage))!,
+  pending: and(eq(webhookEvents.processed, false), isNull(webhookEvents.errorMessage))!,
+};
+
+function eventFields(row: typeof webhookEvents.$inferSelect) {
+  return {
     eventId: row.eventId,
     eventType: row.eventType,
     processed: row.processed,
@@ -76,7 +132,50 @@ export async function listWebhookEvents(
     errorMessage: row.errorMessage,
     note: row.note,
     createdAt: row.createdAt.toISOString(),
-  }));
+  };
+}
+
+/**
+ * Recorded Stripe events, newest first, by type and status; `failed: true` (the older filter)
+ * keeps every event not processed yet, failed or in flight.
+ */
+export async function listWebhookEvents(
+  db: Database,
+  query: {
+    failed?: boolean | undefined;
+    status?: EventStatus | undefined;
+    type?: string | undefined;
+    limit: number;
+    cursor?: PageCursor | undefined;
+  },
+) {
+  const rows = await db
+    .select()
+    .from(webhookEvents)
+    .where(
+      and(
+        query.failed ? eq(webhookEvents.processed, false) : undefined,
+        query.status ? eventStatusCondition[query.status] : undefined,
+        query.type ? eq(webhookEvents.eventType, query.type) : undefined,
+        before(webhookEvents.createdAt, webhookEvents.eventId, query.cursor),
+      ),
+    )
+    .orderBy(desc(webhookEvents.createdAt), desc(webhookEvents.eventId))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    events: page.map(eventFields),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.eventId) : null,
+  };
+}
+
+export async function getWebhookEvent(
+  db: Database,
+  eventId: string,
+): Promise<AdminWebhookEventDetail | null> {
+  const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.eventId, eventId));
+  return row ? { ...eventFields(row), payload: row.payload } : null;
 }
 
 /** Outbox emails, newest first, optionally by status (e.g. the failed ones, to retry). */
@@ -101,4 +200,83 @@ export async function listEmails(
     createdAt: row.createdAt.toISOString(),
     sentAt: iso(row.sentAt),
   }));
+}
+
+/**
+ * AI calls in one calendar month (UTC): per user, the heaviest first (100 at most), and in total.
+ * Tokens are what settled calls used; a running call counts as a request with no tokens yet.
+ */
+export async function aiUsage(
+  db: Database,
+  month: string | undefined,
+  now = new Date(),
+): Promise<AdminAiUsage> {
+  const period = month ? monthPeriod(month) : calendarMonth(now);
+  const figures = {
+    requests: sql<number>`count(*) filter (where ${aiRequests.status} <> 'failed')`.mapWith(Number),
+    failed: sql<number>`count(*) filter (where ${aiRequests.status} = 'failed')`.mapWith(Number),
+    promptTokens: sql<number>`coalesce(sum(${aiRequests.promptTokens}), 0)`.mapWith(Number),
+    completionTokens: sql<number>`coalesce(sum(${aiRequests.completionTokens}), 0)`.mapWith(Number),
+    totalTokens: sql<number>`coalesce(sum(${aiRequests.totalTokens}), 0)`.mapWith(Number),
+  };
+  const inPeriod = and(gte(aiRequests.createdAt, period.start), lt(aiRequests.createdAt, period.end));
+  const [totals] = await db
+    .select({ ...figures, users: sql<number>`count(distinct ${aiRequests.userId})`.mapWith(Number) })
+    .from(aiRequests)
+    .where(inPeriod);
+  const perUser = await db
+    .select({ userId: aiRequests.userId, email: users.email, ...figures })
+    .from(aiRequests)
+    .innerJoin(users, eq(users.id, aiRequests.userId))
+    .where(inPeriod)
+    .groupBy(aiRequests.userId, users.email)
+    .orderBy(desc(figures.totalTokens), desc(sql`count(*)`), aiRequests.userId)
+    .limit(100);
+  return {
+    period: { start: period.start.toISOString(), end: period.end.toISOString() },
+    totals: totals ?? {
+      requests: 0,
+      failed: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      totalTokens: 0,
+      users: 0,
+    },
+    users: perUser,
+  };
+}
+
+function monthPeriod(month: string) {
+  const [year, monthNumber] = month.split('-').map(Number);
+  const start = new Date(Date.UTC(year ?? 1970, (monthNumber ?? 1) - 1, 1));
+  return { start, end: addMonths(start, 1) };
+}
+
+/** The audit log, newest first, a page at a time, with each staff member's current email. */
+export async function listAudit(
+  db: Database,
+  query: { limit: number; cursor?: PageCursor | undefined },
+): Promise<{ entries: AdminAuditEntry[]; nextCursor: string | null }> {
+  const rows = await db
+    .select({ entry: adminAuditLog, staffEmail: users.email })
+    .from(adminAuditLog)
+    .leftJoin(users, eq(users.id, adminAuditLog.staffUserId))
+    .where(before(adminAuditLog.createdAt, adminAuditLog.id, query.cursor))
+    .orderBy(desc(adminAuditLog.createdAt), desc(adminAuditLog.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    entries: page.map(({ entry, staffEmail }) => ({
+      id: entry.id,
+      staffUserId: entry.staffUserId,
+      staffEmail,
+      action: entry.action,
+      targetType: entry.targetType,
+      targetId: entry.targetId,
+      details: entry.details,
+      createdAt: entry.createdAt.toISOString(),
+    })),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.entry.createdAt, last.entry.id) : null,
+  };
 }

@@ -1,4 +1,8 @@
 import {
+  adminAiUsageQuery,
+  adminAiUsageResponse,
+  adminAuditQuery,
+  adminAuditResponse,
   adminEmailRetryResponse,
   adminEmailsQuery,
   adminEmailsResponse,
@@ -6,37 +10,72 @@ import {
   adminReconciliationResponse,
   adminReconciliationRunResponse,
   adminReplayResponse,
+  adminUserActionResponse,
+  adminUserDetailSchema,
   adminUsersQuery,
   adminUsersResponse,
+  adminWebhookEventDetailSchema,
   adminWebhookEventsQuery,
   adminWebhookEventsResponse,
   ErrorCode,
   errorEnvelopeSchema,
   successEnvelope,
 } from '@tierbase/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { RECONCILE_QUEUE } from '../billing/plugin.ts';
 import { listRuns } from '../billing/reconcile.ts';
 import { billingNotConfigured } from '../billing/service.ts';
-import { replayEvents } from '../billing/webhooks.ts';
-import { retryFailedEmail } from '../email/outbox.ts';
 import { AppError, notFound } from '../errors.ts';
 import { ok } from '../http/envelope.ts';
 import { requireStaff } from '../users/guards.ts';
-import { listEmails, listUsers, listWebhookEvents } from './queries.ts';
+import {
+  type Actor,
+  deactivateUser,
+  queueReconciliation,
+  reactivateUser,
+  replayWebhookEvent,
+  retryEmail,
+  setStaff,
+  syncUserSubscription,
+} from './actions.ts';
+import {
+  aiUsage,
+  getUserDetail,
+  getWebhookEvent,
+  listAudit,
+  listEmails,
+  listUsers,
+  listWebhookEvents,
+} from './queries.ts';
 
 const tags = ['admin'];
-const errors = { 401: errorEnvelopeSchema, 403: errorEnvelopeSchema, 404: errorEnvelopeSchema };
+const errors = {
+  400: errorEnvelopeSchema,
+  401: errorEnvelopeSchema,
+  403: errorEnvelopeSchema,
+  404: errorEnvelopeSchema,
+};
+const userParams = z.object({ id: z.string().min(1).max(100) });
 
-/** Staff-only: look up users and their subscriptions, see and replay Stripe events, retry failed mail. */
+/**
+ * Staff-only: users (search, detail, deactivate, staff access, subscription sync), Stripe events
+ * (filter, payload, replay), outbox emails (retry), AI usage and the audit log. Every change
+ * writes one audit row (admin/actions.ts).
+ */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
+  const { db } = app.database;
   // Every route here is staff-only; the guard runs before any handler.
   routes.addHook('preHandler', async (request) => {
     requireStaff(request);
   });
+  const actor = (request: FastifyRequest): Actor => ({ id: requireStaff(request).user.id });
+  const userDetail = async (id: string) => {
+    const user = await getUserDetail(db, id);
+    if (!user) throw notFound('No such user.');
+    return user;
+  };
 
   routes.get(
     '/api/admin/users',
@@ -48,7 +87,64 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: successEnvelope(adminUsersResponse), ...errors },
       },
     },
-    async (request) => ok(await listUsers(app.database.db, request.query)),
+    async (request) => ok(await listUsers(db, request.query)),
+  );
+
+  routes.get(
+    '/api/admin/users/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One user with their subscription and live sessions (staff)',
+        params: userParams,
+        response: { 200: successEnvelope(adminUserDetailSchema), ...errors },
+      },
+    },
+    async (request) => ok(await userDetail(request.params.id)),
+  );
+
+  const userAction = (path: string, summary: string, run: (actor: Actor, userId: string) => Promise<void>) =>
+    routes.post(
+      `/api/admin/users/:id/${path}`,
+      {
+        schema: {
+          tags,
+          summary,
+          params: userParams,
+          response: {
+            200: successEnvelope(adminUserActionResponse),
+            409: errorEnvelopeSchema,
+            502: errorEnvelopeSchema,
+            503: errorEnvelopeSchema,
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        await run(actor(request), request.params.id);
+        return ok(await userDetail(request.params.id));
+      },
+    );
+
+  userAction(
+    'deactivate',
+    'Deactivate a user: their sessions end now and they cannot sign in (staff; not yourself)',
+    (who, id) => deactivateUser(db, who, id),
+  );
+  userAction('reactivate', 'Let a deactivated user sign in again (staff)', (who, id) =>
+    reactivateUser(db, who, id),
+  );
+  userAction('make-staff', 'Give a user staff access (staff)', (who, id) => setStaff(db, who, id, true));
+  userAction('revoke-staff', 'Take staff access away (staff; not yourself)', (who, id) =>
+    setStaff(db, who, id, false),
+  );
+  userAction(
+    'sync-subscription',
+    "Re-read the user's subscription from Stripe now (staff; 409 without a Stripe customer)",
+    async (who, id) => {
+      if (!app.billing) throw billingNotConfigured();
+      await syncUserSubscription(app.billing, who, id);
+    },
   );
 
   routes.get(
@@ -56,12 +152,29 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Recorded Stripe events (staff)',
+        summary: 'Recorded Stripe events, newest first, by type and status (staff)',
         querystring: adminWebhookEventsQuery,
         response: { 200: successEnvelope(adminWebhookEventsResponse), ...errors },
       },
     },
-    async (request) => ok({ events: await listWebhookEvents(app.database.db, request.query) }),
+    async (request) => ok(await listWebhookEvents(db, request.query)),
+  );
+
+  routes.get(
+    '/api/admin/webhook-events/:eventId',
+    {
+      schema: {
+        tags,
+        summary: 'One recorded Stripe event with its payload (staff)',
+        params: z.object({ eventId: z.string().min(1).max(255) }),
+        response: { 200: successEnvelope(adminWebhookEventDetailSchema), ...errors },
+      },
+    },
+    async (request) => {
+      const event = await getWebhookEvent(db, request.params.eventId);
+      if (!event) throw notFound(`No recorded event ${request.params.eventId}.`);
+      return ok(event);
+    },
   );
 
   routes.post(
@@ -71,13 +184,12 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         tags,
         summary: 'Process a recorded Stripe event again (staff)',
         params: z.object({ eventId: z.string().min(1).max(255) }),
-        response: { 200: successEnvelope(adminReplayResponse), ...errors },
+        response: { 200: successEnvelope(adminReplayResponse), 503: errorEnvelopeSchema, ...errors },
       },
     },
     async (request) => {
       if (!app.billing) throw billingNotConfigured();
-      const [result] = await replayEvents(app.billing, { eventId: request.params.eventId });
-      return ok(result!);
+      return ok(await replayWebhookEvent(app.billing, actor(request), request.params.eventId));
     },
   );
 
@@ -91,7 +203,7 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: successEnvelope(adminEmailsResponse), ...errors },
       },
     },
-    async (request) => ok({ emails: await listEmails(app.database.db, request.query) }),
+    async (request) => ok({ emails: await listEmails(db, request.query) }),
   );
 
   routes.post(
@@ -112,11 +224,37 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
           'SMTP_URL is not set: emails are kept in the outbox, not sent.',
         );
       }
-      if (!(await retryFailedEmail(app.database.db, app.jobs, request.params.id))) {
+      if (!(await retryEmail(db, app.jobs, actor(request), request.params.id))) {
         throw notFound('No failed email with that id.');
       }
       return ok({ id: request.params.id, status: 'queued' as const });
     },
+  );
+
+  routes.get(
+    '/api/admin/ai-usage',
+    {
+      schema: {
+        tags,
+        summary: 'AI calls and tokens per user in a calendar month, and totals (staff)',
+        querystring: adminAiUsageQuery,
+        response: { 200: successEnvelope(adminAiUsageResponse), ...errors },
+      },
+    },
+    async (request) => ok(await aiUsage(db, request.query.month)),
+  );
+
+  routes.get(
+    '/api/admin/audit-log',
+    {
+      schema: {
+        tags,
+        summary: 'Every staff action, newest first (staff)',
+        querystring: adminAuditQuery,
+        response: { 200: successEnvelope(adminAuditResponse), ...errors },
+      },
+    },
+    async (request) => ok(await listAudit(db, request.query)),
   );
 
   // --- Reconciliation with Stripe (billing/reconcile.ts) ---
@@ -148,10 +286,10 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       if (!app.billing) throw billingNotConfigured();
       // The queue holds one reconciliation at most, queued or running.
-      const jobId = await app.jobs.send(RECONCILE_QUEUE, { trigger: 'admin' });
+      const jobId = await queueReconciliation(db, app.jobs, actor(request));
       if (!jobId)
         throw new AppError(409, ErrorCode.CONFLICT, 'A reconciliation is already queued or running.');
       reply.code(202);

@@ -8,7 +8,7 @@ import type { Mailer } from '../email/mailer.ts';
 import { AppError, validationError } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { AuthUser } from '../types.ts';
-import { type Auth, linkWithToken, VERIFY_EMAIL_TTL_SECONDS } from './auth.ts';
+import { ACCOUNT_DEACTIVATED, type Auth, linkWithToken, VERIFY_EMAIL_TTL_SECONDS } from './auth.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
 import { deleteOtherSessions, deleteSession } from './sessions.ts';
 
@@ -25,6 +25,12 @@ export const PASSWORD_RESET_MESSAGE =
 
 const invalidCredentials = () =>
   new AppError(401, ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
+const accountDeactivated = () =>
+  new AppError(
+    403,
+    ErrorCode.ACCOUNT_DEACTIVATED,
+    'This account has been deactivated. Contact support if you think this is a mistake.',
+  );
 const invalidToken = () =>
   new AppError(400, ErrorCode.INVALID_TOKEN, 'This link is invalid or has expired. Request a new one.');
 
@@ -97,6 +103,8 @@ export function createAccounts({ auth, db, config, mailer, jobs }: AccountDepend
         // Unknown email and wrong password are one answer; Better Auth also hashes the password
         // for an unknown email, so both take as long.
         if (isAPIError(error) && error.statusCode === 401) throw invalidCredentials();
+        // Only after the password matched (the session hook in auth.ts).
+        if (authErrorCode(error) === ACCOUNT_DEACTIVATED) throw accountDeactivated();
         throw error;
       }
       if (previousSessionId) await deleteSession(db, previousSessionId);

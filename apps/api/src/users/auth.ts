@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { APIError } from 'better-auth/api';
 import { getCookies } from 'better-auth/cookies';
 import { and, eq, like } from 'drizzle-orm';
 import type { Config } from '../config.ts';
@@ -61,6 +62,9 @@ export async function deleteResetTokens(db: Database, userId: string): Promise<n
   return deleted.length;
 }
 
+/** Better Auth's error code when a deactivated account asks for a session. */
+export const ACCOUNT_DEACTIVATED = 'ACCOUNT_DEACTIVATED';
+
 /** The request header through which routes hand Better Auth the caller's resolved IP. */
 export const CLIENT_IP_HEADER = 'x-tierbase-client-ip';
 
@@ -92,7 +96,7 @@ export interface AuthDependencies {
  * instead; the new user is signed in by the verification link.
  */
 export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
-  return betterAuth({
+  const auth = betterAuth({
     appName: 'Tierbase',
     secret: config.secretKey,
     baseURL: config.appUrl,
@@ -106,6 +110,8 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
       additionalFields: {
         // Only the create-admin command (or an admin) sets it; request bodies cannot.
         isStaff: { type: 'boolean', required: false, defaultValue: false, input: false },
+        // Set and cleared only by staff (admin/actions.ts); read by the session hook below.
+        deactivatedAt: { type: 'date', required: false, input: false },
       },
     },
     emailAndPassword: {
@@ -180,6 +186,27 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
           },
         },
       },
+      session: {
+        create: {
+          // A deactivated account gets no session, whichever way it asks (sign-in, sign-up, a
+          // password change); the password was checked first, so this reveals nothing to a guesser.
+          // Read through Better Auth's adapter, which joins the transaction a sign-up runs in (on
+          // PGlite's one connection, a query beside that transaction would wait for it forever).
+          async before(session, context) {
+            const adapter = context?.context.internalAdapter ?? (await auth.$context).internalAdapter;
+            // The additional field is returned, but not in findUserById's declared type.
+            const user = (await adapter.findUserById(session.userId)) as {
+              deactivatedAt?: Date | null;
+            } | null;
+            if (user?.deactivatedAt) {
+              throw APIError.from('FORBIDDEN', {
+                code: ACCOUNT_DEACTIVATED,
+                message: 'This account has been deactivated.',
+              });
+            }
+          },
+        },
+      },
     },
     // Our own limits (per IP, per email, per user) run in front; Better Auth's would only apply to
     // its HTTP handler, which is not mounted.
@@ -206,6 +233,7 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
       },
     },
   });
+  return auth;
 }
 
 export type Auth = ReturnType<typeof createAuth>;

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { and, eq, gt, lt, ne, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { profiles, sessions, subscriptions, users, verifications } from '../db/schema/index.ts';
 import type { AuthContext } from '../types.ts';
@@ -56,7 +56,14 @@ export function createSessionResolver(db: Database) {
     .innerJoin(users, eq(users.id, sessions.userId))
     .leftJoin(subscriptions, eq(subscriptions.userId, sessions.userId))
     .leftJoin(profiles, eq(profiles.userId, sessions.userId))
-    .where(and(eq(sessions.token, sql.placeholder('token')), gt(sessions.expiresAt, sql`now()`)))
+    .where(
+      and(
+        eq(sessions.token, sql.placeholder('token')),
+        gt(sessions.expiresAt, sql`now()`),
+        // Deactivation deletes the sessions; this also stops one created in a race with it.
+        isNull(users.deactivatedAt),
+      ),
+    )
     .limit(1)
     .prepare('tierbase_session_by_token');
 

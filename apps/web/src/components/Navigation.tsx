@@ -51,6 +51,11 @@ export function Navigation() {
       <NavLink to="/settings" className={linkClass}>
         Settings
       </NavLink>
+      {currentUser?.isStaff && (
+        <NavLink to="/admin" className={linkClass}>
+          Admin
+        </NavLink>
+      )}
     </>
   ) : (
     <NavLink to="/pricing" className={linkClass}>

@@ -18,6 +18,8 @@ export const users = pgTable(
     emailVerified: boolean('email_verified').notNull().default(false),
     image: text('image'),
     isStaff: boolean('is_staff').notNull().default(false),
+    /** Set by staff: no session can be created or used while it is set (admin console). */
+    deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
     ...timestamps,
   },
   (table) => [
