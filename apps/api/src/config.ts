@@ -55,6 +55,14 @@ const envSchema = z.object({
   STRIPE_TIMEOUT_MS: positiveInt(4_000),
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(1),
   PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
+  // When the database is reconciled with Stripe (cron, UTC, or `off`), and how old an unprocessed
+  // event must be to be replayed.
+  RECONCILE_CRON: z
+    .string()
+    .trim()
+    .regex(/^(off|\S+( \S+){4})$/, 'must be a cron expression of five fields, or off')
+    .default('41 * * * *'),
+  RECONCILE_EVENT_AGE_MINUTES: positiveInt(15),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   AI_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -141,6 +149,8 @@ export interface Config {
     maxNetworkRetries: number;
   };
   billing: { pastDueGraceDays: number };
+  /** billing/reconcile.ts: the schedule (cron, UTC; null: none) and the age past which an unprocessed event is replayed. */
+  reconcile: { cron: string | null; eventAgeMinutes: number };
   ai: {
     apiKey: string | undefined;
     baseUrl: string | undefined;
@@ -261,6 +271,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
     },
     billing: { pastDueGraceDays: e.PAST_DUE_GRACE_DAYS },
+    reconcile: {
+      cron: e.RECONCILE_CRON === 'off' ? null : e.RECONCILE_CRON,
+      eventAgeMinutes: e.RECONCILE_EVENT_AGE_MINUTES,
+    },
     ai: {
       apiKey: e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,

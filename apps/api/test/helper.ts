@@ -86,6 +86,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     LOG_LEVEL: 'info',
     REDIS_URL: process.env.REDIS_URL,
     REDIS_KEY_PREFIX: `tierbase-test:${randomBytes(6).toString('hex')}:`,
+    // A scheduled reconciliation would make Stripe calls in the middle of other tests.
+    RECONCILE_CRON: 'off',
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
     ...options.env,
   });

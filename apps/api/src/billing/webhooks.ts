@@ -212,15 +212,32 @@ async function applyKnownEvent(deps: WebhookDeps, event: Stripe.Event): Promise<
   }
 }
 
-/** Replays recorded events (by id, or every unprocessed one), as `webhooks:replay` does. */
+/**
+ * Replays recorded events (by id, or every unprocessed one), as `webhooks:replay` does. `recordedBefore`
+ * (reconciliation) takes the oldest `limit` unprocessed events recorded before then that no instance
+ * holds a lease on.
+ */
 export async function replayEvents(
   deps: WebhookDeps,
-  selector: { eventId: string } | { failed: true },
+  selector: { eventId: string } | { failed: true } | { recordedBefore: Date; limit: number },
 ): Promise<{ eventId: string; ok: boolean; error?: string }[]> {
   const rows =
     'eventId' in selector
       ? await deps.db.select().from(webhookEvents).where(eq(webhookEvents.eventId, selector.eventId))
-      : await deps.db.select().from(webhookEvents).where(eq(webhookEvents.processed, false));
+      : 'recordedBefore' in selector
+        ? await deps.db
+            .select()
+            .from(webhookEvents)
+            .where(
+              and(
+                eq(webhookEvents.processed, false),
+                lt(webhookEvents.createdAt, selector.recordedBefore),
+                or(isNull(webhookEvents.lockedUntil), lt(webhookEvents.lockedUntil, new Date())),
+              ),
+            )
+            .orderBy(webhookEvents.createdAt)
+            .limit(selector.limit)
+        : await deps.db.select().from(webhookEvents).where(eq(webhookEvents.processed, false));
   if ('eventId' in selector && rows.length === 0) {
     throw new AppError(404, ErrorCode.NOT_FOUND, `No recorded event ${selector.eventId}.`);
   }

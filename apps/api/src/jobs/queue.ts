@@ -76,6 +76,8 @@ export interface JobQueue {
   work<T extends object>(name: string, handler: JobHandler<T>, options?: WorkOptions): Promise<void>;
   /** Sends `data` to the queue on a cron schedule (UTC), once across all instances. */
   schedule<T extends object>(name: string, cron: string, data?: T): Promise<void>;
+  /** Removes the queue's schedule, if it has one. */
+  unschedule(name: string): Promise<void>;
   /** Whether this process runs handlers (see `work`). */
   readonly workers: boolean;
   /** Stops fetching, waits (bounded) for jobs in flight, then closes the queue's connections. */
@@ -210,6 +212,10 @@ export async function createJobQueue(database: DatabaseHandle, options: JobQueue
 
     async schedule(name, cron, data) {
       await boss.schedule(name, cron, data ?? null, { tz: 'UTC' });
+    },
+
+    async unschedule(name) {
+      await boss.unschedule(name);
     },
 
     async stop() {
