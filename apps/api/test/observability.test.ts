@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { emailOutbox } from '../src/db/schema/email.ts';
+import { proUser, startAiHarness } from './ai.helpers.ts';
 import { type BillingHarness, signUp, startBillingHarness, subscribe } from './billing-harness.ts';
 import { createTestApp, createTestDatabase, LogCapture, TestClient, waitFor } from './helper.ts';
 
@@ -157,6 +158,63 @@ describe('GET /metrics with billing on the emulator', () => {
       rows.filter((row) => row.status === 'queued').length,
     );
     expect(text).not.toContain('example.com');
+  });
+});
+
+describe('metrics fed by the AI service and the job queue', () => {
+  it('counts AI tokens by model and kind, and the service logs with the request id', async () => {
+    const h = await startAiHarness();
+    try {
+      const metrics = async () => (await h.t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      const before = await metrics();
+      const { client } = await proUser(h.t);
+      const response = await client.post('/api/ai/generate/', { prompt: 'Say hello' });
+      expect(response.statusCode).toBe(200);
+      const { usage } = (
+        response.json() as { data: { usage: { promptTokens: number; completionTokens: number } } }
+      ).data;
+      const after = await metrics();
+      for (const [kind, tokens] of [
+        ['prompt', usage.promptTokens],
+        ['completion', usage.completionTokens],
+      ] as const) {
+        const delta =
+          (sample(after, 'ai_tokens_total', { kind }) ?? 0) -
+          (sample(before, 'ai_tokens_total', { kind }) ?? 0);
+        expect(delta).toBe(tokens);
+      }
+      const finished = h.t.logs.lines
+        .map((raw) => JSON.parse(raw) as { msg?: string; reqId?: string })
+        .find((entry) => entry.msg === 'ai request finished');
+      expect(finished?.reqId).toBe(response.headers['x-request-id']);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('counts job attempts that failed, and the final failure apart', async () => {
+    const t = await createTestApp({
+      env: { JOB_POLL_INTERVAL_SECONDS: '0.5', JOB_STOP_TIMEOUT_SECONDS: '1' },
+    });
+    try {
+      await t.app.jobs.createQueue('test.metrics-doomed', { retryLimit: 1, retryDelaySeconds: 1 });
+      await t.app.jobs.work('test.metrics-doomed', async () => {
+        throw new Error('always');
+      });
+      const id = await t.app.jobs.send('test.metrics-doomed', {});
+      await waitFor(async () => {
+        const rows = await t.app.database.query<{ state: string }>(
+          'select state::text from pgboss.job where id = $1',
+          [id],
+        );
+        return rows[0]?.state === 'failed';
+      });
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(sample(text, 'job_failures_total', { queue: 'test.metrics-doomed', final: 'false' })).toBe(1);
+      expect(sample(text, 'job_failures_total', { queue: 'test.metrics-doomed', final: 'true' })).toBe(1);
+    } finally {
+      await t.close();
+    }
   });
 });
 
