@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -112,6 +114,66 @@ describe('GET /metrics with billing on the emulator', () => {
       processedBefore,
     );
     expect(sample(after, 'stripe_webhook_lag_seconds_count')).toBeGreaterThan(0);
+  });
+
+  it('counts ignored, duplicate and failed webhook deliveries, and the lag of an old event', async () => {
+    const outcomes = (text: string) =>
+      Object.fromEntries(
+        ['processed', 'duplicate', 'ignored', 'failed'].map((outcome) => [
+          outcome,
+          sample(text, 'stripe_webhook_events_total', { outcome }) ?? 0,
+        ]),
+      );
+    const deliver = (eventId: string, customer: string) => {
+      const payload = JSON.stringify({
+        id: eventId,
+        object: 'event',
+        type: 'customer.subscription.updated',
+        api_version: '2026-10-28.endive',
+        // Sent two minutes ago (a retried delivery): the lag histogram sees it.
+        created: Math.floor(Date.now() / 1000) - 120,
+        livemode: false,
+        pending_webhooks: 1,
+        request: { id: null, idempotency_key: null },
+        data: { object: { id: `sub_${randomBytes(6).toString('hex')}`, object: 'subscription', customer } },
+      });
+      const signature = Stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: h.emulator.webhookSecret,
+      });
+      return h.t.app.inject({
+        method: 'POST',
+        url: '/api/stripe/webhook/',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        payload,
+      });
+    };
+    const before = await scrape();
+    const lagBefore = sample(before, 'stripe_webhook_lag_seconds_sum') ?? 0;
+
+    // A customer Stripe does not have: acknowledged with a note, counted as ignored.
+    const unknown = `evt_${randomBytes(8).toString('hex')}`;
+    expect((await deliver(unknown, 'cus_nobody_knows')).statusCode).toBe(200);
+    // The same event again: a duplicate.
+    expect((await deliver(unknown, 'cus_nobody_knows')).statusCode).toBe(200);
+    // Stripe down while the event is applied: failed, answered 5xx so Stripe retries.
+    h.emulator.faults.failNext(1, '500');
+    const failed = await deliver(`evt_${randomBytes(8).toString('hex')}`, 'cus_nobody_knows');
+    h.emulator.faults.clear();
+    expect(failed.statusCode).toBe(502);
+
+    const after = await scrape();
+    const counted = outcomes(after);
+    const was = outcomes(before);
+    expect({
+      processed: counted.processed - was.processed,
+      duplicate: counted.duplicate - was.duplicate,
+      ignored: counted.ignored - was.ignored,
+      failed: counted.failed - was.failed,
+    }).toEqual({ processed: 0, duplicate: 1, ignored: 1, failed: 1 });
+    expect((sample(after, 'stripe_webhook_lag_seconds_sum') ?? 0) - lagBefore).toBeGreaterThanOrEqual(
+      3 * 120,
+    );
   });
 
   it('counts a failed Stripe call by operation, and logs it with the request id', async () => {
