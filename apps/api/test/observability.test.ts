@@ -117,13 +117,9 @@ describe('GET /metrics with billing on the emulator', () => {
   });
 
   it('counts ignored, duplicate and failed webhook deliveries, and the lag of an old event', async () => {
+    const OUTCOMES = ['processed', 'duplicate', 'ignored', 'failed'] as const;
     const outcomes = (text: string) =>
-      Object.fromEntries(
-        ['processed', 'duplicate', 'ignored', 'failed'].map((outcome) => [
-          outcome,
-          sample(text, 'stripe_webhook_events_total', { outcome }) ?? 0,
-        ]),
-      );
+      OUTCOMES.map((outcome) => sample(text, 'stripe_webhook_events_total', { outcome }) ?? 0);
     const deliver = (eventId: string, customer: string) => {
       const payload = JSON.stringify({
         id: eventId,
@@ -163,14 +159,9 @@ describe('GET /metrics with billing on the emulator', () => {
     expect(failed.statusCode).toBe(502);
 
     const after = await scrape();
-    const counted = outcomes(after);
     const was = outcomes(before);
-    expect({
-      processed: counted.processed - was.processed,
-      duplicate: counted.duplicate - was.duplicate,
-      ignored: counted.ignored - was.ignored,
-      failed: counted.failed - was.failed,
-    }).toEqual({ processed: 0, duplicate: 1, ignored: 1, failed: 1 });
+    const delta = outcomes(after).map((count, index) => [OUTCOMES[index], count - (was[index] ?? 0)]);
+    expect(Object.fromEntries(delta)).toEqual({ processed: 0, duplicate: 1, ignored: 1, failed: 1 });
     expect((sample(after, 'stripe_webhook_lag_seconds_sum') ?? 0) - lagBefore).toBeGreaterThanOrEqual(
       3 * 120,
     );

@@ -22,7 +22,8 @@ const OUTBOX_WATCHED = ['queued', 'failed'] as const;
  * development and test, and not served at all (404) in production.
  */
 export function registerMetrics(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style: no promise per request on the hot path.
+  app.addHook('onResponse', (request, reply, done) => {
     httpRequestDuration.observe(
       {
         method: request.method,
@@ -31,6 +32,7 @@ export function registerMetrics(app: FastifyInstance): void {
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   const { metricsToken } = app.config.observability;
