@@ -92,6 +92,15 @@ const envSchema = z.object({
   MAIL_RETRY_LIMIT: z.coerce.number().int().min(0).default(12),
   MAIL_RETRY_DELAY_SECONDS: positiveInt(30),
   MAIL_RETRY_DELAY_MAX_SECONDS: positiveInt(3600),
+  // Bearer token for GET /metrics; without it /metrics is 404 in production (open in development).
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('tierbase-api'),
+  SENTRY_DSN: z.url({ protocol: /^https?$/ }).optional(),
+  // Load shedding (@fastify/under-pressure): 503 while a sampled value is over its limit; 0 turns a check off.
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().min(0).default(1000),
+  MAX_HEAP_USED_BYTES: z.coerce.number().int().min(0).default(0),
+  MAX_RSS_BYTES: z.coerce.number().int().min(0).default(0),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -172,6 +181,17 @@ export interface Config {
   };
   jobs: { pollIntervalSeconds: number; poolMax: number; stopTimeoutSeconds: number };
   mailRetry: { limit: number; delaySeconds: number; delayMaxSeconds: number };
+  observability: {
+    /** Bearer token that /metrics requires; unset: /metrics is open outside production, absent in it. */
+    metricsToken: string | undefined;
+    /** OTLP/HTTP base URL; traces are exported only when set. */
+    otlpEndpoint: string | undefined;
+    serviceName: string;
+    /** Sentry-compatible DSN; unexpected 500s and fatal errors are reported only when set. */
+    sentryDsn: string | undefined;
+  };
+  /** Load-shedding limits; 0 disables a check. */
+  pressure: { maxEventLoopDelayMs: number; maxHeapUsedBytes: number; maxRssBytes: number };
 }
 
 /**
@@ -303,6 +323,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       limit: e.MAIL_RETRY_LIMIT,
       delaySeconds: e.MAIL_RETRY_DELAY_SECONDS,
       delayMaxSeconds: e.MAIL_RETRY_DELAY_MAX_SECONDS,
+    },
+    observability: {
+      metricsToken: e.METRICS_TOKEN,
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: e.OTEL_SERVICE_NAME,
+      sentryDsn: e.SENTRY_DSN,
+    },
+    pressure: {
+      maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: e.MAX_HEAP_USED_BYTES,
+      maxRssBytes: e.MAX_RSS_BYTES,
     },
   };
 }

@@ -5,6 +5,7 @@ import Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { webhookEvents } from '../db/schema/billing.ts';
 import { AppError } from '../errors.ts';
+import { webhookLag, webhookEvents as webhookMetric } from '../metrics.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
 import {
   type DunningDeps,
@@ -46,6 +47,7 @@ export async function receiveWebhook(
   signature: string | undefined,
 ): Promise<{ outcome: WebhookOutcome; eventId: string; type: string }> {
   const event = verify(rawBody, signature, deps.webhookSecret);
+  webhookLag.observe(Math.max(0, Date.now() / 1000 - event.created));
   await deps.db
     .insert(webhookEvents)
     .values({
@@ -61,9 +63,18 @@ export async function receiveWebhook(
       .select({ processed: webhookEvents.processed })
       .from(webhookEvents)
       .where(eq(webhookEvents.eventId, event.id));
-    return { outcome: row?.processed ? 'duplicate' : 'in_progress', eventId: event.id, type: event.type };
+    const outcome = row?.processed ? 'duplicate' : 'in_progress';
+    webhookMetric.inc({ outcome });
+    return { outcome, eventId: event.id, type: event.type };
   }
-  await processClaimed(deps, event);
+  let note: string | null;
+  try {
+    note = await processClaimed(deps, event);
+  } catch (error) {
+    webhookMetric.inc({ outcome: 'failed' });
+    throw error;
+  }
+  webhookMetric.inc({ outcome: note?.startsWith('ignored') ? 'ignored' : 'processed' });
   return { outcome: 'processed', eventId: event.id, type: event.type };
 }
 
@@ -99,7 +110,8 @@ async function claim(db: Database, eventId: string): Promise<boolean> {
   return claimed.length === 1;
 }
 
-async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<void> {
+/** Applies a claimed event and records the result; returns the note kept on it (why it had no effect). */
+async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<string | null> {
   let note: string | null;
   try {
     note = await applyEvent(deps, event);
@@ -122,6 +134,7 @@ async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<v
       updatedAt: new Date(),
     })
     .where(eq(webhookEvents.eventId, event.id));
+  return note;
 }
 
 const idOf = (value: string | { id: string } | null | undefined) =>

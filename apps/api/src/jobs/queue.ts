@@ -9,6 +9,7 @@ import {
 } from 'pg-boss';
 import type { Config } from '../config.ts';
 import { type Database, type DatabaseHandle, isDatabaseUnavailable } from '../db/client.ts';
+import { jobFailures } from '../metrics.ts';
 
 /** A Drizzle transaction, as `database.db.transaction(async (tx) => …)` hands it out. */
 export type DatabaseTransaction = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -205,7 +206,16 @@ export async function createJobQueue(database: DatabaseHandle, options: JobQueue
           pollingIntervalSeconds: config.jobs.pollIntervalSeconds,
         },
         async (jobs: JobWithMetadata<T>[]) => {
-          for (const job of jobs) await handler(job.data, contextOf(job));
+          for (const job of jobs) {
+            const context = contextOf(job);
+            try {
+              await handler(job.data, context);
+            } catch (error) {
+              // pg-boss retries the job (or fails it for good on its last attempt).
+              jobFailures.inc({ queue: name, final: String(context.isLastAttempt) });
+              throw error;
+            }
+          }
         },
       );
     },
