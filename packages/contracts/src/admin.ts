@@ -235,4 +235,6 @@ export const adminReconciliationQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(50).default(10),
 });
 export const adminReconciliationResponse = z.object({ runs: z.array(reconciliationRunSchema) });
+export type AdminReconciliationResponse = z.infer<typeof adminReconciliationResponse>;
 export const adminReconciliationRunResponse = z.object({ queued: z.literal(true), jobId: z.string() });
+export type AdminReconciliationRunResponse = z.infer<typeof adminReconciliationRunResponse>;
