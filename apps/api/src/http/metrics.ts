@@ -3,7 +3,7 @@ import { ErrorCode } from '@tierbase/contracts';
 import { inArray, sql } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { emailOutbox } from '../db/schema/email.ts';
-import { AppError } from '../errors.ts';
+import { AppError, notFound } from '../errors.ts';
 import { httpRequestDuration, outboxEmails, registry } from '../metrics.ts';
 
 export const METRICS_PATH = '/metrics';
@@ -36,7 +36,13 @@ export function registerMetrics(app: FastifyInstance): void {
   });
 
   const { metricsToken } = app.config.observability;
-  if (!metricsToken && app.config.isProduction) return;
+  if (!metricsToken && app.config.isProduction) {
+    // Not served: a JSON 404 like any unknown API path, not the web app's page for a missing one.
+    app.get(METRICS_PATH, { schema: { hide: true } }, async () => {
+      throw notFound();
+    });
+    return;
+  }
   const expected = metricsToken ? Buffer.from(`Bearer ${metricsToken}`) : undefined;
 
   app.get(METRICS_PATH, { schema: { hide: true } }, async (request, reply) => {
