@@ -14,6 +14,7 @@ export interface AuthUser {
   emailVerified: boolean;
   isStaff: boolean;
   createdAt: Date;
+  twoFactorEnabled: boolean;
 }
 
 export interface AuthContext {
