@@ -310,6 +310,15 @@ describe('managing two-factor', () => {
     expect(limited.headers['retry-after']).toBeDefined();
   });
 
+  it('the account export says it is on, and holds neither the key nor a backup code', async () => {
+    const { client, setup } = await withTwoFactor();
+    const res = await client.get('/api/account/export/');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().account.twoFactorEnabled).toBe(true);
+    expect(res.body).not.toContain(setup.secret);
+    for (const code of setup.backupCodes) expect(res.body).not.toContain(code);
+  });
+
   it('documents the endpoints in OpenAPI', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/docs/json' });
     const paths = res.json().paths as Record<string, Record<string, { requestBody?: unknown }>>;
