@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { base32 } from '@better-auth/utils/base32';
 import { createOTP } from '@better-auth/utils/otp';
 import type { Profile, TwoFactorSetup } from '@tierbase/contracts';
@@ -6,11 +7,14 @@ import { TWO_FACTOR_ATTEMPTS_PER_SIGN_IN } from '../src/users/auth.ts';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
 import {
   countRows,
+  emailedToken,
   leakedSecrets,
+  newEmail,
   registered,
   secrets,
   sessionCookieOf,
   sessionCount,
+  strongPassword,
 } from './users.helpers.ts';
 
 let t: TestApp;
@@ -331,6 +335,53 @@ describe('managing two-factor', () => {
     ]) {
       expect(paths[path]?.post?.requestBody, path).toBeDefined();
     }
+  });
+});
+
+describe('in production', () => {
+  let prod: TestApp;
+  beforeAll(async () => {
+    prod = await createTestApp({
+      env: {
+        NODE_ENV: 'production',
+        SECRET_KEY: randomBytes(32).toString('base64url'),
+        APP_URL: 'https://app.example.com',
+        TRUSTED_PROXIES: '127.0.0.1',
+        STRIPE_EMULATOR: 'true',
+      },
+    });
+  });
+  afterAll(async () => prod?.close());
+
+  it('the pending cookie is __Secure-, HttpOnly, SameSite=Lax and lives 5 minutes; the code step reads it', async () => {
+    const client = new TestClient(prod.app);
+    const https = { 'x-forwarded-proto': 'https' };
+    const post = (url: string, payload: object) =>
+      client.request({ method: 'POST', url, headers: https, payload });
+    await client.request({ method: 'GET', url: '/api/csrf/', headers: https });
+    const email = newEmail();
+    const password = strongPassword();
+    expect((await post('/api/register/', { email, password })).statusCode).toBe(202);
+    await post('/api/verify-email/', { token: await emailedToken(prod, email, 'verify-email') });
+    const setup = (await post('/api/two-factor/enable/', { password })).json().data as TwoFactorSetup;
+    secrets.add(setup.secret);
+    expect((await post('/api/two-factor/confirm/', { code: await totp(setup.secret) })).statusCode).toBe(200);
+    expect((await post('/api/logout/', {})).statusCode).toBe(200);
+
+    const login = await post('/api/login/', { email, password });
+    expect(login.json().data).toEqual({ twoFactorRequired: true });
+    expect(login.cookies.map((cookie) => cookie.name)).toEqual(['__Secure-tierbase.two_factor']);
+    expect(login.cookies[0]).toMatchObject({
+      secure: true,
+      httpOnly: true,
+      sameSite: 'Lax',
+      path: '/',
+      maxAge: 300,
+    });
+    const done = await post('/api/login/two-factor/', { code: await totp(setup.secret) });
+    expect(done.statusCode).toBe(200);
+    expect(done.cookies.find((cookie) => cookie.name === '__Secure-tierbase.session_token')).toBeDefined();
+    expect(leakedSecrets(prod)).toEqual([]);
   });
 });
 
