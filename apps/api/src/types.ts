@@ -15,6 +15,7 @@ export interface AuthUser {
   emailVerified: boolean;
   isStaff: boolean;
   createdAt: Date;
+  twoFactorEnabled: boolean;
 }
 
 export interface AuthContext {

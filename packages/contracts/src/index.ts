@@ -6,4 +6,5 @@ export * from './envelope.ts';
 export * from './errors.ts';
 export * from './pages.ts';
 export * from './privacy.ts';
+export * from './two-factor.ts';
 export * from './users.ts';

@@ -17,6 +17,8 @@ export const accountExportSchema = z.object({
     name: z.string(),
     emailVerified: z.boolean(),
     isStaff: z.boolean(),
+    /** Whether sign-in asks for an authenticator code (never the key or the backup codes). */
+    twoFactorEnabled: z.boolean(),
     createdAt: date,
     updatedAt: date,
   }),

@@ -93,6 +93,7 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
       name: user.name,
       emailVerified: user.emailVerified,
       isStaff: user.isStaff,
+      twoFactorEnabled: user.twoFactorEnabled,
       createdAt: iso(user.createdAt),
       updatedAt: iso(user.updatedAt),
     },

@@ -31,6 +31,7 @@ export const authUserColumns = {
   emailVerified: users.emailVerified,
   isStaff: users.isStaff,
   createdAt: users.createdAt,
+  twoFactorEnabled: users.twoFactorEnabled,
 };
 
 export interface ResolvedSession extends Omit<AuthContext, 'isPro'> {

@@ -9,6 +9,7 @@ import { Card } from '../components/Card.tsx';
 import { Field } from '../components/Field.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { ResendVerification } from '../components/ResendVerification.tsx';
+import { TwoFactorCard } from '../components/TwoFactorSettings.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { errorMessage, fieldErrors } from '../lib/errors.ts';
 import { formatDate } from '../lib/format.ts';
@@ -27,6 +28,7 @@ export default function SettingsPage() {
       <ProfileForm />
       <EmailCard />
       <PasswordForm />
+      <TwoFactorCard />
       <SessionsCard />
       <DataCard />
       <DeleteAccountCard />

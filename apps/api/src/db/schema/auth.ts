@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 // The four tables Better Auth needs (user, session, account, verification), written here so the
 // migrations own them. Property names are Better Auth's field names; SQL names are ours.
@@ -20,6 +20,8 @@ export const users = pgTable(
     isStaff: boolean('is_staff').notNull().default(false),
     /** Set by staff: no session can be created or used while it is set (admin console). */
     deactivatedAt: timestamp('deactivated_at', { withTimezone: true }),
+    /** Set by Better Auth's two-factor plugin once the first TOTP code confirms the set-up. */
+    twoFactorEnabled: boolean('two_factor_enabled').notNull().default(false),
     ...timestamps,
   },
   (table) => [
@@ -76,6 +78,24 @@ export const verifications = pgTable(
   },
   (table) => [index('verifications_identifier_idx').on(table.identifier)],
 );
+
+/**
+ * Better Auth's two-factor plugin table: the TOTP secret and the unused backup codes, both
+ * encrypted with SECRET_KEY by Better Auth; `verified` stays false until the first code confirms
+ * the set-up, and the failure count and lock hold the account-wide cap on wrong codes.
+ */
+export const twoFactors = pgTable('two_factors', {
+  id: text('id').primaryKey(),
+  secret: text('secret').notNull(),
+  backupCodes: text('backup_codes').notNull(),
+  userId: text('user_id')
+    .notNull()
+    .unique()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  verified: boolean('verified').notNull().default(true),
+  failedVerificationCount: integer('failed_verification_count').notNull().default(0),
+  lockedUntil: timestamp('locked_until', { withTimezone: true }),
+});
 
 /** The seed's Profile: what belongs to a person beyond their identity. */
 export const profiles = pgTable('profiles', {
