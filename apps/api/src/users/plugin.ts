@@ -5,6 +5,8 @@ import type { Mailer } from '../email/mailer.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { createAccounts, PASSWORD_RESET_QUEUE, type PasswordResetJob } from './accounts.ts';
 import { createAuth, SESSION_TTL_SECONDS, sessionCookie } from './auth.ts';
+import { registerPasskeyRoutes } from './passkey-routes.ts';
+import { createPasskeys } from './passkeys.ts';
 import { registerUserRoutes } from './routes.ts';
 import {
   createSessionResolver,
@@ -77,11 +79,16 @@ export const usersPlugin = fp(
     await app.jobs.createQueue(PASSWORD_RESET_QUEUE, { retryLimit: 3 });
     await app.jobs.work<PasswordResetJob>(PASSWORD_RESET_QUEUE, (job) => accounts.sendPasswordReset(job));
     await registerUserRoutes(app, { accounts, db, sessionCookie: cookie });
+    const passkeys = createPasskeys({ auth, db, config });
+    await registerPasskeyRoutes(app, { passkeys, db, sessionCookie: cookie });
 
     // One run an hour across all instances; a second one queued meanwhile is dropped.
     await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'exclusive', retryLimit: 2 });
     await app.jobs.work(CLEANUP_QUEUE, async () => {
-      const deleted = await deleteExpired(db);
+      const deleted = {
+        ...(await deleteExpired(db)),
+        passkeyChallenges: await passkeys.deleteExpiredChallenges(),
+      };
       app.log.info({ deleted }, 'expired sessions and tokens deleted');
     });
     await app.jobs.schedule(CLEANUP_QUEUE, '17 * * * *');

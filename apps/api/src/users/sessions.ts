@@ -23,6 +23,14 @@ export function tokenFromSignedCookie(value: string, secret: string): string | n
   return token;
 }
 
+/**
+ * The session cookie's value for a token, signed as Better Auth signs it (see above), for a session
+ * we start ourselves (passkey sign-in).
+ */
+export function signedCookieValue(token: string, secret: string): string {
+  return `${token}.${createHmac('sha256', secret).update(token).digest('base64')}`;
+}
+
 /** The columns of `AuthUser`: what every request knows of its caller. */
 export const authUserColumns = {
   id: users.id,
