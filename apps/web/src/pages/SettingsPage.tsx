@@ -8,6 +8,7 @@ import { Button } from '../components/Button.tsx';
 import { Card } from '../components/Card.tsx';
 import { Field } from '../components/Field.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
+import { PasskeysCard } from '../components/PasskeysCard.tsx';
 import { ResendVerification } from '../components/ResendVerification.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { errorMessage, fieldErrors } from '../lib/errors.ts';
@@ -27,6 +28,7 @@ export default function SettingsPage() {
       <ProfileForm />
       <EmailCard />
       <PasswordForm />
+      <PasskeysCard />
       <SessionsCard />
       <DataCard />
       <DeleteAccountCard />
