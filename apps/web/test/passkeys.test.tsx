@@ -12,9 +12,11 @@ const bytes = (text: string) => new TextEncoder().encode(text).buffer;
 const b64url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 const credentials = { create: vi.fn(), get: vi.fn() };
+/** What browsers expose as window.PublicKeyCredential (only its presence is checked). */
+class FakePublicKeyCredential {}
 
 function installWebAuthn() {
-  vi.stubGlobal('PublicKeyCredential', function PublicKeyCredential() {});
+  vi.stubGlobal('PublicKeyCredential', FakePublicKeyCredential);
   Object.defineProperty(navigator, 'credentials', { value: credentials, configurable: true });
 }
 
@@ -49,14 +51,25 @@ const laptop = {
 
 describe('passkeys in Settings', () => {
   test('lists them with name, date added and last use; adds one on this device; deletes one', async () => {
-    let stored = [laptop];
+    let stored: {
+      id: string;
+      name: string;
+      createdAt: string;
+      lastUsedAt: string | null;
+      backedUp: boolean;
+    }[] = [laptop];
     const api = fakeApi({
       'GET /api/profile/': ok(profile()),
       'GET /api/billing/status/': ok(billingStatus()),
       'GET /api/passkeys/': () => ok({ passkeys: stored }),
       'POST /api/passkeys/registration-options/': ok({ challengeId: 'ch-1', options: CREATION_OPTIONS }),
       'POST /api/passkeys/': ({ body }) => {
-        const added = { ...laptop, id: 'pk-2', name: (body as { name: string }).name, lastUsedAt: null };
+        const added = {
+          ...laptop,
+          id: 'pk-2',
+          name: (body as { name: string }).name,
+          lastUsedAt: null as string | null,
+        };
         stored = [...stored, added];
         return ok(added, 201);
       },
@@ -171,7 +184,7 @@ describe('signing in with a passkey', () => {
     const user = userEvent.setup();
     renderApp('/login?next=%2Fsettings');
 
-    await user.click(await screen.findByRole('button', { name: 'Sign in with a passkey' }));
+    await user.click(await screen.findByRole('button', { name: 'Use a passkey' }));
     // The settings page is loaded on demand: give it time.
     expect(
       await screen.findByRole('heading', { level: 1, name: 'Account settings' }, { timeout: 5000 }),
@@ -215,7 +228,7 @@ describe('signing in with a passkey', () => {
     });
     const user = userEvent.setup();
     renderApp('/login');
-    await user.click(await screen.findByRole('button', { name: 'Sign in with a passkey' }));
+    await user.click(await screen.findByRole('button', { name: 'Use a passkey' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('This passkey could not be verified.');
     expect(screen.getByTestId('location')).toHaveTextContent('/login');
   });
@@ -225,6 +238,6 @@ describe('signing in with a passkey', () => {
     fakeApi({ 'GET /api/profile/': UNAUTHENTICATED });
     renderApp('/login');
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Sign in with a passkey' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Use a passkey' })).not.toBeInTheDocument();
   });
 });

@@ -5,7 +5,11 @@ import { ceremonyErrorMessage, passkeySupported, signInWithPasskey } from '../li
 import { FormError } from './AuthShell.tsx';
 import { Button } from './Button.tsx';
 
-/** The login page's "Sign in with a passkey": no email needed, the browser offers the passkeys it holds. */
+/**
+ * The login page's passkey sign-in: no email needed, the browser offers the passkeys it holds.
+ * The button says "Use a passkey": a name with "Sign in" in it would also match the password
+ * form's button for any locator that matches names by substring.
+ */
 export function PasskeySignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const { setUser } = useAuth();
   const mutation = useMutation({
@@ -37,7 +41,7 @@ export function PasskeySignIn({ onSignedIn }: { onSignedIn: () => void }) {
         loading={mutation.isPending}
         onClick={() => mutation.mutate()}
       >
-        {mutation.isPending ? 'Waiting for your passkey…' : 'Sign in with a passkey'}
+        {mutation.isPending ? 'Waiting for your passkey…' : 'Use a passkey'}
       </Button>
     </div>
   );
