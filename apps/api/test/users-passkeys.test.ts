@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteExpired } from '../src/users/sessions.ts';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
 import { countRows, leakedSecrets, registered, sessionCount } from './users.helpers.ts';
 import { otherPrivateKey, SoftwareAuthenticator } from './webauthn.helpers.ts';
@@ -133,6 +134,20 @@ describe('adding a passkey', () => {
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('INVALID_TOKEN');
+  });
+
+  it('leaves expired challenges to the hourly cleanup, which keeps live ones', async () => {
+    const { client } = await registered(t);
+    const stale = await options(client, '/api/passkeys/registration-options');
+    const live = await options(client, '/api/passkeys/registration-options');
+    await t.app.database.query(
+      "update passkey_challenges set expires_at = now() - interval '1 second' where id = $1",
+      [stale.challengeId],
+    );
+    const deleted = await deleteExpired(t.app.database.db);
+    expect(deleted.passkeyChallenges).toBeGreaterThanOrEqual(1);
+    expect(await countRows(t, 'passkey_challenges where id = $1', [stale.challengeId])).toBe(0);
+    expect(await countRows(t, 'passkey_challenges where id = $1', [live.challengeId])).toBe(1);
   });
 
   it('needs the CSRF token', async () => {
@@ -282,5 +297,37 @@ describe('managing passkeys', () => {
     const res = await client.patch(`/api/passkeys/${passkey.id}`, { name: '   ' });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: 'VALIDATION_ERROR', details: { name: expect.any(Array) } });
+  });
+});
+
+describe('your data', () => {
+  it('the account export lists the passkeys; deleting the account deletes them', async () => {
+    const { client, password, user } = await userWithPasskey('Phone');
+    const exported = await client.get('/api/account/export');
+    expect(exported.statusCode).toBe(200);
+    expect(JSON.parse(exported.body).passkeys).toEqual([
+      { name: 'Phone', createdAt: expect.any(String), lastUsedAt: null, backedUp: false },
+    ]);
+
+    const deleted = await client.post('/api/account/delete', { password });
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    expect(await countRows(t, 'passkeys where user_id = $1', [user.id])).toBe(0);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes every passkey endpoint with its request body', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/docs/json' });
+    expect(res.statusCode).toBe(200);
+    const paths = res.json().paths as Record<
+      string,
+      Record<string, { requestBody?: unknown; tags?: string[] }>
+    >;
+    expect(paths['/api/passkeys']).toHaveProperty('get');
+    expect(paths['/api/passkeys']?.post?.requestBody).toBeDefined();
+    expect(paths['/api/passkeys/registration-options']).toHaveProperty('post');
+    expect(Object.keys(paths['/api/passkeys/{id}'] ?? {}).sort()).toEqual(['delete', 'patch']);
+    expect(paths['/api/passkeys/sign-in/options']).toHaveProperty('post');
+    expect(paths['/api/passkeys/sign-in']?.post?.tags).toEqual(['passkeys']);
   });
 });

@@ -13,7 +13,7 @@ import {
   type PasskeySignInRequest,
 } from '@tierbase/contracts';
 import { isAPIError } from 'better-auth/api';
-import { and, asc, eq, lt } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { passkeyChallenges, passkeys } from '../db/schema/index.ts';
@@ -257,15 +257,6 @@ export function createPasskeys({ auth, db, config }: PasskeyDependencies) {
         if (code === ACCOUNT_DEACTIVATED) throw accountDeactivated();
         throw error;
       }
-    },
-
-    /** Deletes challenges nobody answered (the hourly cleanup job). */
-    async deleteExpiredChallenges(now = new Date()): Promise<number> {
-      const deleted = await db
-        .delete(passkeyChallenges)
-        .where(lt(passkeyChallenges.expiresAt, now))
-        .returning({ id: passkeyChallenges.id });
-      return deleted.length;
     },
   };
 }

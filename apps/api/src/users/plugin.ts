@@ -85,10 +85,7 @@ export const usersPlugin = fp(
     // One run an hour across all instances; a second one queued meanwhile is dropped.
     await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'exclusive', retryLimit: 2 });
     await app.jobs.work(CLEANUP_QUEUE, async () => {
-      const deleted = {
-        ...(await deleteExpired(db)),
-        passkeyChallenges: await passkeys.deleteExpiredChallenges(),
-      };
+      const deleted = await deleteExpired(db);
       app.log.info({ deleted }, 'expired sessions and tokens deleted');
     });
     await app.jobs.schedule(CLEANUP_QUEUE, '17 * * * *');
