@@ -300,6 +300,52 @@ describe('managing passkeys', () => {
   });
 });
 
+describe('rate limits', () => {
+  it('holds sign-in to the login budget per IP, and adding passkeys to the login budget per user', async () => {
+    const limited = await createTestApp({
+      env: { RATE_LIMIT_LOGIN_PER_IP_PER_15_MINUTES: '2', RATE_LIMIT_LOGIN_PER_15_MINUTES: '1' },
+    });
+    try {
+      const browser = new TestClient(limited.app);
+      const optionStatuses = [];
+      for (let i = 0; i < 3; i++) {
+        optionStatuses.push((await browser.post('/api/passkeys/sign-in/options')).statusCode);
+      }
+      expect(optionStatuses).toEqual([200, 200, 429]);
+
+      const authenticator = new SoftwareAuthenticator(limited.config.appUrl);
+      const signInStatuses = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await browser.post('/api/passkeys/sign-in', {
+          challengeId: 'no-such-challenge',
+          credential: authenticator.get({ challenge: 'AAAA', rpId: 'localhost' }),
+        });
+        signInStatuses.push(res.statusCode);
+      }
+      expect(signInStatuses).toEqual([400, 400, 429]);
+
+      const { client } = await registered(limited);
+      const first = await options(client, '/api/passkeys/registration-options');
+      const added = await client.post('/api/passkeys', {
+        challengeId: first.challengeId,
+        name: 'One',
+        credential: authenticator.create(first.options),
+      });
+      expect(added.statusCode).toBe(201);
+      const second = await options(client, '/api/passkeys/registration-options');
+      const refused = await client.post('/api/passkeys', {
+        challengeId: second.challengeId,
+        name: 'Two',
+        credential: new SoftwareAuthenticator(limited.config.appUrl).create(second.options),
+      });
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().code).toBe('RATE_LIMITED');
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('your data', () => {
   it('the account export lists the passkeys; deleting the account deletes them', async () => {
     const { client, password, user } = await userWithPasskey('Phone');

@@ -50,20 +50,33 @@ export async function registerPasskeyRoutes(
   const config = app.config;
 
   // Sign-in with a passkey has no email to count by: per IP, with the password sign-in's IP budget
-  // (each attempt needs the user's authenticator, so guessing is not the threat; flooding is).
-  const signInLimit = makeLimiter(app, {
-    name: 'passkey-sign-in',
-    max: config.rateLimits.loginPerIpPer15Minutes,
-    windowMs: FIFTEEN_MINUTES,
-    key: (request) => request.ip,
-    failOpen: false,
-  });
-  // Adding passkeys from a stolen session is held to the login budget too.
+  // for each step (each attempt needs the user's authenticator, so guessing is not the threat;
+  // flooding the challenge table and the signature checks is).
+  const perIp = (name: string) =>
+    makeLimiter(app, {
+      name,
+      max: config.rateLimits.loginPerIpPer15Minutes,
+      windowMs: FIFTEEN_MINUTES,
+      key: (request) => request.ip,
+      failOpen: false,
+    });
+  const signInOptionsLimit = perIp('passkey-sign-in-options');
+  const signInLimit = perIp('passkey-sign-in');
+  const userKey = (request: FastifyRequest) => request.auth?.user.id ?? null;
+  // Adding a passkey from a stolen session is held to the login budget; asking for options (a
+  // dialog the user may cancel) gets a few more tries.
   const registerLimit = makeLimiter(app, {
     name: 'passkey-register',
     max: config.rateLimits.loginPer15Minutes,
     windowMs: FIFTEEN_MINUTES,
-    key: (request: FastifyRequest) => request.auth?.user.id ?? null,
+    key: userKey,
+    failOpen: false,
+  });
+  const registerOptionsLimit = makeLimiter(app, {
+    name: 'passkey-register-options',
+    max: 4 * config.rateLimits.loginPer15Minutes,
+    windowMs: FIFTEEN_MINUTES,
+    key: userKey,
     failOpen: false,
   });
 
@@ -91,7 +104,7 @@ export async function registerPasskeyRoutes(
           'Start adding a passkey: options for navigator.credentials.create() and a single-use challenge',
         response: { 200: optionsEnvelope, ...errors },
       },
-      preHandler: registerLimit,
+      preHandler: registerOptionsLimit,
     },
     async (request) => {
       const { user } = requireUser(request);
@@ -160,7 +173,7 @@ export async function registerPasskeyRoutes(
           'Start signing in with a passkey: options for navigator.credentials.get() and a single-use challenge',
         response: { 200: optionsEnvelope, ...errors },
       },
-      preHandler: signInLimit,
+      preHandler: signInOptionsLimit,
     },
     async () => ok(await passkeys.authenticationOptions()),
   );
