@@ -33,6 +33,10 @@ export const accountExportSchema = z.object({
       userAgent: z.string().nullable(),
     }),
   ),
+  /** The user's passkeys, by name; their public keys stay ours (they prove nothing to anyone else). */
+  passkeys: z.array(
+    z.object({ name: z.string(), createdAt: date, lastUsedAt: date.nullable(), backedUp: z.boolean() }),
+  ),
   subscription: z
     .object({
       stripeCustomerId: z.string(),

@@ -31,7 +31,7 @@ export const PASSWORD_RESET_MESSAGE =
 
 const invalidCredentials = () =>
   new AppError(401, ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
-const accountDeactivated = () =>
+export const accountDeactivated = () =>
   new AppError(
     403,
     ErrorCode.ACCOUNT_DEACTIVATED,

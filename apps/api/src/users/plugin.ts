@@ -5,6 +5,8 @@ import type { Mailer } from '../email/mailer.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { createAccounts, PASSWORD_RESET_QUEUE, type PasswordResetJob } from './accounts.ts';
 import { createAuth, SESSION_TTL_SECONDS, sessionCookie, twoFactorCookieName } from './auth.ts';
+import { registerPasskeyRoutes } from './passkey-routes.ts';
+import { createPasskeys } from './passkeys.ts';
 import { registerUserRoutes } from './routes.ts';
 import {
   createSessionResolver,
@@ -84,6 +86,8 @@ export const usersPlugin = fp(
       db,
       pendingCookie: twoFactorCookieName(config),
     });
+    const passkeys = createPasskeys({ auth, db, config });
+    await registerPasskeyRoutes(app, { passkeys, db, sessionCookie: cookie });
 
     // One run an hour across all instances; a second one queued meanwhile is dropped.
     await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'exclusive', retryLimit: 2 });

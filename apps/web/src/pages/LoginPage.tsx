@@ -4,6 +4,7 @@ import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Field } from '../components/Field.tsx';
+import { PasskeySignIn } from '../components/PasskeySignIn.tsx';
 import { safeNext } from '../components/RequireAuth.tsx';
 import { TwoFactorStep } from '../components/TwoFactorStep.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
@@ -101,6 +102,9 @@ export default function LoginPage() {
           {mutation.isPending ? 'Signing in…' : 'Sign in'}
         </Button>
       </form>
+      <div className="mt-5">
+        <PasskeySignIn onSignedIn={() => navigate(next, { replace: true })} />
+      </div>
     </AuthShell>
   );
 }

@@ -8,6 +8,7 @@ import { Button } from '../components/Button.tsx';
 import { Card } from '../components/Card.tsx';
 import { Field } from '../components/Field.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
+import { PasskeysCard } from '../components/PasskeysCard.tsx';
 import { ResendVerification } from '../components/ResendVerification.tsx';
 import { TwoFactorCard } from '../components/TwoFactorSettings.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
@@ -29,6 +30,7 @@ export default function SettingsPage() {
       <EmailCard />
       <PasswordForm />
       <TwoFactorCard />
+      <PasskeysCard />
       <SessionsCard />
       <DataCard />
       <DeleteAccountCard />
