@@ -116,6 +116,25 @@ describe('the admin console', () => {
     await page.getByRole('heading', { name: 'Totals' }).waitFor();
     problems.push(...(await auditPage(page, 'admin-ai-usage')));
 
+    // Reconciliation: staff start a run; its report shows once the job has finished.
+    await admin.getByRole('link', { name: 'Reconciliation' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Reconciliation' }).waitFor();
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.getByText('Queued. The report appears here').waitFor();
+    const latest = page.getByRole('heading', { name: /^Latest run:/ });
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await page.getByRole('heading', { level: 1, name: 'Reconciliation' }).waitFor();
+          await page.getByRole('status').waitFor({ state: 'detached' });
+          return (await latest.count()) > 0 && (await page.getByText('Customers checked').count()) > 0;
+        },
+        { timeout: 60_000, interval: 1_000 },
+      )
+      .toBe(true);
+    problems.push(...(await auditPage(page, 'admin-reconciliation')));
+
     expectNoProblems(problems);
   });
 });

@@ -13,9 +13,12 @@ import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { emailPlugin } from './email/plugin.ts';
+import { createSentryReporter, noErrorReporter } from './error-reporting.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { registerInputGuard } from './http/input.ts';
+import { registerLoadShedding } from './http/load-shedding.ts';
+import { METRICS_PATH, registerMetrics } from './http/metrics.ts';
 import { makeLimiter, registerRateLimitStore } from './http/rate-limit.ts';
 import { csrfRoutes, registerSecurity } from './http/security.ts';
 import { spaPlugin } from './http/spa.ts';
@@ -31,7 +34,10 @@ import { usersPlugin } from './users/plugin.ts';
 export interface BuildOptions {
   /** A migrated in-memory PGlite (tests); otherwise the config decides the database. */
   pglite?: PGlite;
-  /** Start the job workers in this process (the server does; some tests do not). Default true. */
+  /**
+   * Start the job workers in this process (the server does; some tests do not). Default: unless
+   * PROCESS_ROLE=api.
+   */
   workers?: boolean;
   /** Override the log destination (tests capture logs to check what they contain). */
   logStream?: NodeJS.WritableStream;
@@ -41,7 +47,9 @@ export interface BuildOptions {
 
 const STRIPE_WEBHOOK_PATH = '/api/stripe/webhook';
 /** Paths that take no CSRF token because they are not called by a browser session. */
-export const CSRF_EXEMPT_PATHS = [STRIPE_WEBHOOK_PATH];
+// Neither is redirected to HTTPS in production either: a server-to-server call has already sent
+// its body or token when a redirect would answer (docs/decisions/0012).
+export const CSRF_EXEMPT_PATHS = [STRIPE_WEBHOOK_PATH, METRICS_PATH];
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -71,11 +79,25 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.decorate('config', config);
+  // Optional, and loaded only when configured: without them no tracing or Sentry code is imported.
+  const { otlpEndpoint, serviceName, sentryDsn } = config.observability;
+  if (otlpEndpoint) {
+    const { registerTracing } = await import('./http/tracing.ts');
+    await registerTracing(app, { endpoint: otlpEndpoint, serviceName });
+  }
+  const errorReporter = sentryDsn
+    ? await createSentryReporter({ dsn: sentryDsn, environment: config.env })
+    : noErrorReporter;
+  app.decorate('errorReporter', errorReporter);
   registerErrorHandling(app);
   registerInputGuard(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-ID', request.id);
   });
+  await registerLoadShedding(app);
+  // On the root instance (not a child plugin), so its onResponse hook times every route.
+  registerMetrics(app);
   // JSON only: the default text/plain parser would let other bodies through.
   app.removeContentTypeParser('text/plain');
 
@@ -85,7 +107,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     poolMax: config.databasePoolMax,
     ...(options.pglite ? { pglite: options.pglite } : {}),
   });
-  app.decorate('config', config);
   app.decorate('database', database);
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
@@ -95,12 +116,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('draining', false);
   app.decorateRequest('auth', null);
 
-  const jobs = await createJobQueue(database, { config, log: app.log, workers: options.workers ?? true });
+  const workers = options.workers ?? config.processRole !== 'api';
+  const jobs = await createJobQueue(database, { config, log: app.log, workers });
   app.decorate('jobs', jobs);
   app.addHook('onClose', async () => {
     await jobs.stop();
     redis?.disconnect();
     await database.close();
+    await errorReporter.flush(2000);
   });
 
   await app.register(swagger, {
@@ -134,7 +157,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(healthRoutes);
   await app.register(csrfRoutes);
-  await app.register(emailPlugin, { workers: options.workers ?? true });
+  await app.register(emailPlugin, { workers });
   await app.register(usersPlugin);
   await app.register(billingPlugin);
   await app.register(aiPlugin);

@@ -1,5 +1,5 @@
 import { buildApp } from './app.ts';
-import { replayCommand, syncPlansCommand } from './billing/commands.ts';
+import { reconcileCommand, replayCommand, syncPlansCommand } from './billing/commands.ts';
 import { type Config, loadConfig } from './config.ts';
 import { type DatabaseHandle, openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -70,6 +70,22 @@ const commands: Record<string, { help: string; run: Command }> = {
       const app = await buildApp(config, { workers: false });
       try {
         const ok = await replayCommand(config, app.database, app.mailer, args, (line) =>
+          process.stdout.write(`${line}\n`),
+        );
+        if (!ok) process.exitCode = 1;
+      } finally {
+        await app.close();
+      }
+    },
+  },
+  'stripe:reconcile': {
+    help: 'stripe:reconcile [--json]: check every subscription against Stripe, repair drift, print the report',
+    async run(args) {
+      const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+      // The whole app without its workers, logging to stderr: stdout carries the report.
+      const app = await buildApp(config, { workers: false, logStream: process.stderr });
+      try {
+        const ok = await reconcileCommand(config, app.database, app.mailer, args, (line) =>
           process.stdout.write(`${line}\n`),
         );
         if (!ok) process.exitCode = 1;

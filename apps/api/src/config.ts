@@ -23,6 +23,8 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   HOST: z.string().min(1).default('127.0.0.1'),
   SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(0),
+  // What this process runs: requests and jobs (all), requests only (api) or jobs only (worker).
+  PROCESS_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   APP_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: z
@@ -53,6 +55,14 @@ const envSchema = z.object({
   STRIPE_TIMEOUT_MS: positiveInt(4_000),
   STRIPE_MAX_NETWORK_RETRIES: z.coerce.number().int().min(0).max(10).default(1),
   PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
+  // When the database is reconciled with Stripe (cron, UTC, or `off`), and how old an unprocessed
+  // event must be to be replayed.
+  RECONCILE_CRON: z
+    .string()
+    .trim()
+    .regex(/^(off|\S+( \S+){4})$/, 'must be a cron expression of five fields, or off')
+    .default('41 * * * *'),
+  RECONCILE_EVENT_AGE_MINUTES: positiveInt(15),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   AI_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -91,6 +101,15 @@ const envSchema = z.object({
   MAIL_RETRY_LIMIT: z.coerce.number().int().min(0).default(12),
   MAIL_RETRY_DELAY_SECONDS: positiveInt(30),
   MAIL_RETRY_DELAY_MAX_SECONDS: positiveInt(3600),
+  // Bearer token for GET /metrics; without it /metrics is 404 in production (open in development).
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('tierbase-api'),
+  SENTRY_DSN: z.url({ protocol: /^https?$/ }).optional(),
+  // Load shedding (@fastify/under-pressure): 503 while a sampled value is over its limit; 0 turns a check off.
+  MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().min(0).default(1000),
+  MAX_HEAP_USED_BYTES: z.coerce.number().int().min(0).default(0),
+  MAX_RSS_BYTES: z.coerce.number().int().min(0).default(0),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -120,6 +139,11 @@ export interface Config {
   host: string;
   /** On SIGTERM: serve this long with readiness at 503 before closing (load balancers catch up). */
   shutdownDelaySeconds: number;
+  /**
+   * `all`: serve requests and run the job workers. `api`: no job workers. `worker`: the workers,
+   * with the HTTP port kept for health probes (no load balancer routes to it).
+   */
+  processRole: 'all' | 'api' | 'worker';
   appUrl: string;
   dataDir: string;
   databaseUrl: string | undefined;
@@ -143,6 +167,8 @@ export interface Config {
     maxNetworkRetries: number;
   };
   billing: { pastDueGraceDays: number };
+  /** billing/reconcile.ts: the schedule (cron, UTC; null: none) and the age past which an unprocessed event is replayed. */
+  reconcile: { cron: string | null; eventAgeMinutes: number };
   ai: {
     apiKey: string | undefined;
     baseUrl: string | undefined;
@@ -169,6 +195,17 @@ export interface Config {
   };
   jobs: { pollIntervalSeconds: number; poolMax: number; stopTimeoutSeconds: number };
   mailRetry: { limit: number; delaySeconds: number; delayMaxSeconds: number };
+  observability: {
+    /** Bearer token that /metrics requires; unset: /metrics is open outside production, absent in it. */
+    metricsToken: string | undefined;
+    /** OTLP/HTTP base URL; traces are exported only when set. */
+    otlpEndpoint: string | undefined;
+    serviceName: string;
+    /** Sentry-compatible DSN; unexpected 500s and fatal errors are reported only when set. */
+    sentryDsn: string | undefined;
+  };
+  /** Load-shedding limits; 0 disables a check. */
+  pressure: { maxEventLoopDelayMs: number; maxHeapUsedBytes: number; maxRssBytes: number };
 }
 
 /**
@@ -228,6 +265,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       );
     }
   }
+  if (e.PROCESS_ROLE !== 'all' && !e.DATABASE_URL) {
+    // The embedded database serves one process, which must then run both requests and jobs.
+    problems.push(
+      `PROCESS_ROLE: ${e.PROCESS_ROLE} needs DATABASE_URL (the embedded database serves one process)`,
+    );
+  }
   const stripeWorstCase = stripeCallWorstCaseMs(e.STRIPE_TIMEOUT_MS, e.STRIPE_MAX_NETWORK_RETRIES);
   if (stripeWorstCase > STRIPE_CALL_DEADLINE_MS) {
     problems.push(
@@ -250,6 +293,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     port: e.PORT,
     host: e.HOST,
     shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
+    processRole: e.PROCESS_ROLE,
     appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     dataDir: path.resolve(projectRoot(), e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
@@ -269,6 +313,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
     },
     billing: { pastDueGraceDays: e.PAST_DUE_GRACE_DAYS },
+    reconcile: {
+      cron: e.RECONCILE_CRON === 'off' ? null : e.RECONCILE_CRON,
+      eventAgeMinutes: e.RECONCILE_EVENT_AGE_MINUTES,
+    },
     ai: {
       apiKey: e.OPENAI_API_KEY,
       baseUrl: e.OPENAI_BASE_URL,
@@ -316,6 +364,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       limit: e.MAIL_RETRY_LIMIT,
       delaySeconds: e.MAIL_RETRY_DELAY_SECONDS,
       delayMaxSeconds: e.MAIL_RETRY_DELAY_MAX_SECONDS,
+    },
+    observability: {
+      metricsToken: e.METRICS_TOKEN,
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: e.OTEL_SERVICE_NAME,
+      sentryDsn: e.SENTRY_DSN,
+    },
+    pressure: {
+      maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: e.MAX_HEAP_USED_BYTES,
+      maxRssBytes: e.MAX_RSS_BYTES,
     },
   };
 }

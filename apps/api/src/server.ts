@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { PGlite } from '@electric-sql/pglite';
+import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
 import { type LocalStripe, startLocalStripe, syncLocalPlans } from './billing/local-stripe.ts';
@@ -65,51 +66,49 @@ async function migrate(config: Config): Promise<PGlite | undefined> {
   return undefined;
 }
 
+/**
+ * Shutdown through close-with-grace: on SIGTERM or SIGINT (and the other terminating signals),
+ * readiness answers 503 at once; after SHUTDOWN_DELAY_SECONDS of still serving (so load balancers
+ * take the instance out), the server stops accepting, drains in-flight requests and jobs, and
+ * exits 0. A second signal exits 1 at once; a close that takes longer than 25 s exits 1. An
+ * uncaught exception or unhandled rejection is logged through the scrubbing logger (the default
+ * would print it raw), reported (SENTRY_DSN), and the app closed without the delay, then exit 1.
+ */
 function handleShutdown(app: FastifyInstance): void {
-  let closing = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
-    if (closing) {
-      // A second Ctrl-C means "now".
-      app.log.warn({ signal }, 'second signal during shutdown: exiting without waiting');
-      process.exit(1);
-    }
-    closing = true;
-    // Readiness answers 503 from now on. With a delay, keep serving meanwhile, so load balancers
-    // that poll readiness take this instance out before it stops accepting connections.
-    app.draining = true;
-    const delaySeconds = app.config.shutdownDelaySeconds;
-    if (delaySeconds > 0) {
-      app.log.info({ signal }, `draining: readiness answers 503; closing in ${delaySeconds} s`);
-      await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
-    }
-    app.log.info({ signal }, 'shutting down: no new connections; draining requests and jobs');
-    const force = setTimeout(() => {
-      app.log.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`);
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    force.unref();
-    try {
-      // Stops listening, waits for in-flight requests, then runs the onClose hooks (job queue,
-      // Redis, database) in order.
-      await app.close();
-      app.log.info('shutdown complete');
-      process.exit(0);
-    } catch (error) {
-      app.log.error({ err: error }, 'error during shutdown');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', (signal) => void shutdown(signal));
-  process.on('SIGINT', (signal) => void shutdown(signal));
-  // The default would print the error raw; the logger's serializer scrubs personal data from it.
-  process.on('uncaughtException', (error) => {
-    app.log.fatal({ err: error }, 'uncaught exception');
-    process.exit(1);
-  });
-  process.on('unhandledRejection', (reason) => {
-    app.log.fatal({ err: reason }, 'unhandled promise rejection');
-    process.exit(1);
-  });
+  const delayMs = app.config.shutdownDelaySeconds * 1000;
+  closeWithGrace(
+    {
+      // The readiness delay is served in full; the 25 s bound is for the close after it.
+      delay: delayMs + SHUTDOWN_TIMEOUT_MS,
+      logger: false,
+      onSecondSignal: (signal) =>
+        app.log.warn({ signal }, 'second signal during shutdown: exiting without waiting'),
+      onSecondError: (error) => app.log.fatal({ err: error }, 'error during shutdown: exiting'),
+      onTimeout: () => app.log.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`),
+    },
+    async ({ signal, err }) => {
+      // Readiness answers 503 from now on.
+      app.draining = true;
+      if (err) {
+        app.log.fatal({ err }, 'uncaught exception');
+        app.errorReporter.report(err, { level: 'fatal' });
+      } else if (delayMs > 0) {
+        app.log.info({ signal }, `draining: readiness answers 503; closing in ${delayMs / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+      app.log.info({ signal }, 'shutting down: no new connections; draining requests and jobs');
+      try {
+        // Stops listening, waits for in-flight requests, then runs the onClose hooks (job queue,
+        // Redis, database, error reporter) in order. close-with-grace exits 0 after a signal,
+        // 1 after an error.
+        await app.close();
+        app.log.info('shutdown complete');
+      } catch (error) {
+        app.log.error({ err: error }, 'error during shutdown');
+        throw error;
+      }
+    },
+  );
 }
 
 /** One line saying where everything is, with no credentials in it. */

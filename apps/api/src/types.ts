@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import type { subscriptions } from './db/schema/billing.ts';
 import type { Mailer } from './email/mailer.ts';
+import type { ErrorReporter } from './error-reporting.ts';
 import type { JobQueue } from './jobs/queue.ts';
 
 /** The signed-in caller, read once per request from the session cookie. */
@@ -14,6 +15,7 @@ export interface AuthUser {
   emailVerified: boolean;
   isStaff: boolean;
   createdAt: Date;
+  twoFactorEnabled: boolean;
 }
 
 export interface AuthContext {
@@ -40,6 +42,8 @@ declare module 'fastify' {
     billing: BillingContext | undefined;
     /** Set when shutdown begins: readiness answers 503 so load balancers stop sending traffic. */
     draining: boolean;
+    /** Unexpected errors go here as well as to the log (Sentry when SENTRY_DSN is set). */
+    errorReporter: ErrorReporter;
   }
   interface FastifyRequest {
     /** Null for anonymous callers. */

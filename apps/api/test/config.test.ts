@@ -84,6 +84,38 @@ describe('loadConfig', () => {
     expect(config.rateLimits.loginPer15Minutes).toBe(50);
   });
 
+  it('reads the observability and load-shedding variables, all off or defaulted when unset', () => {
+    expect(loadConfig({})).toMatchObject({
+      observability: {
+        metricsToken: undefined,
+        otlpEndpoint: undefined,
+        serviceName: 'tierbase-api',
+        sentryDsn: undefined,
+      },
+      pressure: { maxEventLoopDelayMs: 1000, maxHeapUsedBytes: 0, maxRssBytes: 0 },
+    });
+    const config = loadConfig({
+      METRICS_TOKEN: 'a-metrics-token-of-some-length',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_SERVICE_NAME: 'api-eu',
+      SENTRY_DSN: 'https://key@errors.example.com/7',
+      MAX_EVENT_LOOP_DELAY_MS: '250',
+      MAX_HEAP_USED_BYTES: '1000000000',
+      MAX_RSS_BYTES: '2000000000',
+    });
+    expect(config.observability).toEqual({
+      metricsToken: 'a-metrics-token-of-some-length',
+      otlpEndpoint: 'http://collector:4318',
+      serviceName: 'api-eu',
+      sentryDsn: 'https://key@errors.example.com/7',
+    });
+    expect(config.pressure).toEqual({
+      maxEventLoopDelayMs: 250,
+      maxHeapUsedBytes: 1_000_000_000,
+      maxRssBytes: 2_000_000_000,
+    });
+  });
+
   it('treats an empty variable as unset', () => {
     const config = loadConfig({ PORT: '', DATABASE_URL: '', REDIS_URL: '', SECRET_KEY: '', LOG_LEVEL: '' });
     expect(config.port).toBe(8000);
@@ -127,6 +159,12 @@ describe('loadConfig', () => {
     ['MAIL_RETRY_LIMIT', '-1'],
     ['MAIL_RETRY_DELAY_SECONDS', '0'],
     ['MAIL_RETRY_DELAY_MAX_SECONDS', 'an hour'],
+    ['METRICS_TOKEN', 'hunter2-short'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['SENTRY_DSN', 'not a dsn hunter2'],
+    ['MAX_EVENT_LOOP_DELAY_MS', '-1'],
+    ['MAX_HEAP_USED_BYTES', 'a lot'],
+    ['MAX_RSS_BYTES', '1.5'],
   ])('refuses %s=%s, naming the variable and never a secret value', (name, value) => {
     const error = problemsOf({ [name]: value });
     expect(error.problems).toHaveLength(1);

@@ -3,14 +3,21 @@
  * account in the test environment: these tests read the files as Docker and Render would, and run
  * what they configure through the real code (loadConfig, the app's proxy trust).
  */
-import fs from 'node:fs';
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config.ts';
+import {
+  blockList,
+  builtEntryPoints,
+  dockerfile,
+  dockerfileEnv,
+  documented,
+  operatorValue,
+  read,
+  readByConfig,
+  trustProblems,
+} from './deploy.helpers.ts';
 import { createTestApp } from './helper.ts';
-
-const read = (file: string) => fs.readFileSync(new URL(`../../../${file}`, import.meta.url), 'utf8');
 
 interface ComposeService {
   build?: { context?: string; dockerfile?: string };
@@ -42,29 +49,8 @@ interface RenderService {
   envVars?: RenderEnvVar[];
 }
 
-const dockerfile = read('deploy/Dockerfile');
 const compose = parse(read('deploy/docker-compose.yml')) as Compose;
 const render = parse(read('deploy/render.yaml')) as { services: RenderService[] };
-
-/**
- * Values the files leave to the operator (compose `${VAR}` without a default, Render's `sync: false`
- * and generated or linked values), as an operator would set them in production.
- */
-const OPERATOR_VALUES: Record<string, string> = {
-  SECRET_KEY: 'k'.repeat(44),
-  APP_URL: 'https://app.example.com',
-  STRIPE_SECRET_KEY: 'sk_live_placeholder',
-  STRIPE_WEBHOOK_SECRET: 'whsec_placeholder',
-  SMTP_URL: 'smtps://user:password@smtp.example.com:465',
-  DATABASE_URL: 'postgresql://tierbase:password@dpg-example:5432/tierbase',
-  REDIS_URL: 'redis://red-example:6379',
-};
-
-function operatorValue(name: string): string {
-  const value = OPERATOR_VALUES[name];
-  if (value === undefined) throw new Error(`the test has no production value for ${name}: add one`);
-  return value;
-}
 
 /** Compose's interpolation: ${VAR:-default} and ${VAR-default} use the default; others the operator's. */
 function interpolate(value: string): string {
@@ -73,19 +59,6 @@ function interpolate(value: string): string {
     (_match, name: string, op?: string, arg?: string) =>
       op?.endsWith('-') ? (arg ?? '') : operatorValue(name),
   );
-}
-
-/** The image's own ENV (the final stage), which compose's `environment` overrides. */
-function dockerfileEnv(): Record<string, string> {
-  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
-  const env: Record<string, string> = {};
-  for (const line of finalStage.split('\n').filter((l) => l.startsWith('ENV '))) {
-    for (const pair of line.slice(4).trim().split(/\s+/)) {
-      const [name = '', value = ''] = pair.split('=');
-      env[name] = value;
-    }
-  }
-  return env;
 }
 
 const builtFromImage = (service: ComposeService) => service.build?.dockerfile === 'deploy/Dockerfile';
@@ -125,13 +98,6 @@ const apiEnvironments: [string, Record<string, string>][] = [
     { PORT: '10000', ...renderEnv(service) },
   ]),
 ];
-
-/** Names of the variables documented in .env.example (`# NAME=…` or `NAME=…`). */
-const documented = new Set([...read('.env.example').matchAll(/^#? ?([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
-/** Names of the variables config.ts's schema reads. */
-const readByConfig = new Set(
-  [...read('apps/api/src/config.ts').matchAll(/^ {2}([A-Z][A-Z0-9_]*): /gm)].map((m) => m[1]),
-);
 
 describe('deploy files: the API environment', () => {
   it('defines at least the compose and Render API services', () => {
@@ -175,31 +141,8 @@ describe('deploy files: the API environment', () => {
 });
 
 describe('deploy files: TRUSTED_PROXIES', () => {
-  /** Addresses no proxy of ours ever has: trusting any of them lets clients forge their address. */
-  const PUBLIC = ['8.8.8.8', '203.0.113.7', '198.51.100.23', '2001:db8::1'];
-
-  const blockList = (entries: string[]) => {
-    const list = new net.BlockList();
-    for (const entry of entries) {
-      const [address = '', prefix] = entry.split('/');
-      const family = net.isIPv6(address) ? 'ipv6' : 'ipv4';
-      if (prefix === undefined) list.addAddress(address, family);
-      else list.addSubnet(address, Number(prefix), family);
-    }
-    return list;
-  };
-
   it.each(apiEnvironments)('%s: is not a catch-all', (_name, env) => {
-    const entries = loadConfig(env).trustedProxies;
-    for (const entry of entries) {
-      const [address = '', prefix] = entry.split('/');
-      expect(net.isIP(address), entry).not.toBe(0);
-      if (prefix !== undefined) expect(Number(prefix), entry).toBeGreaterThanOrEqual(8);
-    }
-    const list = blockList(entries);
-    for (const address of PUBLIC) {
-      expect(list.check(address, net.isIPv6(address) ? 'ipv6' : 'ipv4'), address).toBe(false);
-    }
+    expect(trustProblems(loadConfig(env).trustedProxies)).toEqual([]);
   });
 
   /** nginx's fixed address, when nginx is attached to exactly one network (so it always uses it). */
@@ -292,14 +235,14 @@ describe('deploy files: the build', () => {
   });
 
   it('every entry point the files start is one the API build produces', () => {
-    const buildScript = read('apps/api/build.mjs');
     const started = [
       ...dockerfile.matchAll(/apps\/api\/dist\/([\w-]+)\.js/g),
       ...read('deploy/docker-compose.yml').matchAll(/apps\/api\/dist\/([\w-]+)\.js/g),
       ...read('deploy/render.yaml').matchAll(/apps\/api\/dist\/([\w-]+)\.js/g),
     ].map((m) => m[1] ?? '');
     expect(new Set(started)).toEqual(new Set(['server', 'cli', 'stripe-emulator']));
-    for (const entry of started) expect(buildScript).toMatch(new RegExp(`^\\s+'?${entry}'?: '`, 'm'));
+    const built = builtEntryPoints();
+    for (const entry of started) expect(built.has(entry), entry).toBe(true);
   });
 
   it('Render installs the build tools although NODE_ENV=production makes npm skip devDependencies', () => {

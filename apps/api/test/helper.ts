@@ -86,6 +86,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     LOG_LEVEL: 'info',
     REDIS_URL: process.env.REDIS_URL,
     REDIS_KEY_PREFIX: `tierbase-test:${randomBytes(6).toString('hex')}:`,
+    // A scheduled reconciliation would make Stripe calls in the middle of other tests.
+    RECONCILE_CRON: 'off',
+    // No load shedding: the suite shares two cores and PGlite holds the event loop while it works,
+    // so a lag no user would see could answer a test 503. ops-load-shedding.test.ts turns it on.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...(database.databaseUrl ? { DATABASE_URL: database.databaseUrl } : {}),
     ...options.env,
   });

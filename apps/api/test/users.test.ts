@@ -448,6 +448,7 @@ describe('guards', () => {
     emailVerified: true,
     isStaff: false,
     createdAt: new Date(),
+    twoFactorEnabled: false,
   };
   it('requireUser: 401 when anonymous', () => {
     expect(() => requireUser({ auth: null })).toThrow(

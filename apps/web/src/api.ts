@@ -7,6 +7,7 @@ import type {
   AiStreamDoneEvent,
   AiStreamErrorEvent,
   AiStreamStartEvent,
+  BackupCodesResponse,
   BillingInterval,
   BillingStatus,
   ErrorCode,
@@ -16,6 +17,7 @@ import type {
   LoginRequest,
   OAuthProvider,
   OAuthProvidersResponse,
+  LoginResponse,
   PasswordChangeRequest,
   PasswordResetConfirmRequest,
   PlansResponse,
@@ -23,6 +25,8 @@ import type {
   RegisterRequest,
   RegisterResponse,
   SignInMethodsResponse,
+  TwoFactorDisableRequest,
+  TwoFactorSetup,
 } from '@tierbase/contracts';
 
 /**
@@ -190,7 +194,17 @@ export interface MessageResponse {
 export const api = {
   profile: () => request<Profile>('GET', '/api/profile/'),
   updateProfile: (name: string) => request<Profile>('PATCH', '/api/profile/', { name }),
-  login: (body: LoginRequest) => request<Profile>('POST', '/api/login/', body),
+  /** The profile, or `{twoFactorRequired: true}` when a code must follow (`loginTwoFactor`). */
+  login: (body: LoginRequest) => request<LoginResponse>('POST', '/api/login/', body),
+  /** A code from the authenticator app, or a backup code: starts the session. */
+  loginTwoFactor: (code: string) => request<Profile>('POST', '/api/login/two-factor/', { code }),
+  enableTwoFactor: (password: string) =>
+    request<TwoFactorSetup>('POST', '/api/two-factor/enable/', { password }),
+  confirmTwoFactor: (code: string) => request<Profile>('POST', '/api/two-factor/confirm/', { code }),
+  disableTwoFactor: (body: TwoFactorDisableRequest) =>
+    request<Profile>('POST', '/api/two-factor/disable/', body),
+  regenerateBackupCodes: (password: string) =>
+    request<BackupCodesResponse>('POST', '/api/two-factor/backup-codes/', { password }),
   oauthProviders: () => request<OAuthProvidersResponse>('GET', '/api/auth/providers/'),
   signInMethods: () => request<SignInMethodsResponse>('GET', '/api/auth/methods/'),
   /** 202 with a "check your email" message, and no session, whether or not the address is taken. */

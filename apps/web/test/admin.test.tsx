@@ -257,6 +257,51 @@ describe('admin console', () => {
     expect(await within(table).findByText('Made staff')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Load more' })).not.toBeInTheDocument();
   });
+
+  test('reconciliation shows the latest report and starts a run; a run already going is explained', async () => {
+    const run = {
+      id: 'r1',
+      trigger: 'schedule',
+      status: 'finished',
+      startedAt: '2026-01-06T00:00:00.000Z',
+      finishedAt: '2026-01-06T00:01:00.000Z',
+      report: {
+        startedAt: '2026-01-06T00:00:00.000Z',
+        finishedAt: '2026-01-06T00:01:00.000Z',
+        customersChecked: 12,
+        repaired: [
+          {
+            userId: 'u-ada',
+            customerId: 'cus_ada',
+            before: { status: 'active' },
+            after: { status: 'canceled' },
+          },
+        ],
+        eventsReplayed: [{ eventId: 'evt_1', ok: true }],
+        errors: [],
+        unlisted: { repaired: 0, errors: 0 },
+      },
+    };
+    let started = 0;
+    staffApi({
+      'GET /api/admin/reconciliation/?limit=10': ok({ runs: [run] }),
+      'POST /api/admin/reconciliation/run/': () => {
+        started += 1;
+        return started === 1
+          ? ok({ queued: true, jobId: 'job-1' }, 202)
+          : fail(409, 'CONFLICT', 'A reconciliation is already queued or running.');
+      },
+    });
+    const user = userEvent.setup();
+    renderApp('/admin/reconciliation');
+    const table = await screen.findByRole('table', { name: 'Subscriptions repaired to match Stripe' });
+    expect(within(table).getByText('status: active → canceled')).toBeInTheDocument();
+    expect(screen.getByText('Customers checked').nextSibling).toHaveTextContent('12');
+    await user.click(screen.getByRole('button', { name: 'Run now' }));
+    expect(await screen.findByText(/Queued\. The report appears here/)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Run now' }));
+    expect(await screen.findByText('A reconciliation is already queued or running.')).toBeInTheDocument();
+  });
 });
 
 async function vitestWait(check: () => boolean) {

@@ -97,7 +97,7 @@ export const PLANS = [
 ];
 
 export function profile(
-  overrides: { isPro?: boolean; name?: string; emailVerified?: boolean } = {},
+  overrides: { isPro?: boolean; name?: string; emailVerified?: boolean; twoFactorEnabled?: boolean } = {},
 ): Profile {
   return {
     user: {
@@ -107,6 +107,7 @@ export function profile(
       emailVerified: overrides.emailVerified ?? true,
       isStaff: false,
       createdAt: '2026-01-01T00:00:00.000Z',
+      twoFactorEnabled: overrides.twoFactorEnabled ?? false,
     },
     isPro: overrides.isPro ?? false,
     subscription: null,

@@ -186,3 +186,55 @@ export const adminAuditResponse = z.object({
   nextCursor: z.string().nullable(),
 });
 export type AdminAuditResponse = z.infer<typeof adminAuditResponse>;
+
+// --- Reconciliation (billing/reconcile.ts): the database checked against Stripe ---
+
+export const reconciliationTriggerSchema = z.enum(['schedule', 'cli', 'admin']);
+export type ReconciliationTrigger = z.infer<typeof reconciliationTriggerSchema>;
+
+/** The subscription fields reconciliation compares, as stored (dates as ISO strings). */
+const trackedValue = z.union([z.string(), z.boolean(), z.null()]);
+
+export const reconciliationReportSchema = z.object({
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime(),
+  /** Customers whose subscriptions were read from Stripe and written through the one sync. */
+  customersChecked: z.number().int(),
+  /** Rows that differed from Stripe, with only the fields that changed. `before` null: no row had been recorded. */
+  repaired: z.array(
+    z.object({
+      userId: z.string(),
+      customerId: z.string(),
+      before: z.record(z.string(), trackedValue).nullable(),
+      after: z.record(z.string(), trackedValue),
+    }),
+  ),
+  /** Recorded events left unprocessed past the threshold, processed again. */
+  eventsReplayed: z.array(z.object({ eventId: z.string(), ok: z.boolean(), error: z.string().optional() })),
+  /** What could not be checked (a customer Stripe kept failing on, say); the next run tries again. */
+  errors: z.array(
+    z.object({ customerId: z.string().optional(), eventId: z.string().optional(), message: z.string() }),
+  ),
+  /** Repairs and errors beyond the first 1000 of each, counted but not listed. */
+  unlisted: z.object({ repaired: z.number().int(), errors: z.number().int() }),
+});
+export type ReconciliationReport = z.infer<typeof reconciliationReportSchema>;
+
+export const reconciliationRunSchema = z.object({
+  id: z.string(),
+  trigger: reconciliationTriggerSchema,
+  /** `interrupted`: the process running it stopped before it finished. */
+  status: z.enum(['running', 'finished', 'interrupted']),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+  report: reconciliationReportSchema.nullable(),
+});
+export type ReconciliationRun = z.infer<typeof reconciliationRunSchema>;
+
+export const adminReconciliationQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(50).default(10),
+});
+export const adminReconciliationResponse = z.object({ runs: z.array(reconciliationRunSchema) });
+export type AdminReconciliationResponse = z.infer<typeof adminReconciliationResponse>;
+export const adminReconciliationRunResponse = z.object({ queued: z.literal(true), jobId: z.string() });
+export type AdminReconciliationRunResponse = z.infer<typeof adminReconciliationRunResponse>;

@@ -33,6 +33,10 @@ export const ErrorCode = {
   URI_TOO_LONG: 'URI_TOO_LONG',
   /** The password was right, but staff have deactivated the account. */
   ACCOUNT_DEACTIVATED: 'ACCOUNT_DEACTIVATED',
+  /** The second step of a sign-in: the code (authenticator or backup) is wrong or used. */
+  INVALID_TWO_FACTOR_CODE: 'INVALID_TWO_FACTOR_CODE',
+  /** The pending sign-in is gone (expired, used, or too many wrong codes): enter the password again. */
+  TWO_FACTOR_EXPIRED: 'TWO_FACTOR_EXPIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -6,5 +6,7 @@ export * from './envelope.ts';
 export * from './errors.ts';
 export * from './oauth.ts';
 export * from './pages.ts';
+export * from './passkeys.ts';
 export * from './privacy.ts';
+export * from './two-factor.ts';
 export * from './users.ts';

@@ -32,6 +32,7 @@ export const ADMIN_PAGES = {
   emails: '/admin/emails',
   aiUsage: '/admin/ai-usage',
   auditLog: '/admin/audit-log',
+  reconciliation: '/admin/reconciliation',
 } as const;
 
 export type AdminPageName = keyof typeof ADMIN_PAGES;

@@ -17,6 +17,8 @@ export const accountExportSchema = z.object({
     name: z.string(),
     emailVerified: z.boolean(),
     isStaff: z.boolean(),
+    /** Whether sign-in asks for an authenticator code (never the key or the backup codes). */
+    twoFactorEnabled: z.boolean(),
     createdAt: date,
     updatedAt: date,
   }),
@@ -30,6 +32,10 @@ export const accountExportSchema = z.object({
       ipAddress: z.string().nullable(),
       userAgent: z.string().nullable(),
     }),
+  ),
+  /** The user's passkeys, by name; their public keys stay ours (they prove nothing to anyone else). */
+  passkeys: z.array(
+    z.object({ name: z.string(), createdAt: date, lastUsedAt: date.nullable(), backedUp: z.boolean() }),
   ),
   subscription: z
     .object({

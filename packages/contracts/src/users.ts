@@ -94,6 +94,8 @@ export const userSchema = z.object({
   emailVerified: z.boolean(),
   isStaff: z.boolean(),
   createdAt: z.iso.datetime(),
+  /** Sign-in asks for a code from an authenticator app after the password. */
+  twoFactorEnabled: z.boolean(),
 });
 export type User = z.infer<typeof userSchema>;
 

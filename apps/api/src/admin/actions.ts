@@ -1,5 +1,6 @@
 import { ErrorCode } from '@tierbase/contracts';
 import { eq } from 'drizzle-orm';
+import { RECONCILE_QUEUE } from '../billing/plugin.ts';
 import type { BillingContext } from '../billing/service.ts';
 import { findByUser, syncCustomer } from '../billing/subscription-sync.ts';
 import { replayEvents } from '../billing/webhooks.ts';
@@ -24,7 +25,7 @@ export interface Actor {
 
 export interface AuditRecord {
   action: string;
-  targetType: 'user' | 'webhook_event' | 'email';
+  targetType: 'user' | 'webhook_event' | 'email' | 'reconciliation';
   targetId: string;
   details?: Record<string, unknown>;
 }
@@ -171,6 +172,26 @@ export async function retryEmail(
     await recordAudit(tx, actor, { action: 'email.retry', targetType: 'email', targetId: emailId });
     return true;
   });
+}
+
+/**
+ * Queues a reconciliation with Stripe (its report appears when the job finishes); null when one is
+ * already queued or running. The audit row names the job.
+ */
+export async function queueReconciliation(
+  db: Database,
+  jobs: JobQueue,
+  actor: Actor,
+): Promise<string | null> {
+  const jobId = await jobs.send(RECONCILE_QUEUE, { trigger: 'admin' });
+  if (jobId) {
+    await recordAudit(db, actor, {
+      action: 'reconciliation.run',
+      targetType: 'reconciliation',
+      targetId: jobId,
+    });
+  }
+  return jobId;
 }
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 500);

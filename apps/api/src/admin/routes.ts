@@ -6,6 +6,9 @@ import {
   adminEmailRetryResponse,
   adminEmailsQuery,
   adminEmailsResponse,
+  adminReconciliationQuery,
+  adminReconciliationResponse,
+  adminReconciliationRunResponse,
   adminReplayResponse,
   adminUserActionResponse,
   adminUserDetailSchema,
@@ -21,6 +24,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { listRuns } from '../billing/reconcile.ts';
 import { billingNotConfigured } from '../billing/service.ts';
 import { AppError, notFound } from '../errors.ts';
 import { ok } from '../http/envelope.ts';
@@ -28,6 +32,7 @@ import { requireStaff } from '../users/guards.ts';
 import {
   type Actor,
   deactivateUser,
+  queueReconciliation,
   reactivateUser,
   replayWebhookEvent,
   retryEmail,
@@ -250,5 +255,45 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => ok(await listAudit(db, request.query)),
+  );
+
+  // --- Reconciliation with Stripe (billing/reconcile.ts) ---
+
+  routes.get(
+    '/api/admin/reconciliation',
+    {
+      schema: {
+        tags,
+        summary: 'The latest reconciliations with Stripe and their reports, newest first (staff)',
+        querystring: adminReconciliationQuery,
+        response: { 200: successEnvelope(adminReconciliationResponse), ...errors },
+      },
+    },
+    async (request) => ok({ runs: await listRuns(app.database.db, request.query.limit) }),
+  );
+
+  routes.post(
+    '/api/admin/reconciliation/run',
+    {
+      schema: {
+        tags,
+        summary: 'Queue a reconciliation with Stripe now (staff); its report appears when it finishes',
+        response: {
+          202: successEnvelope(adminReconciliationRunResponse),
+          409: errorEnvelopeSchema,
+          503: errorEnvelopeSchema,
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!app.billing) throw billingNotConfigured();
+      // The queue holds one reconciliation at most, queued or running.
+      const jobId = await queueReconciliation(db, app.jobs, actor(request));
+      if (!jobId)
+        throw new AppError(409, ErrorCode.CONFLICT, 'A reconciliation is already queued or running.');
+      reply.code(202);
+      return ok({ queued: true as const, jobId });
+    },
   );
 }

@@ -8,7 +8,7 @@ import {
   errorEnvelopeSchema,
   successEnvelope,
 } from '@tierbase/contracts';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { requirePro } from '../billing/guard.ts';
 import { ok } from '../http/envelope.ts';
@@ -34,8 +34,13 @@ function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
-export async function registerAiRoutes(app: FastifyInstance, ctx: AiContext) {
+export async function registerAiRoutes(app: FastifyInstance, shared: AiContext) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
+  // The service logs through the request it serves, so each line carries that request's id.
+  const contextOf = (request: FastifyRequest): AiContext => ({
+    ...shared,
+    log: (level, details, message) => request.log[level](details, message),
+  });
 
   routes.get(
     '/api/ai/status',
@@ -48,7 +53,7 @@ export async function registerAiRoutes(app: FastifyInstance, ctx: AiContext) {
     },
     async (request) => {
       const auth = requirePro(request);
-      return ok(await aiStatus(ctx, { userId: auth.user.id, isPro: auth.isPro }));
+      return ok(await aiStatus(contextOf(request), { userId: auth.user.id, isPro: auth.isPro }));
     },
   );
 
@@ -67,6 +72,7 @@ export async function registerAiRoutes(app: FastifyInstance, ctx: AiContext) {
       const auth = requirePro(request);
       const caller = { userId: auth.user.id, isPro: auth.isPro };
       const signal = clientGone(reply);
+      const ctx = contextOf(request);
       if (!request.body.stream) return ok(await generate(ctx, caller, request.body, signal));
 
       // Refusals and a provider failing before its first token still answer with a status code.
@@ -114,7 +120,7 @@ export async function registerAiRoutes(app: FastifyInstance, ctx: AiContext) {
     },
     async (request) => {
       const { user } = requirePro(request);
-      return ok(await history(ctx.db, user.id, request.query));
+      return ok(await history(shared.db, user.id, request.query));
     },
   );
 }

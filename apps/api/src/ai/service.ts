@@ -12,6 +12,7 @@ import { findByUser, type SubscriptionRow } from '../billing/subscription-sync.t
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { AppError } from '../errors.ts';
+import { aiTokens } from '../metrics.ts';
 import {
   checkBounds,
   promptTokenEstimate,
@@ -146,6 +147,10 @@ function estimatedUsage(input: AiGenerateRequest, completionTokens: number, maxT
 
 async function record(ctx: AiContext, prepared: Prepared, settlement: Settlement): Promise<void> {
   await settle(ctx.db, prepared.reservation.id, settlement);
+  if (settlement.status !== 'failed') {
+    aiTokens.inc({ model: settlement.model, kind: 'prompt' }, settlement.usage.promptTokens);
+    aiTokens.inc({ model: settlement.model, kind: 'completion' }, settlement.usage.completionTokens);
+  }
   ctx.log(
     settlement.status === 'failed' ? 'warn' : 'info',
     {

@@ -11,7 +11,7 @@ import {
   syncRequest,
   urlResponse,
 } from '@tierbase/contracts';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { aiUsageFor } from '../ai/service.ts';
 import { AppError } from '../errors.ts';
@@ -56,7 +56,9 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     if (!billing) throw billingNotConfigured();
     return billing;
   };
-  const log = (details: Record<string, unknown>, message: string) => app.log.warn(details, message);
+  // Stripe failures are logged by the request they happen in, so the line carries its request id.
+  const logOf = (request: FastifyRequest) => (details: Record<string, unknown>, message: string) =>
+    request.log.warn(details, message);
   const withAiUsage = async (status: BillingStatus, userId: string, row: SubscriptionRow | undefined) => ({
     ...status,
     aiUsage: await aiUsageFor(app.database.db, { userId, isPro: status.isPro }, row),
@@ -103,7 +105,14 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     async (request) => {
       const { user } = requireUser(request);
       const deps = need();
-      return ok(await createCheckout({ ...deps, log }, user, request.body.plan, request.body.interval));
+      return ok(
+        await createCheckout(
+          { ...deps, log: logOf(request) },
+          user,
+          request.body.plan,
+          request.body.interval,
+        ),
+      );
     },
   );
 
@@ -122,9 +131,9 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       const deps = need();
       const sessionId = request.body?.sessionId;
       const synced = sessionId
-        ? await syncCheckoutSession({ ...deps, log }, user.id, sessionId)
+        ? await syncCheckoutSession({ ...deps, log: logOf(request) }, user.id, sessionId)
         : await findByUser(deps.db, user.id).then((found) =>
-            found ? syncCustomer({ ...deps, log }, found.stripeCustomerId) : undefined,
+            found ? syncCustomer({ ...deps, log: logOf(request) }, found.stripeCustomerId) : undefined,
           );
       const row = synced?.row;
       return ok(
@@ -138,7 +147,7 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     { schema: { tags, summary: 'Redirect (302) to the Stripe Billing Portal', response: errors } },
     async (request, reply) => {
       const { user } = requireUser(request);
-      return reply.redirect(await createPortal({ ...need(), log }, user.id), 302);
+      return reply.redirect(await createPortal({ ...need(), log: logOf(request) }, user.id), 302);
     },
   );
 
@@ -154,7 +163,7 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     },
     async (request) => {
       const { user } = requireUser(request);
-      return ok(await listInvoices({ ...need(), log }, user.id, request.query));
+      return ok(await listInvoices({ ...need(), log: logOf(request) }, user.id, request.query));
     },
   );
 
@@ -182,7 +191,7 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
         let result: Awaited<ReturnType<typeof receiveWebhook>>;
         try {
           result = await receiveWebhook(
-            { ...deps, log },
+            { ...deps, log: logOf(request) },
             request.body as Buffer,
             typeof signature === 'string' ? signature : undefined,
           );

@@ -1,6 +1,7 @@
 import { ErrorCode } from '@tierbase/contracts';
 import Stripe from 'stripe';
 import { AppError } from '../errors.ts';
+import { stripeCallFailures } from '../metrics.ts';
 
 /** The API version this code is written against; the SDK's types describe exactly this one. */
 export const STRIPE_API_VERSION: Stripe.LatestApiVersion = '2026-10-28.endive';
@@ -82,6 +83,7 @@ export async function callStripe<T>(
     return await run();
   } catch (error) {
     if (!(error instanceof Stripe.errors.StripeError)) throw error;
+    stripeCallFailures.inc({ operation, type: error.type });
     log?.(
       {
         operation,

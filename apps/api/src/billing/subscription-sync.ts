@@ -117,6 +117,8 @@ const NO_SUBSCRIPTION = {
 export interface Synced {
   /** The user's row as written. */
   row: SubscriptionRow;
+  /** The row as it was before, read under the same lock (null: none had been recorded). */
+  previous: SubscriptionRow | null;
   /** The subscription that decides access, as Stripe has it now (undefined: none ever). */
   governing: Stripe.Subscription | undefined;
   /** All the customer's subscriptions read (duplicates as canceled by this sync). */
@@ -135,8 +137,8 @@ export interface Synced {
  */
 export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<Synced | null> {
   return deps.lock(customerId, async (db) => {
-    let row = await findByCustomer(db, customerId);
-    if (!row) row = await linkCustomerByMetadata(deps, db, customerId);
+    const previous = (await findByCustomer(db, customerId)) ?? null;
+    const row = previous ?? (await linkCustomerByMetadata(deps, db, customerId));
     if (!row) return null;
     const list = await callStripe(
       'subscriptions.list',
@@ -174,7 +176,7 @@ export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<
       return updated;
     });
     if (!written) throw new Error('subscription row vanished during sync');
-    return { row: written, governing, subscriptions: all };
+    return { row: written, previous, governing, subscriptions: all };
   });
 }
 

@@ -5,6 +5,7 @@ import Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { webhookEvents } from '../db/schema/billing.ts';
 import { AppError } from '../errors.ts';
+import { webhookLag, webhookEvents as webhookMetric } from '../metrics.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
 import {
   type DunningDeps,
@@ -46,6 +47,7 @@ export async function receiveWebhook(
   signature: string | undefined,
 ): Promise<{ outcome: WebhookOutcome; eventId: string; type: string }> {
   const event = verify(rawBody, signature, deps.webhookSecret);
+  webhookLag.observe(Math.max(0, Date.now() / 1000 - event.created));
   await deps.db
     .insert(webhookEvents)
     .values({
@@ -61,9 +63,18 @@ export async function receiveWebhook(
       .select({ processed: webhookEvents.processed })
       .from(webhookEvents)
       .where(eq(webhookEvents.eventId, event.id));
-    return { outcome: row?.processed ? 'duplicate' : 'in_progress', eventId: event.id, type: event.type };
+    const outcome = row?.processed ? 'duplicate' : 'in_progress';
+    webhookMetric.inc({ outcome });
+    return { outcome, eventId: event.id, type: event.type };
   }
-  await processClaimed(deps, event);
+  let note: string | null;
+  try {
+    note = await processClaimed(deps, event);
+  } catch (error) {
+    webhookMetric.inc({ outcome: 'failed' });
+    throw error;
+  }
+  webhookMetric.inc({ outcome: note?.startsWith('ignored') ? 'ignored' : 'processed' });
   return { outcome: 'processed', eventId: event.id, type: event.type };
 }
 
@@ -99,7 +110,8 @@ async function claim(db: Database, eventId: string): Promise<boolean> {
   return claimed.length === 1;
 }
 
-async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<void> {
+/** Applies a claimed event and records the result; returns the note kept on it (why it had no effect). */
+async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<string | null> {
   let note: string | null;
   try {
     note = await applyEvent(deps, event);
@@ -122,6 +134,7 @@ async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<v
       updatedAt: new Date(),
     })
     .where(eq(webhookEvents.eventId, event.id));
+  return note;
 }
 
 const idOf = (value: string | { id: string } | null | undefined) =>
@@ -212,15 +225,32 @@ async function applyKnownEvent(deps: WebhookDeps, event: Stripe.Event): Promise<
   }
 }
 
-/** Replays recorded events (by id, or every unprocessed one), as `webhooks:replay` does. */
+/**
+ * Replays recorded events (by id, or every unprocessed one), as `webhooks:replay` does. `recordedBefore`
+ * (reconciliation) takes the oldest `limit` unprocessed events recorded before then that no instance
+ * holds a lease on.
+ */
 export async function replayEvents(
   deps: WebhookDeps,
-  selector: { eventId: string } | { failed: true },
+  selector: { eventId: string } | { failed: true } | { recordedBefore: Date; limit: number },
 ): Promise<{ eventId: string; ok: boolean; error?: string }[]> {
   const rows =
     'eventId' in selector
       ? await deps.db.select().from(webhookEvents).where(eq(webhookEvents.eventId, selector.eventId))
-      : await deps.db.select().from(webhookEvents).where(eq(webhookEvents.processed, false));
+      : 'recordedBefore' in selector
+        ? await deps.db
+            .select()
+            .from(webhookEvents)
+            .where(
+              and(
+                eq(webhookEvents.processed, false),
+                lt(webhookEvents.createdAt, selector.recordedBefore),
+                or(isNull(webhookEvents.lockedUntil), lt(webhookEvents.lockedUntil, new Date())),
+              ),
+            )
+            .orderBy(webhookEvents.createdAt)
+            .limit(selector.limit)
+        : await deps.db.select().from(webhookEvents).where(eq(webhookEvents.processed, false));
   if ('eventId' in selector && rows.length === 0) {
     throw new AppError(404, ErrorCode.NOT_FOUND, `No recorded event ${selector.eventId}.`);
   }

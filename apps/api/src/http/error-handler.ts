@@ -126,6 +126,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
       );
     }
     request.log.error({ err: error }, 'unhandled error');
+    app.errorReporter.report(error, {
+      requestId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+    });
     return sendError(reply, 500, ErrorCode.INTERNAL_ERROR, 'Something went wrong on our side.');
   });
 }

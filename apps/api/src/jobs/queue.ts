@@ -9,6 +9,7 @@ import {
 } from 'pg-boss';
 import type { Config } from '../config.ts';
 import { type Database, type DatabaseHandle, isDatabaseUnavailable } from '../db/client.ts';
+import { jobFailures } from '../metrics.ts';
 
 /** A Drizzle transaction, as `database.db.transaction(async (tx) => …)` hands it out. */
 export type DatabaseTransaction = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -76,6 +77,8 @@ export interface JobQueue {
   work<T extends object>(name: string, handler: JobHandler<T>, options?: WorkOptions): Promise<void>;
   /** Sends `data` to the queue on a cron schedule (UTC), once across all instances. */
   schedule<T extends object>(name: string, cron: string, data?: T): Promise<void>;
+  /** Removes the queue's schedule, if it has one. */
+  unschedule(name: string): Promise<void>;
   /** Whether this process runs handlers (see `work`). */
   readonly workers: boolean;
   /** Stops fetching, waits (bounded) for jobs in flight, then closes the queue's connections. */
@@ -203,13 +206,26 @@ export async function createJobQueue(database: DatabaseHandle, options: JobQueue
           pollingIntervalSeconds: config.jobs.pollIntervalSeconds,
         },
         async (jobs: JobWithMetadata<T>[]) => {
-          for (const job of jobs) await handler(job.data, contextOf(job));
+          for (const job of jobs) {
+            const context = contextOf(job);
+            try {
+              await handler(job.data, context);
+            } catch (error) {
+              // pg-boss retries the job (or fails it for good on its last attempt).
+              jobFailures.inc({ queue: name, final: String(context.isLastAttempt) });
+              throw error;
+            }
+          }
         },
       );
     },
 
     async schedule(name, cron, data) {
       await boss.schedule(name, cron, data ?? null, { tz: 'UTC' });
+    },
+
+    async unschedule(name) {
+      await boss.unschedule(name);
     },
 
     async stop() {

@@ -15,6 +15,7 @@ import {
   accounts,
   aiRequests,
   emailOutbox,
+  passkeys,
   profiles,
   sessions,
   subscriptions,
@@ -52,7 +53,7 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
   const [profile] = await db.select().from(profiles).where(eq(profiles.userId, userId));
   const subscription = await findByUser(db, userId);
 
-  const [signInMethods, sessionRows, aiRows, emails, invoices, events] = await Promise.all([
+  const [signInMethods, sessionRows, passkeyRows, aiRows, emails, invoices, events] = await Promise.all([
     db
       .select({ provider: accounts.providerId, createdAt: accounts.createdAt })
       .from(accounts)
@@ -68,6 +69,16 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
       .from(sessions)
       .where(eq(sessions.userId, userId))
       .orderBy(asc(sessions.createdAt)),
+    db
+      .select({
+        name: passkeys.name,
+        createdAt: passkeys.createdAt,
+        lastUsedAt: passkeys.lastUsedAt,
+        backedUp: passkeys.backedUp,
+      })
+      .from(passkeys)
+      .where(eq(passkeys.userId, userId))
+      .orderBy(asc(passkeys.createdAt)),
     db.select().from(aiRequests).where(eq(aiRequests.userId, userId)).orderBy(asc(aiRequests.createdAt)),
     db
       .select({
@@ -93,6 +104,7 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
       name: user.name,
       emailVerified: user.emailVerified,
       isStaff: user.isStaff,
+      twoFactorEnabled: user.twoFactorEnabled,
       createdAt: iso(user.createdAt),
       updatedAt: iso(user.updatedAt),
     },
@@ -103,6 +115,12 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
       expiresAt: iso(row.expiresAt),
       ipAddress: row.ipAddress,
       userAgent: row.userAgent,
+    })),
+    passkeys: passkeyRows.map((row) => ({
+      name: row.name,
+      createdAt: iso(row.createdAt),
+      lastUsedAt: isoOrNull(row.lastUsedAt),
+      backedUp: row.backedUp,
     })),
     subscription: subscription
       ? {
@@ -201,8 +219,8 @@ export interface DeletionOutcome {
  *    invoices). A failure here changes nothing of ours; the caller retries.
  * 2. One database transaction, under the customer's lock so no webhook re-reads the customer
  *    half-way: the recorded events about the customer are redacted; the emails to the address lose
- *    address and body (undelivered ones are dropped); reset tokens, AI requests, sessions, the
- *    password hash, the subscription row (the customer mapping: later webhooks find no one), the
+ *    address and body (undelivered ones are dropped); reset tokens, AI requests, sessions, passkeys,
+ *    the password hash, the subscription row (the customer mapping: later webhooks find no one), the
  *    profile and finally the user row are deleted; and the "account deleted" email is stored.
  *
  * The re-authentication is the caller's (the route checks the password; the CLI is the operator).
@@ -246,6 +264,7 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
         );
       await tx.delete(aiRequests).where(eq(aiRequests.userId, user.id));
       await tx.delete(sessions).where(eq(sessions.userId, user.id));
+      await tx.delete(passkeys).where(eq(passkeys.userId, user.id));
       await tx.delete(accounts).where(eq(accounts.userId, user.id));
       await tx.delete(subscriptions).where(eq(subscriptions.userId, user.id));
       await tx.delete(profiles).where(eq(profiles.userId, user.id));

@@ -8,7 +8,13 @@ import type { Mailer } from '../email/mailer.ts';
 import { AppError, validationError } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { AuthUser } from '../types.ts';
-import { ACCOUNT_DEACTIVATED, type Auth, linkWithToken, VERIFY_EMAIL_TTL_SECONDS } from './auth.ts';
+import {
+  ACCOUNT_DEACTIVATED,
+  type Auth,
+  linkWithToken,
+  twoFactorCookieName,
+  VERIFY_EMAIL_TTL_SECONDS,
+} from './auth.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
 import { deleteOtherSessions, deleteSession } from './sessions.ts';
 
@@ -25,7 +31,7 @@ export const PASSWORD_RESET_MESSAGE =
 
 const invalidCredentials = () =>
   new AppError(401, ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
-const accountDeactivated = () =>
+export const accountDeactivated = () =>
   new AppError(
     403,
     ErrorCode.ACCOUNT_DEACTIVATED,
@@ -47,6 +53,13 @@ export interface SessionStarted {
   cookies: string[];
 }
 
+/** The password was right; the session waits for the second factor (POST /api/login/two-factor/). */
+export interface TwoFactorPending {
+  twoFactorRequired: true;
+  /** The pending sign-in's cookie, to forward. */
+  cookies: string[];
+}
+
 /** The queue of password reset requests (see `requestPasswordReset`). */
 export const PASSWORD_RESET_QUEUE = 'users.password-reset';
 /** A reset request: the account's id, or null for an address with no account. */
@@ -63,6 +76,7 @@ export interface AccountDependencies {
 }
 
 export function createAccounts({ auth, db, config, mailer, jobs }: AccountDependencies) {
+  const pendingCookie = twoFactorCookieName(config);
   return {
     /**
      * Creates the user (+ profile, + verification email) without signing them in. A taken address
@@ -95,7 +109,7 @@ export function createAccounts({ auth, db, config, mailer, jobs }: AccountDepend
       input: { email: string; password: string },
       headers: Headers,
       previousSessionId: string | undefined,
-    ): Promise<SessionStarted> {
+    ): Promise<SessionStarted | TwoFactorPending> {
       let result: Awaited<ReturnType<typeof signIn>>;
       try {
         result = await signIn(auth, input, headers);
@@ -106,6 +120,15 @@ export function createAccounts({ auth, db, config, mailer, jobs }: AccountDepend
         // Only after the password matched (the session hook in auth.ts).
         if (authErrorCode(error) === ACCOUNT_DEACTIVATED) throw accountDeactivated();
         throw error;
+      }
+      if ('twoFactorRedirect' in result.response && result.response.twoFactorRedirect) {
+        // The password was right but a second factor is on: no session, only the pending cookie
+        // (Better Auth also expires the session cookie; the caller's current session is kept
+        // until the code is given, as a failed attempt signs no one out).
+        const pending = result.headers
+          .getSetCookie()
+          .filter((cookie) => cookie.startsWith(`${pendingCookie}=`));
+        return { twoFactorRequired: true, cookies: pending };
       }
       if (previousSessionId) await deleteSession(db, previousSessionId);
       return { userId: result.response.user.id, cookies: result.headers.getSetCookie() };

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { APIError } from 'better-auth/api';
-import { getCookies } from 'better-auth/cookies';
+import { createCookieGetter, getCookies } from 'better-auth/cookies';
 import { genericOAuth } from 'better-auth/plugins/generic-oauth';
+import { twoFactor } from 'better-auth/plugins/two-factor';
 import { and, eq, like } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
-import { accounts, profiles, sessions, users, verifications } from '../db/schema/index.ts';
+import { accounts, profiles, sessions, twoFactors, users, verifications } from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { scrubPersonalData } from '../logger.ts';
 import { oauthProviderConfigs } from './oauth.ts';
@@ -104,7 +105,13 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
     baseURL: config.appUrl,
     database: drizzleAdapter(db, {
       provider: 'pg',
-      schema: { user: users, session: sessions, account: accounts, verification: verifications },
+      schema: {
+        user: users,
+        session: sessions,
+        account: accounts,
+        verification: verifications,
+        twoFactor: twoFactors,
+      },
       // Sign-up writes the user, the credential account and the session in one transaction.
       transaction: true,
     }),
@@ -214,7 +221,6 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
     // only when the provider has verified it AND the account's own address is verified: an
     // unverified account may have been registered by someone else ahead of its owner, and linking
     // would leave them a way in (their password).
-    plugins: [genericOAuth({ config: oauthProviderConfigs(config) })],
     account: {
       accountLinking: {
         enabled: true,
@@ -234,6 +240,7 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
       // the routes pass it in this header, which callers cannot set through us.
       ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
     },
+    plugins: [genericOAuth({ config: oauthProviderConfigs(config) }), twoFactorPlugin()],
     telemetry: { enabled: false },
     logger: {
       level: 'warn',
@@ -255,6 +262,27 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
 
 export type Auth = ReturnType<typeof createAuth>;
 
+/** How long a password-checked sign-in waits for its second factor (the pending cookie's life). */
+export const TWO_FACTOR_PENDING_SECONDS = 5 * 60;
+/** Wrong codes allowed per pending sign-in; after them the password must be entered again. */
+export const TWO_FACTOR_ATTEMPTS_PER_SIGN_IN = 5;
+
+/**
+ * TOTP two-factor with backup codes (decision 21). Enabling stores an unverified secret; the first
+ * code confirms it. Sign-in with the password then starts no session, only a signed pending cookie
+ * that the code exchanges for one. Secret and backup codes are stored encrypted with SECRET_KEY.
+ * The plugin allows 5 wrong codes per pending sign-in (fixed in Better Auth) and locks the second
+ * step for 15 minutes after 10 wrong codes in a row across sign-ins. No "trust this device".
+ */
+function twoFactorPlugin() {
+  return twoFactor({
+    issuer: 'Tierbase',
+    twoFactorCookieMaxAge: TWO_FACTOR_PENDING_SECONDS,
+    backupCodeOptions: { amount: 10, length: 10, storeBackupCodes: 'encrypted' },
+    accountLockout: { enabled: true, maxFailedAttempts: 10, durationSeconds: 15 * 60 },
+  });
+}
+
 /** The session cookie as Better Auth names it for this configuration, and its attributes. */
 export interface SessionCookie {
   name: string;
@@ -272,4 +300,9 @@ export function sessionCookie(config: Config): SessionCookie {
     name: sessionToken.name,
     options: { path: '/', httpOnly: true, sameSite: 'lax', secure: sessionToken.attributes.secure === true },
   };
+}
+
+/** The signed cookie that holds a sign-in waiting for its second factor (Better Auth's name). */
+export function twoFactorCookieName(config: Config): string {
+  return createCookieGetter({ baseURL: config.appUrl, advanced: cookieOptions(config) })('two_factor').name;
 }

@@ -4,8 +4,10 @@ import { isPro } from '../billing/access.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { createAccounts, PASSWORD_RESET_QUEUE, type PasswordResetJob } from './accounts.ts';
-import { createAuth, SESSION_TTL_SECONDS, sessionCookie } from './auth.ts';
+import { createAuth, SESSION_TTL_SECONDS, sessionCookie, twoFactorCookieName } from './auth.ts';
 import { registerOAuthRoutes } from './oauth-routes.ts';
+import { registerPasskeyRoutes } from './passkey-routes.ts';
+import { createPasskeys } from './passkeys.ts';
 import { registerUserRoutes } from './routes.ts';
 import {
   createSessionResolver,
@@ -14,6 +16,8 @@ import {
   sessionNeedsRefresh,
   tokenFromSignedCookie,
 } from './sessions.ts';
+import { createTwoFactor } from './two-factor.ts';
+import { registerTwoFactorRoutes } from './two-factor-routes.ts';
 
 /** The hourly job that deletes expired sessions and reset tokens. */
 export const CLEANUP_QUEUE = 'users.cleanup';
@@ -79,6 +83,13 @@ export const usersPlugin = fp(
     await app.jobs.work<PasswordResetJob>(PASSWORD_RESET_QUEUE, (job) => accounts.sendPasswordReset(job));
     await registerUserRoutes(app, { accounts, db, sessionCookie: cookie });
     await registerOAuthRoutes(app, { auth, db });
+    await registerTwoFactorRoutes(app, {
+      twoFactor: createTwoFactor({ auth, db }),
+      db,
+      pendingCookie: twoFactorCookieName(config),
+    });
+    const passkeys = createPasskeys({ auth, db, config });
+    await registerPasskeyRoutes(app, { passkeys, db, sessionCookie: cookie });
 
     // One run an hour across all instances; a second one queued meanwhile is dropped.
     await app.jobs.createQueue(CLEANUP_QUEUE, { policy: 'exclusive', retryLimit: 2 });

@@ -28,6 +28,7 @@ export function toProfile({ user, trialEnd, subscription }: ProfileSource, grace
       emailVerified: user.emailVerified,
       isStaff: user.isStaff,
       createdAt: user.createdAt.toISOString(),
+      twoFactorEnabled: user.twoFactorEnabled,
     },
     isPro: isPro(
       { status: subscription?.status ?? null, pastDueSince: subscription?.pastDueSince ?? null },

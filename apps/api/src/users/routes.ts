@@ -1,6 +1,7 @@
 import {
   errorEnvelopeSchema,
   loginRequest,
+  loginResponse,
   messageResponse,
   passwordChangeRequest,
   passwordResetConfirmRequest,
@@ -119,15 +120,16 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
     {
       schema: {
         tags,
-        summary: `Sign in (a new session; 401 "${INVALID_CREDENTIALS_MESSAGE}" for any wrong pair)`,
+        summary: `Sign in (a new session; 401 "${INVALID_CREDENTIALS_MESSAGE}" for any wrong pair). With two-factor on, a right password answers {twoFactorRequired: true} and a short-lived pending cookie, no session: POST /api/login/two-factor/ next`,
         body: loginRequest,
-        response: { 200: profileEnvelope, ...errors },
+        response: { 200: successEnvelope(loginResponse), ...errors },
       },
       preHandler: [loginIpLimit, loginLimit],
     },
     async (request, reply) => {
       const started = await accounts.login(request.body, authHeaders(request), request.auth?.sessionId);
       reply.header('set-cookie', started.cookies);
+      if ('twoFactorRequired' in started) return ok({ twoFactorRequired: true as const });
       return ok(await loadProfile(db, started.userId, config.billing.pastDueGraceDays));
     },
   );
@@ -284,7 +286,7 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
  * What Better Auth may read from the request: the cookies (its own session), the user agent and
  * the client IP as Fastify resolved it (honouring TRUSTED_PROXIES), both recorded on new sessions.
  */
-function authHeaders(request: FastifyRequest): Headers {
+export function authHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
   if (request.headers.cookie) headers.set('cookie', request.headers.cookie);
   const userAgent = request.headers['user-agent'];

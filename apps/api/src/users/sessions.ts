@@ -1,7 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { profiles, sessions, subscriptions, users, verifications } from '../db/schema/index.ts';
+import {
+  passkeyChallenges,
+  profiles,
+  sessions,
+  subscriptions,
+  users,
+  verifications,
+} from '../db/schema/index.ts';
 import type { AuthContext } from '../types.ts';
 import { SESSION_REFRESH_AFTER_SECONDS, SESSION_TTL_SECONDS } from './auth.ts';
 
@@ -23,6 +30,14 @@ export function tokenFromSignedCookie(value: string, secret: string): string | n
   return token;
 }
 
+/**
+ * The session cookie's value for a token, signed as Better Auth signs it (see above), for a session
+ * we start ourselves (passkey sign-in).
+ */
+export function signedCookieValue(token: string, secret: string): string {
+  return `${token}.${createHmac('sha256', secret).update(token).digest('base64')}`;
+}
+
 /** The columns of `AuthUser`: what every request knows of its caller. */
 export const authUserColumns = {
   id: users.id,
@@ -31,6 +46,7 @@ export const authUserColumns = {
   emailVerified: users.emailVerified,
   isStaff: users.isStaff,
   createdAt: users.createdAt,
+  twoFactorEnabled: users.twoFactorEnabled,
 };
 
 export interface ResolvedSession extends Omit<AuthContext, 'isPro'> {
@@ -110,7 +126,7 @@ export async function deleteOtherSessions(
 export async function deleteExpired(
   db: Database,
   now = new Date(),
-): Promise<{ sessions: number; verifications: number }> {
+): Promise<{ sessions: number; verifications: number; passkeyChallenges: number }> {
   const expiredSessions = await db
     .delete(sessions)
     .where(lt(sessions.expiresAt, now))
@@ -119,5 +135,13 @@ export async function deleteExpired(
     .delete(verifications)
     .where(lt(verifications.expiresAt, now))
     .returning({ id: verifications.id });
-  return { sessions: expiredSessions.length, verifications: expiredVerifications.length };
+  const expiredChallenges = await db
+    .delete(passkeyChallenges)
+    .where(lt(passkeyChallenges.expiresAt, now))
+    .returning({ id: passkeyChallenges.id });
+  return {
+    sessions: expiredSessions.length,
+    verifications: expiredVerifications.length,
+    passkeyChallenges: expiredChallenges.length,
+  };
 }

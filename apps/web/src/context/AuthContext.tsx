@@ -1,5 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { LoginRequest, Profile, RegisterRequest, RegisterResponse, User } from '@tierbase/contracts';
+import type {
+  LoginRequest,
+  Profile,
+  RegisterRequest,
+  RegisterResponse,
+  TwoFactorChallenge,
+  User,
+} from '@tierbase/contracts';
 import { createContext, type ReactNode, useCallback, useEffect, useMemo } from 'react';
 import { api, isApiError, setApiEvents } from '../api.ts';
 
@@ -12,7 +19,10 @@ export interface AuthContextValue {
   isLoading: boolean;
   /** Set when the session could not be checked (server unreachable), not when signed out. */
   sessionError: unknown;
-  login(body: LoginRequest): Promise<Profile>;
+  /** Signs in, or answers the challenge when the account asks for a code next (`loginTwoFactor`). */
+  login(body: LoginRequest): Promise<Profile | TwoFactorChallenge>;
+  /** The second step of a sign-in with two-factor on. */
+  loginTwoFactor(code: string): Promise<Profile>;
   /** Starts no session: the link in the verification email signs the new user in. */
   register(body: RegisterRequest): Promise<RegisterResponse>;
   logout(): Promise<void>;
@@ -69,6 +79,13 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       sessionError: query.data === undefined ? query.error : null,
       login: async (body) => {
         const next = await api.login(body);
+        if ('twoFactorRequired' in next) return next;
+        setUser(null);
+        setUser(next);
+        return next;
+      },
+      loginTwoFactor: async (code) => {
+        const next = await api.loginTwoFactor(code);
         setUser(null);
         setUser(next);
         return next;

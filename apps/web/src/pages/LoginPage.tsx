@@ -5,7 +5,9 @@ import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Field } from '../components/Field.tsx';
 import { OAuthButtons, OAuthError } from '../components/OAuthButtons.tsx';
+import { PasskeySignIn } from '../components/PasskeySignIn.tsx';
 import { safeNext } from '../components/RequireAuth.tsx';
+import { TwoFactorStep } from '../components/TwoFactorStep.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { errorMessage, fieldErrors } from '../lib/errors.ts';
 
@@ -16,12 +18,29 @@ export default function LoginPage() {
   const next = safeNext(params.get('next'));
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // True once the password was right and the account asks for a code (TwoFactorStep).
+  const [codeStep, setCodeStep] = useState(false);
   const mutation = useMutation({
     mutationFn: () => login({ email, password }),
-    onSuccess: () => navigate(next, { replace: true }),
+    onSuccess: (result) => {
+      if ('twoFactorRequired' in result) setCodeStep(true);
+      else navigate(next, { replace: true });
+    },
   });
 
   if (isAuthenticated && !mutation.isPending && !mutation.isSuccess) return <Navigate to={next} replace />;
+  if (codeStep) {
+    return (
+      <TwoFactorStep
+        onSignedIn={() => navigate(next, { replace: true })}
+        onRestart={() => {
+          setCodeStep(false);
+          setPassword('');
+          mutation.reset();
+        }}
+      />
+    );
+  }
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
@@ -86,6 +105,9 @@ export default function LoginPage() {
         </Button>
       </form>
       <OAuthButtons next={next} />
+      <div className="mt-5">
+        <PasskeySignIn onSignedIn={() => navigate(next, { replace: true })} />
+      </div>
     </AuthShell>
   );
 }

@@ -9,7 +9,9 @@ import { Card } from '../components/Card.tsx';
 import { Field } from '../components/Field.tsx';
 import { SignInMethodsCard } from '../components/OAuthButtons.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
+import { PasskeysCard } from '../components/PasskeysCard.tsx';
 import { ResendVerification } from '../components/ResendVerification.tsx';
+import { TwoFactorCard } from '../components/TwoFactorSettings.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { errorMessage, fieldErrors } from '../lib/errors.ts';
 import { formatDate } from '../lib/format.ts';
@@ -29,6 +31,8 @@ export default function SettingsPage() {
       <EmailCard />
       <PasswordForm />
       <SignInMethodsCard />
+      <TwoFactorCard />
+      <PasskeysCard />
       <SessionsCard />
       <DataCard />
       <DeleteAccountCard />

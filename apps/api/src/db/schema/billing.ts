@@ -1,5 +1,5 @@
 import { type SubscriptionStatus, subscriptionStatusSchema } from '@tierbase/contracts';
-import { boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { users } from './auth.ts';
 
 // The one list of Stripe's subscription statuses lives in the contracts.
@@ -76,3 +76,19 @@ export const stripePrices = pgTable('stripe_prices', {
   interval: text('interval', { enum: ['month', 'year'] }).notNull(),
   syncedAt: timestamp('synced_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Each reconciliation of the database against Stripe (billing/reconcile.ts) and what it changed;
+ * `finished_at` is null while it runs. Only the latest few are kept.
+ */
+export const reconciliationRuns = pgTable(
+  'reconciliation_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    trigger: text('trigger', { enum: ['schedule', 'cli', 'admin'] }).notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    report: jsonb('report').$type<Record<string, unknown>>(),
+  },
+  (table) => [index('reconciliation_runs_started_at_idx').on(table.startedAt)],
+);

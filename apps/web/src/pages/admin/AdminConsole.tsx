@@ -7,6 +7,7 @@ import NotFoundPage from '../NotFoundPage.tsx';
 import AiUsagePage from './AiUsagePage.tsx';
 import AuditLogPage from './AuditLogPage.tsx';
 import EmailsPage from './EmailsPage.tsx';
+import ReconciliationPage from './ReconciliationPage.tsx';
 import UserDetailPage from './UserDetailPage.tsx';
 import UsersPage from './UsersPage.tsx';
 import WebhookEventDetailPage from './WebhookEventDetailPage.tsx';
@@ -17,6 +18,7 @@ const sections = [
   { to: ADMIN_PAGES.webhookEvents, label: 'Webhook events' },
   { to: ADMIN_PAGES.emails, label: 'Email outbox' },
   { to: ADMIN_PAGES.aiUsage, label: 'AI usage' },
+  { to: ADMIN_PAGES.reconciliation, label: 'Reconciliation' },
   { to: ADMIN_PAGES.auditLog, label: 'Audit log' },
 ];
 
@@ -29,6 +31,7 @@ const pages: Record<AdminPageName, ReactNode> = {
   emails: <EmailsPage />,
   aiUsage: <AiUsagePage />,
   auditLog: <AuditLogPage />,
+  reconciliation: <ReconciliationPage />,
 };
 
 const linkClass = ({ isActive }: { isActive: boolean }) =>

@@ -2,6 +2,8 @@ import type {
   AdminAiUsage,
   AdminAuditResponse,
   AdminEmailsResponse,
+  AdminReconciliationResponse,
+  AdminReconciliationRunResponse,
   AdminReplayResponse,
   AdminUserDetail,
   AdminUsersResponse,
@@ -48,5 +50,8 @@ export const adminApi = {
   retryEmail: (emailId: string) =>
     request<{ id: string; status: 'queued' }>('POST', `/api/admin/emails/${id(emailId)}/retry/`),
   aiUsage: (month: string) => request<AdminAiUsage>('GET', `/api/admin/ai-usage/${query({ month })}`),
+  reconciliation: () =>
+    request<AdminReconciliationResponse>('GET', `/api/admin/reconciliation/${query({ limit: '10' })}`),
+  runReconciliation: () => request<AdminReconciliationRunResponse>('POST', '/api/admin/reconciliation/run/'),
   audit: (cursor?: string) => request<AdminAuditResponse>('GET', `/api/admin/audit-log/${query({ cursor })}`),
 };
