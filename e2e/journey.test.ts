@@ -184,7 +184,7 @@ describe('a customer from first visit to Pro and back', () => {
   test('settings: change the name, change the password, sign out other sessions', async () => {
     await page.goto('/settings');
     await page.getByRole('heading', { level: 1, name: 'Account settings' }).waitFor();
-    await page.getByLabel('Name').fill('Ada King');
+    await page.getByLabel('Name', { exact: true }).fill('Ada King');
     await page.getByRole('button', { name: 'Save name' }).click();
     await page.getByText('Saved.').waitFor();
 
