@@ -17,6 +17,7 @@ import {
   buildSubscriptionItem,
   emptyList,
   type InvoiceLineSpec,
+  planFromPrice,
 } from './objects.ts';
 import type { PendingLine, SubscriptionInternal } from './store.ts';
 
@@ -50,6 +51,17 @@ export interface ItemChange {
   price?: Stripe.Price;
   quantity?: number;
   deleted?: boolean;
+}
+
+export interface ChangePlan {
+  nextItems: Stripe.SubscriptionItem[];
+  /** Proration lines (empty with `none`, while trialing, or when nothing changed). */
+  lines: PendingLine[];
+  /** An interval change (not while trialing): the billing cycle restarts now. */
+  intervalChanged: boolean;
+  newPeriodEnd: number;
+  /** Whether the change is invoiced now rather than on the next renewal. */
+  invoiceNow: boolean;
 }
 
 interface DueAction {
@@ -403,8 +415,13 @@ export class BillingEngine {
     this.core.emit('invoice.marked_uncollectible', inv, at);
   }
 
-  private itemLines(sub: Stripe.Subscription, start: number, end: number, trial: boolean): InvoiceLineSpec[] {
-    return sub.items.data.map((item) => {
+  private itemLines(
+    items: Stripe.SubscriptionItem[],
+    start: number,
+    end: number,
+    trial: boolean,
+  ): InvoiceLineSpec[] {
+    return items.map((item) => {
       const quantity = item.quantity ?? 1;
       const unit = item.price.unit_amount ?? 0;
       const name = this.productName(item.price);
@@ -428,17 +445,19 @@ export class BillingEngine {
     return pending.flatMap((line) => {
       const price = this.state.prices[line.priceId];
       if (!price) return [];
-      const item = sub.items.data.find((i) => i.price.id === line.priceId);
+      const item =
+        sub.items.data.find((i) => i.id === line.subscriptionItem) ??
+        sub.items.data.find((i) => i.price.id === line.priceId);
       return [
         {
           description: line.description,
           amount: line.amount,
           price,
-          quantity: 1,
+          quantity: line.quantity ?? 1,
           periodStart: line.periodStart,
           periodEnd: line.periodEnd,
           proration: line.proration,
-          subscriptionItem: item?.id ?? null,
+          subscriptionItem: line.subscriptionItem ?? item?.id ?? null,
         },
       ];
     });
@@ -497,7 +516,7 @@ export class BillingEngine {
     this.internalOf(sub.id);
     const inv = this.createInvoice(
       sub,
-      this.itemLines(sub, at, periodEnd, trialing),
+      this.itemLines(sub.items.data, at, periodEnd, trialing),
       'subscription_create',
       at,
       at,
@@ -582,7 +601,7 @@ export class BillingEngine {
     );
     const inv = this.createInvoice(
       sub,
-      this.itemLines(sub, at, periodEnd, false),
+      this.itemLines(sub.items.data, at, periodEnd, false),
       'subscription_update',
       at,
       at,
@@ -599,23 +618,27 @@ export class BillingEngine {
   }
 
   /**
-   * Changes items (price switch, quantity). Prorates by the unused fraction of the period: an
-   * interval change resets the billing cycle and invoices at once; otherwise the proration lines wait
-   * for the next invoice (create_prorations), are invoiced now (always_invoice), or are skipped (none).
+   * What an item change (price switch, quantity) would do, without doing it: the items after the
+   * change and the proration lines, computed as Stripe does: for each changed item, a credit for the
+   * unused time on the old price × quantity and a charge for the remaining time on the new one, each
+   * `unit_amount × quantity × (period_end − proration_date) / (period_end − period_start)` rounded
+   * to the minor unit. Nothing is prorated while trialing (nothing was charged) or with `none`.
+   * An interval change (monthly ↔ yearly) resets the billing cycle: the new price is charged in full.
    */
-  changeItems(
+  planChange(
     sub: Stripe.Subscription,
     changes: ItemChange[],
     proration: ProrationBehavior,
     at: number,
-    onSession: boolean,
-    extraMutation?: (s: Stripe.Subscription) => void,
-  ): void {
+    prorationDate: number = at,
+  ): ChangePlan {
     const oldItems = structuredClone(sub.items.data);
     const periodStart = oldItems[0]?.current_period_start ?? at;
     const periodEnd = oldItems[0]?.current_period_end ?? at;
     const fraction =
-      periodEnd > periodStart ? Math.max(0, Math.min(1, (periodEnd - at) / (periodEnd - periodStart))) : 0;
+      periodEnd > periodStart
+        ? Math.max(0, Math.min(1, (periodEnd - prorationDate) / (periodEnd - periodStart)))
+        : 0;
     const oldInterval = oldItems[0]?.price.recurring?.interval;
     const lines: PendingLine[] = [];
     const nextItems = structuredClone(sub.items.data);
@@ -628,7 +651,7 @@ export class BillingEngine {
       if (existing) {
         if (change.price && change.price.id !== existing.price.id) {
           existing.price = change.price;
-          existing.plan = buildSubscriptionItem(sub.id, change.price, 1, at, at, at).plan;
+          existing.plan = planFromPrice(change.price);
         }
         if (change.quantity !== undefined) existing.quantity = change.quantity;
       } else if (change.price) {
@@ -640,75 +663,168 @@ export class BillingEngine {
     const newInterval = nextItems[0]?.price.recurring?.interval;
     const intervalChanged =
       oldInterval !== undefined && newInterval !== undefined && oldInterval !== newInterval;
-    const prorate = proration !== 'none' && (sub.status === 'active' || sub.status === 'past_due');
+    const prorate =
+      proration !== 'none' && (sub.status === 'active' || sub.status === 'past_due') && fraction > 0;
+    const after = shortDate(prorationDate);
+    const line = (kind: 'Unused' | 'Remaining', item: Stripe.SubscriptionItem): PendingLine => {
+      const quantity = item.quantity ?? 1;
+      const amount = Math.round((item.price.unit_amount ?? 0) * quantity * fraction);
+      return {
+        description: `${kind} time on ${quantity} × ${this.productName(item.price)} after ${after}`,
+        amount: kind === 'Unused' ? -amount : amount,
+        priceId: item.price.id,
+        periodStart: prorationDate,
+        periodEnd,
+        proration: true,
+        quantity,
+        subscriptionItem: item.id,
+      };
+    };
     if (prorate) {
       for (const old of oldItems) {
         const now = nextItems.find((i) => i.id === old.id);
-        const oldAmount = (old.price.unit_amount ?? 0) * (old.quantity ?? 1);
-        const newAmount = now ? (now.price.unit_amount ?? 0) * (now.quantity ?? 1) : 0;
-        if (now && now.price.id === old.price.id && oldAmount === newAmount) continue;
-        lines.push({
-          description: `Unused time on ${this.productName(old.price)} after ${shortDate(at)}`,
-          amount: -Math.round(oldAmount * fraction),
-          priceId: old.price.id,
-          periodStart: at,
-          periodEnd,
-          proration: true,
-        });
-        if (now && !intervalChanged) {
-          lines.push({
-            description: `Remaining time on ${this.productName(now.price)} after ${shortDate(at)}`,
-            amount: Math.round(newAmount * fraction),
-            priceId: now.price.id,
-            periodStart: at,
-            periodEnd,
-            proration: true,
-          });
-        }
+        if (now && now.price.id === old.price.id && (now.quantity ?? 1) === (old.quantity ?? 1)) continue;
+        lines.push(line('Unused', old));
+        if (now && !intervalChanged) lines.push(line('Remaining', now));
       }
-      for (const added of nextItems.filter((i) => !oldItems.some((o) => o.id === i.id))) {
-        if (intervalChanged) continue;
-        lines.push({
-          description: `Remaining time on ${this.productName(added.price)} after ${shortDate(at)}`,
-          amount: Math.round((added.price.unit_amount ?? 0) * (added.quantity ?? 1) * fraction),
-          priceId: added.price.id,
-          periodStart: at,
-          periodEnd,
-          proration: true,
-        });
+      if (!intervalChanged) {
+        for (const added of nextItems.filter((i) => !oldItems.some((o) => o.id === i.id))) {
+          lines.push(line('Remaining', added));
+        }
       }
     }
     const newPeriodEnd = intervalChanged
       ? this.periodEndFrom({ ...sub, items: { ...sub.items, data: nextItems } }, at)
       : periodEnd;
+    const trialing = sub.status === 'trialing';
+    return {
+      nextItems,
+      lines,
+      intervalChanged: intervalChanged && !trialing,
+      newPeriodEnd,
+      invoiceNow: !trialing && (intervalChanged || (proration === 'always_invoice' && lines.length > 0)),
+    };
+  }
+
+  /**
+   * Changes items. The proration lines wait for the next invoice (create_prorations) or are
+   * invoiced and charged now (always_invoice, or any interval change); `none` makes none.
+   */
+  changeItems(
+    sub: Stripe.Subscription,
+    changes: ItemChange[],
+    proration: ProrationBehavior,
+    at: number,
+    onSession: boolean,
+    extraMutation?: (s: Stripe.Subscription) => void,
+    prorationDate: number = at,
+  ): void {
+    const plan = this.planChange(sub, changes, proration, at, prorationDate);
     this.updateSubscription(sub, at, (s) => {
-      s.items.data = nextItems;
-      if (intervalChanged && s.status !== 'trialing') {
+      s.items.data = plan.nextItems;
+      if (plan.intervalChanged) {
         s.billing_cycle_anchor = at;
         for (const item of s.items.data) {
           item.current_period_start = at;
-          item.current_period_end = newPeriodEnd;
+          item.current_period_end = plan.newPeriodEnd;
         }
-        if (s.cancel_at_period_end) s.cancel_at = newPeriodEnd;
+        if (s.cancel_at_period_end) s.cancel_at = plan.newPeriodEnd;
       }
       extraMutation?.(s);
     });
     if (sub.status === 'trialing') return;
-    const invoiceNow = intervalChanged || proration === 'always_invoice';
-    if (!invoiceNow) {
-      this.internalOf(sub.id).pendingLines.push(...lines);
+    if (!plan.invoiceNow) {
+      this.internalOf(sub.id).pendingLines.push(...plan.lines);
       return;
     }
     const pending = this.internalOf(sub.id).pendingLines.splice(0);
     const invoiceLines = [
-      ...this.pendingToLines([...pending, ...lines], sub),
-      ...(intervalChanged ? this.itemLines(sub, at, newPeriodEnd, false) : []),
+      ...this.pendingToLines([...pending, ...plan.lines], sub),
+      ...(plan.intervalChanged ? this.itemLines(sub.items.data, at, plan.newPeriodEnd, false) : []),
     ];
     if (invoiceLines.length === 0) return;
-    const inv = this.createInvoice(sub, invoiceLines, 'subscription_update', at, at, newPeriodEnd);
+    const inv = this.createInvoice(sub, invoiceLines, 'subscription_update', at, at, plan.newPeriodEnd);
     this.core.emit('invoice.created', inv, at);
     this.finalizeInvoice(inv, at);
     this.payInvoice(inv, at, { onSession });
+  }
+
+  /**
+   * Stripe's invoice preview (`POST /v1/invoices/create_preview`): the invoice a change would
+   * create now (always_invoice, interval change), or else the subscription's next renewal invoice
+   * with the pending prorations and the next period at the new quantities. Changes no state.
+   * Returns null when no invoice is coming (the subscription ends at its period end, or has ended).
+   */
+  previewInvoice(
+    sub: Stripe.Subscription,
+    changes: ItemChange[],
+    proration: ProrationBehavior,
+    at: number,
+    prorationDate: number,
+  ): Stripe.Invoice | null {
+    const plan = this.planChange(sub, changes, proration, at, prorationDate);
+    const preview: Stripe.Subscription = { ...sub, items: { ...sub.items, data: plan.nextItems } };
+    const pending = this.internalOf(sub.id).pendingLines;
+    let lines: InvoiceLineSpec[];
+    let created: number;
+    let periodEnd: number;
+    if (plan.invoiceNow) {
+      created = at;
+      periodEnd = plan.newPeriodEnd;
+      lines = [
+        ...this.pendingToLines([...pending, ...plan.lines], preview),
+        ...(plan.intervalChanged ? this.itemLines(plan.nextItems, at, periodEnd, false) : []),
+      ];
+    } else {
+      created = sub.items.data[0]?.current_period_end ?? at;
+      const ends = sub.cancel_at !== null && sub.cancel_at <= created;
+      if (ends || !['active', 'trialing', 'past_due', 'unpaid'].includes(sub.status)) return null;
+      periodEnd = this.periodEndFrom(preview, created);
+      lines = [
+        ...this.pendingToLines([...pending, ...plan.lines], preview),
+        ...this.itemLines(plan.nextItems, created, periodEnd, false),
+      ];
+    }
+    const customerId = sub.customer as string;
+    const customer = this.state.customers[customerId];
+    const id = `upcoming_${newId('in')}`;
+    const total = lines.reduce((sum, line) => sum + line.amount, 0);
+    const balance = customer?.balance ?? 0;
+    // The balance is applied as finalization would apply it (see finalizeInvoice).
+    const amountDue = total < 0 ? 0 : Math.max(0, total + balance);
+    return buildInvoice({
+      id,
+      customer: customerId,
+      created,
+      currency: sub.currency,
+      test_clock: typeof sub.test_clock === 'string' ? sub.test_clock : null,
+      billing_reason: 'upcoming',
+      customer_email: customer?.email ?? null,
+      customer_name: customer?.name ?? null,
+      lines: emptyList(
+        `/v1/invoices/${id}/lines`,
+        lines.map((line) => buildInvoiceLine(id, sub.id, line)),
+      ),
+      parent: {
+        type: 'subscription_details',
+        quote_details: null,
+        subscription_details: {
+          metadata: { ...sub.metadata },
+          subscription: sub.id,
+          ...(plan.lines.length > 0 ? { subscription_proration_date: prorationDate } : {}),
+        },
+      },
+      period_start: created,
+      period_end: periodEnd,
+      subtotal: total,
+      subtotal_excluding_tax: total,
+      total,
+      total_excluding_tax: total,
+      starting_balance: balance,
+      amount_due: amountDue,
+      amount_remaining: amountDue,
+      next_payment_attempt: plan.invoiceNow ? null : created + DRAFT_PERIOD,
+    });
   }
 
   /** At the end of a period: cancel (if asked), end a trial, or start the next period with a draft invoice. */
@@ -740,7 +856,10 @@ export class BillingEngine {
     }
     const periodEnd = this.periodEndFrom(sub, at);
     const pending = this.internalOf(sub.id).pendingLines.splice(0);
-    const lines = [...this.pendingToLines(pending, sub), ...this.itemLines(sub, at, periodEnd, false)];
+    const lines = [
+      ...this.pendingToLines(pending, sub),
+      ...this.itemLines(sub.items.data, at, periodEnd, false),
+    ];
     const inv = this.createInvoice(sub, lines, 'subscription_cycle', at, at, periodEnd);
     inv.automatically_finalizes_at = at + DRAFT_PERIOD;
     // Stripe leaves an unpaid subscription's new invoices as drafts and never attempts them.

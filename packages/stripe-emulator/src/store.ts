@@ -29,6 +29,10 @@ export interface PendingLine {
   periodStart: number;
   periodEnd: number;
   proration: boolean;
+  /** Seats the line is for (absent in state files written before quantities were recorded: 1). */
+  quantity?: number;
+  /** The subscription item the line credits or charges. */
+  subscriptionItem?: string | null;
 }
 
 /** Bookkeeping Stripe keeps about a subscription that is not part of its public shape. */
