@@ -317,6 +317,18 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
     ]);
   });
 
+  it('previews by customer alone, and answers invoice_upcoming_none when nothing is coming', async () => {
+    const { customer, sub } = await seatSubscription(2);
+    const preview = await stripe.invoices.createPreview({ customer: customer.id });
+    expect(preview.parent?.subscription_details?.subscription).toBe(sub.id);
+    expect(preview.total).toBe(2 * SEAT);
+    await stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+    await expect(stripe.invoices.createPreview({ subscription: sub.id })).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'invoice_upcoming_none',
+    });
+  });
+
   it('rejects invalid quantities and proration dates with Stripe’s 400 and the parameter', async () => {
     const { sub, item, end } = await seatSubscription(1);
     const cases: [string, Record<string, unknown>, string][] = [
