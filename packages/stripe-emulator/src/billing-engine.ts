@@ -13,6 +13,7 @@ import {
   buildInvoiceLine,
   buildInvoicePayment,
   buildPaymentIntent,
+  buildProrationInvoiceItem,
   buildSubscription,
   buildSubscriptionItem,
   emptyList,
@@ -314,6 +315,10 @@ export class BillingEngine {
     const customer = this.state.customers[customerId];
     const id = newId('in');
     const lineItems = lines.map((line) => buildInvoiceLine(id, sub.id, line));
+    for (const line of lines) {
+      const invoiceItem = line.invoiceItem ? this.state.invoiceItems[line.invoiceItem] : undefined;
+      if (invoiceItem) invoiceItem.invoice = id;
+    }
     const total = lines.reduce((sum, line) => sum + line.amount, 0);
     const inv = buildInvoice({
       id,
@@ -458,6 +463,7 @@ export class BillingEngine {
           periodEnd: line.periodEnd,
           proration: line.proration,
           subscriptionItem: line.subscriptionItem ?? item?.id ?? null,
+          invoiceItem: line.invoiceItem ?? null,
         },
       ];
     });
@@ -733,6 +739,7 @@ export class BillingEngine {
       extraMutation?.(s);
     });
     if (sub.status === 'trialing') return;
+    this.recordProrations(sub, plan.lines, at);
     if (!plan.invoiceNow) {
       this.internalOf(sub.id).pendingLines.push(...plan.lines);
       return;
@@ -747,6 +754,30 @@ export class BillingEngine {
     this.core.emit('invoice.created', inv, at);
     this.finalizeInvoice(inv, at);
     this.payInvoice(inv, at, { onSession });
+  }
+
+  /** Each proration line becomes a pending InvoiceItem (`invoiceitem.created`), as in Stripe. */
+  private recordProrations(sub: Stripe.Subscription, lines: PendingLine[], at: number): void {
+    for (const line of lines) {
+      const price = this.state.prices[line.priceId];
+      if (!price) continue;
+      const item = buildProrationInvoiceItem({
+        customer: sub.customer as string,
+        subscription: sub.id,
+        subscriptionItem: line.subscriptionItem ?? null,
+        price,
+        amount: line.amount,
+        quantity: line.quantity ?? 1,
+        description: line.description,
+        periodStart: line.periodStart,
+        periodEnd: line.periodEnd,
+        date: at,
+        testClock: typeof sub.test_clock === 'string' ? sub.test_clock : null,
+      });
+      this.state.invoiceItems[item.id] = item;
+      line.invoiceItem = item.id;
+      this.core.emit('invoiceitem.created', item, at);
+    }
   }
 
   /**

@@ -33,6 +33,8 @@ export interface PendingLine {
   quantity?: number;
   /** The subscription item the line credits or charges. */
   subscriptionItem?: string | null;
+  /** The pending InvoiceItem (`ii_…`) that stands for this line. */
+  invoiceItem?: string;
 }
 
 /** Bookkeeping Stripe keeps about a subscription that is not part of its public shape. */
@@ -61,6 +63,7 @@ export interface State {
   paymentMethods: Record<string, Stripe.PaymentMethod>;
   subscriptions: Record<string, Stripe.Subscription>;
   invoices: Record<string, Stripe.Invoice>;
+  invoiceItems: Record<string, Stripe.InvoiceItem>;
   invoicePayments: Record<string, Stripe.InvoicePayment>;
   paymentIntents: Record<string, Stripe.PaymentIntent>;
   refunds: Record<string, Stripe.Refund>;
@@ -94,6 +97,7 @@ export function emptyState(): State {
     paymentMethods: {},
     subscriptions: {},
     invoices: {},
+    invoiceItems: {},
     invoicePayments: {},
     paymentIntents: {},
     refunds: {},

@@ -99,13 +99,27 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
       proration_date: halfway,
     });
     expect(updated.items.data[0]!.quantity).toBe(3);
-    expect(await eventTypesSince(stripe, mark)).toEqual(['customer.subscription.updated']);
+    expect(await eventTypesSince(stripe, mark)).toEqual([
+      'customer.subscription.updated',
+      'invoiceitem.created',
+      'invoiceitem.created',
+    ]);
     const event = (await stripe.events.list({ type: 'customer.subscription.updated', limit: 1 })).data[0]!;
     const previous = event.data.previous_attributes as { items?: { data: { quantity: number }[] } };
     expect(previous.items?.data[0]?.quantity).toBe(1);
     expect((event.data.object as Stripe.Subscription).items.data[0]!.quantity).toBe(3);
-    // create_prorations (the default): nothing is invoiced until the renewal.
+    // create_prorations (the default): nothing is invoiced until the renewal; the prorations are
+    // pending invoice items.
     expect((await stripe.invoices.list({ subscription: sub.id })).data).toHaveLength(1);
+    const pending = await stripe.invoiceItems.list({ customer: customer.id, pending: true });
+    expect(
+      pending.data.map((ii) => ({ amount: ii.amount, quantity: ii.quantity, proration: ii.proration })),
+    ).toEqual([
+      { amount: charge, quantity: 3, proration: true },
+      { amount: credit, quantity: 1, proration: true },
+    ]);
+    expect(pending.data[0]!.parent?.subscription_details?.subscription).toBe(sub.id);
+    expect(pending.data[0]!.invoice).toBeNull();
 
     // After the change the preview (no changes asked) is the same invoice.
     const after = await stripe.invoices.createPreview({ subscription: sub.id });
@@ -118,6 +132,12 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
     expect(prorationLines(renewal)).toEqual(prorationLines(preview));
     expect(renewal.lines.data.map((l) => l.amount)).toEqual(preview.lines.data.map((l) => l.amount));
     expect(renewal).toMatchObject({ status: 'paid', total: preview.total, amount_paid: preview.total });
+    // The invoice took the pending items: each proration line names its item, which names the invoice.
+    expect((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data).toEqual([]);
+    for (const line of renewal.lines.data.filter(isProration)) {
+      const itemId = line.parent?.subscription_item_details?.invoice_item as string;
+      expect((await stripe.invoiceItems.retrieve(itemId)).invoice).toBe(renewal.id);
+    }
     // The next renewal bills the three seats alone.
     await advance(clock, renewal.period_end + 2 * HOUR);
     const next = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0]!;
@@ -197,6 +217,8 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
     expect(invoice.amount_remaining).toBeGreaterThan(0);
     expect(await eventTypesSince(stripe, mark)).toEqual([
       'customer.subscription.updated',
+      'invoiceitem.created',
+      'invoiceitem.created',
       'invoice.created',
       'invoice.finalized',
       'invoice.payment_failed',

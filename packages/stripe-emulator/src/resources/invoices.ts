@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { type ApiRoutes, type Deps, matchesCreated, mustGet, newestFirst, paginate } from '../api.ts';
 import { ApiError, cardError, invalidRequest, missingParam } from '../errors.ts';
-import { arr, mergeMetadata, obj, str } from '../form.ts';
+import { arr, bool, mergeMetadata, obj, str } from '../form.ts';
 import { resolvePaymentMethod } from './payment-methods.ts';
 import { parseItemChanges, prorationParams } from './subscriptions.ts';
 
@@ -72,6 +72,23 @@ export function registerInvoices(routes: ApiRoutes, deps: Deps): void {
     if (!preview) throw noUpcoming(sub.customer as string);
     return preview;
   });
+
+  // Invoice items: the prorations a subscription change made, pending until an invoice takes them.
+  routes.get('/v1/invoiceitems', ({ params }) => {
+    const customer = str(params, 'customer');
+    const invoice = str(params, 'invoice');
+    const pending = bool(params, 'pending');
+    const all = newestFirst(core.state.invoiceItems).filter(
+      (item) =>
+        (customer === undefined || item.customer === customer) &&
+        (invoice === undefined || item.invoice === invoice) &&
+        (pending === undefined || (item.invoice === null) === pending) &&
+        matchesCreated(item.date, params),
+    );
+    return paginate(all, params, '/v1/invoiceitems');
+  });
+
+  routes.get('/v1/invoiceitems/:id', ({ path }) => mustGet(core.state.invoiceItems, path.id, 'invoiceitem'));
 
   routes.get('/v1/invoices/:id', ({ path }) => mustGet(core.state.invoices, path.id, 'invoice'));
 
