@@ -397,7 +397,17 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
         proration_date: end + DAY,
       }),
     ).rejects.toMatchObject({ statusCode: 400, param: 'proration_date' });
+    // A quantity without the item's id would add an item: it needs a price, and not the same one.
+    await expect(stripe.subscriptions.update(sub.id, { items: [{ quantity: 3 }] })).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'parameter_missing',
+      param: 'items[0][price]',
+    });
+    await expect(
+      stripe.subscriptions.update(sub.id, { items: [{ price: seat.id, quantity: 3 }] }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'items[0][price]' });
     // Nothing changed.
+    expect((await stripe.subscriptions.retrieve(sub.id)).items.data).toHaveLength(1);
     expect((await stripe.subscriptions.retrieve(sub.id)).items.data[0]!.quantity).toBe(1);
     // Quantity 0 is a valid quantity in Stripe (a licensed item billed $0): accepted.
     const zero = await stripe.subscriptions.update(sub.id, {

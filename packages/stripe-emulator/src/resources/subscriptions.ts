@@ -64,11 +64,19 @@ export function parseItemChanges(
       deleted: bool(item, 'deleted'),
     };
   });
-  for (const change of changes) {
+  changes.forEach((change, index) => {
     if (change.id && !sub.items.data.some((i) => i.id === change.id)) {
       throw invalidRequest(`No such subscription item: '${change.id}'`, prefix, 'resource_missing');
     }
-  }
+    // Without an id an entry adds an item, which needs a price (a quantity alone changes nothing).
+    if (!change.id && !change.price) throw missingParam(`${prefix}[${index}][price]`);
+    if (!change.id && change.price && sub.items.data.some((i) => i.price.id === change.price?.id)) {
+      throw invalidRequest(
+        'Cannot add multiple subscription items with the same price. Pass the existing item’s id to change its quantity.',
+        `${prefix}[${index}][price]`,
+      );
+    }
+  });
   return changes;
 }
 
@@ -83,10 +91,11 @@ export function prorationParams(
   const proration = (str(params, 'proration_behavior') ?? 'create_prorations') as ProrationBehavior;
   if (!PRORATION_BEHAVIORS.includes(proration))
     throw invalidRequest(`Invalid ${name('proration_behavior')}`, name('proration_behavior'));
-  const prorationDate = int(params, 'proration_date') ?? at;
+  const given = int(params, 'proration_date');
+  const prorationDate = given ?? at;
   const start = sub.items.data[0]?.current_period_start ?? at;
   const end = sub.items.data[0]?.current_period_end ?? at;
-  if (prorationDate < start || prorationDate > end) {
+  if (given !== undefined && (given < start || given > end)) {
     throw invalidRequest(
       'The proration_date must be within the current billing period of the subscription.',
       name('proration_date'),
