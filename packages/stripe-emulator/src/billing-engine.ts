@@ -75,13 +75,13 @@ function money(amount: number, currency: string): string {
   return `${currency === 'usd' ? '$' : `${currency.toUpperCase()} `}${(amount / 100).toFixed(2)}`;
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Stripe's date in proration descriptions: "09 Apr 2022" (UTC; not the locale's "Sept"). */
 function shortDate(at: number): string {
-  return new Date(at * 1000).toLocaleDateString('en-GB', {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    timeZone: 'UTC',
-  });
+  const date = new Date(at * 1000);
+  const day = String(date.getUTCDate()).padStart(2, '0');
+  return `${day} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }
 
 export class BillingEngine {
@@ -464,6 +464,10 @@ export class BillingEngine {
           proration: line.proration,
           subscriptionItem: line.subscriptionItem ?? item?.id ?? null,
           invoiceItem: line.invoiceItem ?? null,
+          creditedItems:
+            line.credits && 'invoice' in line.credits
+              ? { invoice: line.credits.invoice, invoice_line_items: line.credits.lines }
+              : null,
         },
       ];
     });
@@ -675,8 +679,13 @@ export class BillingEngine {
     const line = (kind: 'Unused' | 'Remaining', item: Stripe.SubscriptionItem): PendingLine => {
       const quantity = item.quantity ?? 1;
       const amount = Math.round((item.price.unit_amount ?? 0) * quantity * fraction);
+      // Stripe names the quantity only when it is more than one: "Unused time on 20 × Seats after …".
+      const what =
+        quantity === 1 ? this.productName(item.price) : `${quantity} × ${this.productName(item.price)}`;
+      const credits = kind === 'Unused' ? this.debitOf(sub, item.id) : undefined;
       return {
-        description: `${kind} time on ${quantity} × ${this.productName(item.price)} after ${after}`,
+        ...(credits ? { credits } : {}),
+        description: `${kind} time on ${what} after ${after}`,
         amount: kind === 'Unused' ? -amount : amount,
         priceId: item.price.id,
         periodStart: prorationDate,
@@ -756,6 +765,30 @@ export class BillingEngine {
     this.payInvoice(inv, at, { onSession });
   }
 
+  /**
+   * The latest debit for a subscription item, which a credit proration reverses: a pending
+   * proration charge not yet invoiced, or else its lines on the latest invoice that charged it.
+   */
+  private debitOf(
+    sub: Stripe.Subscription,
+    itemId: string,
+  ): { invoice: string; lines: string[] } | { invoiceItem: string } | undefined {
+    const pending = this.internalOf(sub.id).pendingLines.findLast(
+      (line) => line.subscriptionItem === itemId && line.amount > 0 && line.invoiceItem,
+    );
+    if (pending?.invoiceItem) return { invoiceItem: pending.invoiceItem };
+    const invoices = Object.values(this.state.invoices).filter(
+      (inv) => inv.parent?.subscription_details?.subscription === sub.id && inv.status !== 'void',
+    );
+    for (const inv of invoices.reverse()) {
+      const lines = inv.lines.data.filter(
+        (l) => l.parent?.subscription_item_details?.subscription_item === itemId && l.amount > 0,
+      );
+      if (lines.length > 0) return { invoice: inv.id, lines: lines.map((l) => l.id) };
+    }
+    return undefined;
+  }
+
   /** Each proration line becomes a pending InvoiceItem (`invoiceitem.created`), as in Stripe. */
   private recordProrations(sub: Stripe.Subscription, lines: PendingLine[], at: number): void {
     for (const line of lines) {
@@ -773,6 +806,17 @@ export class BillingEngine {
         periodEnd: line.periodEnd,
         date: at,
         testClock: typeof sub.test_clock === 'string' ? sub.test_clock : null,
+        creditedItems: !line.credits
+          ? null
+          : 'invoiceItem' in line.credits
+            ? { type: 'invoice_item', invoice_item: line.credits.invoiceItem }
+            : {
+                type: 'invoice_line_items',
+                invoice_line_item_details: {
+                  invoice: line.credits.invoice,
+                  invoice_line_items: line.credits.lines,
+                },
+              },
       });
       this.state.invoiceItems[item.id] = item;
       line.invoiceItem = item.id;

@@ -295,6 +295,8 @@ export interface InvoiceLineSpec {
   subscriptionItem: string | null;
   /** The InvoiceItem the line comes from (proration lines). */
   invoiceItem?: string | null;
+  /** For a credit proration: the earlier invoice's lines it reverses. */
+  creditedItems?: Stripe.InvoiceLineItem.Parent.SubscriptionItemDetails.ProrationDetails.CreditedItems | null;
 }
 
 export function buildInvoiceLine(
@@ -320,7 +322,7 @@ export function buildInvoiceLine(
       subscription_item_details: {
         invoice_item: line.invoiceItem ?? null,
         proration: line.proration,
-        proration_details: { credited_items: null },
+        proration_details: { credited_items: line.creditedItems ?? null },
         subscription: subscriptionId,
         subscription_item: line.subscriptionItem ?? '',
       },
@@ -353,6 +355,7 @@ export function buildProrationInvoiceItem(fields: {
   periodEnd: number;
   date: number;
   testClock: string | null;
+  creditedItems: Stripe.InvoiceItem.ProrationDetails.CreditedItems | null;
 }): Stripe.InvoiceItem {
   return {
     id: newId('ii'),
@@ -383,7 +386,7 @@ export function buildProrationInvoiceItem(fields: {
       unit_amount_decimal: fields.price.unit_amount_decimal,
     },
     proration: true,
-    proration_details: { credited_items: null, discount_amounts: [] },
+    proration_details: { credited_items: fields.creditedItems, discount_amounts: [] },
     quantity: fields.quantity,
     quantity_decimal: decimalString(fields.quantity),
     tax_rates: [],

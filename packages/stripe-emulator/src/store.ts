@@ -35,6 +35,8 @@ export interface PendingLine {
   subscriptionItem?: string | null;
   /** The pending InvoiceItem (`ii_…`) that stands for this line. */
   invoiceItem?: string;
+  /** For a credit: the debit it reverses, an earlier invoice's lines or a pending invoice item. */
+  credits?: { invoice: string; lines: string[] } | { invoiceItem: string };
 }
 
 /** Bookkeeping Stripe keeps about a subscription that is not part of its public shape. */

@@ -85,7 +85,8 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
     expect(renewalLine).toMatchObject({ amount: 3 * SEAT, quantity: 3, period: { start: end } });
     expect(preview.total).toBe(3 * SEAT + credit + charge);
     expect(preview.amount_due).toBe(preview.total);
-    expect(preview.lines.data[0]!.description).toBe('Unused time on 1 × Team after 25 Jan 2026');
+    // As Stripe words them: the quantity only when it is more than one.
+    expect(preview.lines.data[0]!.description).toBe('Unused time on Team after 25 Jan 2026');
     expect(preview.lines.data[1]!.description).toBe('Remaining time on 3 × Team after 25 Jan 2026');
 
     // A preview changes nothing: no event, same quantity, no invoice; the preview is not retrievable.
@@ -120,6 +121,15 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
     ]);
     expect(pending.data[0]!.parent?.subscription_details?.subscription).toBe(sub.id);
     expect(pending.data[0]!.invoice).toBeNull();
+    // The credit names the debit it reverses: the line of the first invoice that charged the seat.
+    const firstInvoice = await stripe.invoices.retrieve(sub.latest_invoice as string);
+    expect(pending.data[1]!.proration_details?.credited_items).toEqual({
+      type: 'invoice_line_items',
+      invoice_line_item_details: {
+        invoice: firstInvoice.id,
+        invoice_line_items: [firstInvoice.lines.data[0]!.id],
+      },
+    });
 
     // After the change the preview (no changes asked) is the same invoice.
     const after = await stripe.invoices.createPreview({ subscription: sub.id });
@@ -134,6 +144,9 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
     expect(renewal).toMatchObject({ status: 'paid', total: preview.total, amount_paid: preview.total });
     // The invoice took the pending items: each proration line names its item, which names the invoice.
     expect((await stripe.invoiceItems.list({ customer: customer.id, pending: true })).data).toEqual([]);
+    expect(renewal.lines.data[0]!.parent?.subscription_item_details?.proration_details).toEqual({
+      credited_items: { invoice: firstInvoice.id, invoice_line_items: [firstInvoice.lines.data[0]!.id] },
+    });
     for (const line of renewal.lines.data.filter(isProration)) {
       const itemId = line.parent?.subscription_item_details?.invoice_item as string;
       expect((await stripe.invoiceItems.retrieve(itemId)).invoice).toBe(renewal.id);
