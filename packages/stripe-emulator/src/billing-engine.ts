@@ -733,8 +733,10 @@ export class BillingEngine {
     onSession: boolean,
     extraMutation?: (s: Stripe.Subscription) => void,
     prorationDate: number = at,
+    errorIfIncomplete = false,
   ): void {
     const plan = this.planChange(sub, changes, proration, at, prorationDate);
+    if (errorIfIncomplete && plan.invoiceNow) this.refuseUnpayable(sub, plan, at, onSession);
     this.updateSubscription(sub, at, (s) => {
       s.items.data = plan.nextItems;
       if (plan.intervalChanged) {
@@ -821,6 +823,34 @@ export class BillingEngine {
       this.state.invoiceItems[item.id] = item;
       line.invoiceItem = item.id;
       this.core.emit('invoiceitem.created', item, at);
+    }
+  }
+
+  /**
+   * payment_behavior=error_if_incomplete: a change whose invoice could not be paid now is refused
+   * with a 402 before anything changes, as Stripe refuses it.
+   */
+  private refuseUnpayable(sub: Stripe.Subscription, plan: ChangePlan, at: number, onSession: boolean): void {
+    const pending = this.internalOf(sub.id).pendingLines;
+    const items = plan.intervalChanged ? this.itemLines(plan.nextItems, at, plan.newPeriodEnd, false) : [];
+    const total = [...pending, ...plan.lines, ...items].reduce((sum, line) => sum + line.amount, 0);
+    const customer = this.state.customers[sub.customer as string];
+    if (total + (customer?.balance ?? 0) <= 0) return;
+    const fallback = customer?.invoice_settings.default_payment_method;
+    const pmId =
+      typeof sub.default_payment_method === 'string'
+        ? sub.default_payment_method
+        : typeof fallback === 'string'
+          ? fallback
+          : null;
+    const outcome = this.outcomeFor(pmId, onSession);
+    if (outcome.kind === 'failed') throw cardError(outcome.message, outcome.declineCode, outcome.code);
+    if (outcome.kind === 'requires_action') {
+      throw cardError(
+        'This payment requires authentication.',
+        'authentication_required',
+        'authentication_required',
+      );
     }
   }
 

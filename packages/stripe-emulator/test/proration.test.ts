@@ -239,6 +239,35 @@ describe('per-seat subscriptions: quantity changes and prorations', () => {
     ]);
   });
 
+  it('always_invoice with error_if_incomplete and a failing card: 402 and nothing changes', async () => {
+    const { clock, customer, sub, item, halfway } = await seatSubscription(1);
+    const failing = await stripe.paymentMethods.attach('pm_card_chargeCustomerFail', {
+      customer: customer.id,
+    });
+    await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: failing.id } });
+    await advance(clock, halfway);
+    const mark = await latestEventId(stripe);
+    await expect(
+      stripe.subscriptions.update(sub.id, {
+        items: [{ id: item.id, quantity: 3 }],
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'error_if_incomplete',
+      }),
+    ).rejects.toMatchObject({ statusCode: 402, type: 'StripeCardError', code: 'card_declined' });
+    const current = await stripe.subscriptions.retrieve(sub.id);
+    expect(current).toMatchObject({ status: 'active', latest_invoice: sub.latest_invoice });
+    expect(current.items.data[0]!.quantity).toBe(1);
+    expect(await eventTypesSince(stripe, mark)).toEqual([]);
+    // Pending updates are not emulated: refused rather than applied regardless of the payment.
+    await expect(
+      stripe.subscriptions.update(sub.id, {
+        items: [{ id: item.id, quantity: 3 }],
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'pending_if_incomplete',
+      }),
+    ).rejects.toMatchObject({ statusCode: 400, param: 'payment_behavior' });
+  });
+
   it('3 → 1 seats: the credit is a negative line that reduces the next invoice', async () => {
     const { clock, sub, item, start, end, halfway } = await seatSubscription(3);
     await advance(clock, halfway);

@@ -232,17 +232,26 @@ export function registerSubscriptions(routes: ApiRoutes, deps: Deps): void {
 
   routes.post('/v1/subscription_items/:id', ({ path, params }) => {
     const { sub } = itemById(path.id);
-    const allowed = ['price', 'plan', 'quantity', 'proration_behavior', 'proration_date', 'expand'];
+    const allowed = [
+      'price',
+      'plan',
+      'quantity',
+      'proration_behavior',
+      'proration_date',
+      'payment_behavior',
+      'expand',
+    ];
     const unknown = Object.keys(params).find((key) => !allowed.includes(key));
     if (unknown) {
       throw invalidRequest(`Received unknown parameter: ${unknown}`, unknown, 'parameter_unknown');
     }
     quantityParam(params, 'quantity'); // reported as `quantity`, as Stripe reports it here
-    const { quantity, price, plan, proration_behavior, proration_date } = params;
+    const { quantity, price, plan, proration_behavior, proration_date, payment_behavior } = params;
     const update: Params = {
       items: [{ id: path.id, quantity, price, plan }],
       proration_behavior,
       proration_date,
+      payment_behavior,
     };
     // Keys left undefined are absent, as they would be on the wire.
     updateSubscription(deps, sub.id, JSON.parse(JSON.stringify(update)) as Params, false);
@@ -287,6 +296,16 @@ export function updateSubscription(
       throw invalidRequest('A canceled subscription can only update its cancellation_details and metadata.');
   }
   const { proration, prorationDate } = prorationParams(sub, params, at);
+  const paymentBehavior = str(params, 'payment_behavior') ?? 'allow_incomplete';
+  if (![...PAYMENT_BEHAVIORS, 'pending_if_incomplete'].includes(paymentBehavior))
+    throw invalidRequest('Invalid payment_behavior', 'payment_behavior');
+  if (paymentBehavior === 'pending_if_incomplete') {
+    // Refused rather than treated as allow_incomplete: the change would be applied when Stripe would not.
+    throw invalidRequest(
+      'The Stripe emulator does not support pending updates (payment_behavior=pending_if_incomplete).',
+      'payment_behavior',
+    );
+  }
 
   // Everything is read and validated before anything changes, so a rejected update changes nothing.
   const metadata = mergeMetadata(sub.metadata, params);
@@ -349,7 +368,16 @@ export function updateSubscription(
   const itemParams = arr(params, 'items');
   if (itemParams && itemParams.length > 0) {
     const changes = parseItemChanges(deps, sub, itemParams, 'items');
-    engine.changeItems(sub, changes, proration, at, onSession, mutate, prorationDate);
+    engine.changeItems(
+      sub,
+      changes,
+      proration,
+      at,
+      onSession,
+      mutate,
+      prorationDate,
+      paymentBehavior === 'error_if_incomplete',
+    );
   } else {
     engine.updateSubscription(sub, at, mutate);
   }
