@@ -36,6 +36,7 @@ const PREFIXES: Record<string, Collection> = {
   pm: 'paymentMethods',
   sub: 'subscriptions',
   in: 'invoices',
+  ii: 'invoiceItems',
   inpay: 'invoicePayments',
   pi: 'paymentIntents',
   re: 'refunds',

@@ -13,10 +13,12 @@ import {
   buildInvoiceLine,
   buildInvoicePayment,
   buildPaymentIntent,
+  buildProrationInvoiceItem,
   buildSubscription,
   buildSubscriptionItem,
   emptyList,
   type InvoiceLineSpec,
+  planFromPrice,
 } from './objects.ts';
 import type { PendingLine, SubscriptionInternal } from './store.ts';
 
@@ -52,6 +54,17 @@ export interface ItemChange {
   deleted?: boolean;
 }
 
+export interface ChangePlan {
+  nextItems: Stripe.SubscriptionItem[];
+  /** Proration lines (empty with `none`, while trialing, or when nothing changed). */
+  lines: PendingLine[];
+  /** An interval change (not while trialing): the billing cycle restarts now. */
+  intervalChanged: boolean;
+  newPeriodEnd: number;
+  /** Whether the change is invoiced now rather than on the next renewal. */
+  invoiceNow: boolean;
+}
+
 interface DueAction {
   at: number;
   order: number; // tie-break between actions due at the same second
@@ -62,13 +75,13 @@ function money(amount: number, currency: string): string {
   return `${currency === 'usd' ? '$' : `${currency.toUpperCase()} `}${(amount / 100).toFixed(2)}`;
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Stripe's date in proration descriptions: "09 Apr 2022" (UTC; not the locale's "Sept"). */
 function shortDate(at: number): string {
-  return new Date(at * 1000).toLocaleDateString('en-GB', {
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-    timeZone: 'UTC',
-  });
+  const date = new Date(at * 1000);
+  const day = String(date.getUTCDate()).padStart(2, '0');
+  return `${day} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
 }
 
 export class BillingEngine {
@@ -302,6 +315,10 @@ export class BillingEngine {
     const customer = this.state.customers[customerId];
     const id = newId('in');
     const lineItems = lines.map((line) => buildInvoiceLine(id, sub.id, line));
+    for (const line of lines) {
+      const invoiceItem = line.invoiceItem ? this.state.invoiceItems[line.invoiceItem] : undefined;
+      if (invoiceItem) invoiceItem.invoice = id;
+    }
     const total = lines.reduce((sum, line) => sum + line.amount, 0);
     const inv = buildInvoice({
       id,
@@ -403,8 +420,13 @@ export class BillingEngine {
     this.core.emit('invoice.marked_uncollectible', inv, at);
   }
 
-  private itemLines(sub: Stripe.Subscription, start: number, end: number, trial: boolean): InvoiceLineSpec[] {
-    return sub.items.data.map((item) => {
+  private itemLines(
+    items: Stripe.SubscriptionItem[],
+    start: number,
+    end: number,
+    trial: boolean,
+  ): InvoiceLineSpec[] {
+    return items.map((item) => {
       const quantity = item.quantity ?? 1;
       const unit = item.price.unit_amount ?? 0;
       const name = this.productName(item.price);
@@ -428,17 +450,24 @@ export class BillingEngine {
     return pending.flatMap((line) => {
       const price = this.state.prices[line.priceId];
       if (!price) return [];
-      const item = sub.items.data.find((i) => i.price.id === line.priceId);
+      const item =
+        sub.items.data.find((i) => i.id === line.subscriptionItem) ??
+        sub.items.data.find((i) => i.price.id === line.priceId);
       return [
         {
           description: line.description,
           amount: line.amount,
           price,
-          quantity: 1,
+          quantity: line.quantity ?? 1,
           periodStart: line.periodStart,
           periodEnd: line.periodEnd,
           proration: line.proration,
-          subscriptionItem: item?.id ?? null,
+          subscriptionItem: line.subscriptionItem ?? item?.id ?? null,
+          invoiceItem: line.invoiceItem ?? null,
+          creditedItems:
+            line.credits && 'invoice' in line.credits
+              ? { invoice: line.credits.invoice, invoice_line_items: line.credits.lines }
+              : null,
         },
       ];
     });
@@ -497,7 +526,7 @@ export class BillingEngine {
     this.internalOf(sub.id);
     const inv = this.createInvoice(
       sub,
-      this.itemLines(sub, at, periodEnd, trialing),
+      this.itemLines(sub.items.data, at, periodEnd, trialing),
       'subscription_create',
       at,
       at,
@@ -582,7 +611,7 @@ export class BillingEngine {
     );
     const inv = this.createInvoice(
       sub,
-      this.itemLines(sub, at, periodEnd, false),
+      this.itemLines(sub.items.data, at, periodEnd, false),
       'subscription_update',
       at,
       at,
@@ -599,23 +628,27 @@ export class BillingEngine {
   }
 
   /**
-   * Changes items (price switch, quantity). Prorates by the unused fraction of the period: an
-   * interval change resets the billing cycle and invoices at once; otherwise the proration lines wait
-   * for the next invoice (create_prorations), are invoiced now (always_invoice), or are skipped (none).
+   * What an item change (price switch, quantity) would do, without doing it: the items after the
+   * change and the proration lines, computed as Stripe does: for each changed item, a credit for the
+   * unused time on the old price × quantity and a charge for the remaining time on the new one, each
+   * `unit_amount × quantity × (period_end − proration_date) / (period_end − period_start)` rounded
+   * to the minor unit. Nothing is prorated while trialing (nothing was charged) or with `none`.
+   * An interval change (monthly ↔ yearly) resets the billing cycle: the new price is charged in full.
    */
-  changeItems(
+  planChange(
     sub: Stripe.Subscription,
     changes: ItemChange[],
     proration: ProrationBehavior,
     at: number,
-    onSession: boolean,
-    extraMutation?: (s: Stripe.Subscription) => void,
-  ): void {
+    prorationDate: number = at,
+  ): ChangePlan {
     const oldItems = structuredClone(sub.items.data);
     const periodStart = oldItems[0]?.current_period_start ?? at;
     const periodEnd = oldItems[0]?.current_period_end ?? at;
     const fraction =
-      periodEnd > periodStart ? Math.max(0, Math.min(1, (periodEnd - at) / (periodEnd - periodStart))) : 0;
+      periodEnd > periodStart
+        ? Math.max(0, Math.min(1, (periodEnd - prorationDate) / (periodEnd - periodStart)))
+        : 0;
     const oldInterval = oldItems[0]?.price.recurring?.interval;
     const lines: PendingLine[] = [];
     const nextItems = structuredClone(sub.items.data);
@@ -628,7 +661,7 @@ export class BillingEngine {
       if (existing) {
         if (change.price && change.price.id !== existing.price.id) {
           existing.price = change.price;
-          existing.plan = buildSubscriptionItem(sub.id, change.price, 1, at, at, at).plan;
+          existing.plan = planFromPrice(change.price);
         }
         if (change.quantity !== undefined) existing.quantity = change.quantity;
       } else if (change.price) {
@@ -640,75 +673,263 @@ export class BillingEngine {
     const newInterval = nextItems[0]?.price.recurring?.interval;
     const intervalChanged =
       oldInterval !== undefined && newInterval !== undefined && oldInterval !== newInterval;
-    const prorate = proration !== 'none' && (sub.status === 'active' || sub.status === 'past_due');
+    const prorate =
+      proration !== 'none' && (sub.status === 'active' || sub.status === 'past_due') && fraction > 0;
+    const after = shortDate(prorationDate);
+    const line = (kind: 'Unused' | 'Remaining', item: Stripe.SubscriptionItem): PendingLine => {
+      const quantity = item.quantity ?? 1;
+      const amount = Math.round((item.price.unit_amount ?? 0) * quantity * fraction);
+      // Stripe names the quantity only when it is more than one: "Unused time on 20 × Seats after …".
+      const what =
+        quantity === 1 ? this.productName(item.price) : `${quantity} × ${this.productName(item.price)}`;
+      const credits = kind === 'Unused' ? this.debitOf(sub, item.id) : undefined;
+      return {
+        ...(credits ? { credits } : {}),
+        description: `${kind} time on ${what} after ${after}`,
+        amount: kind === 'Unused' ? -amount : amount,
+        priceId: item.price.id,
+        periodStart: prorationDate,
+        periodEnd,
+        proration: true,
+        quantity,
+        subscriptionItem: item.id,
+      };
+    };
     if (prorate) {
       for (const old of oldItems) {
         const now = nextItems.find((i) => i.id === old.id);
-        const oldAmount = (old.price.unit_amount ?? 0) * (old.quantity ?? 1);
-        const newAmount = now ? (now.price.unit_amount ?? 0) * (now.quantity ?? 1) : 0;
-        if (now && now.price.id === old.price.id && oldAmount === newAmount) continue;
-        lines.push({
-          description: `Unused time on ${this.productName(old.price)} after ${shortDate(at)}`,
-          amount: -Math.round(oldAmount * fraction),
-          priceId: old.price.id,
-          periodStart: at,
-          periodEnd,
-          proration: true,
-        });
-        if (now && !intervalChanged) {
-          lines.push({
-            description: `Remaining time on ${this.productName(now.price)} after ${shortDate(at)}`,
-            amount: Math.round(newAmount * fraction),
-            priceId: now.price.id,
-            periodStart: at,
-            periodEnd,
-            proration: true,
-          });
-        }
+        if (now && now.price.id === old.price.id && (now.quantity ?? 1) === (old.quantity ?? 1)) continue;
+        lines.push(line('Unused', old));
+        if (now && !intervalChanged) lines.push(line('Remaining', now));
       }
-      for (const added of nextItems.filter((i) => !oldItems.some((o) => o.id === i.id))) {
-        if (intervalChanged) continue;
-        lines.push({
-          description: `Remaining time on ${this.productName(added.price)} after ${shortDate(at)}`,
-          amount: Math.round((added.price.unit_amount ?? 0) * (added.quantity ?? 1) * fraction),
-          priceId: added.price.id,
-          periodStart: at,
-          periodEnd,
-          proration: true,
-        });
+      if (!intervalChanged) {
+        for (const added of nextItems.filter((i) => !oldItems.some((o) => o.id === i.id))) {
+          lines.push(line('Remaining', added));
+        }
       }
     }
     const newPeriodEnd = intervalChanged
       ? this.periodEndFrom({ ...sub, items: { ...sub.items, data: nextItems } }, at)
       : periodEnd;
+    const trialing = sub.status === 'trialing';
+    return {
+      nextItems,
+      lines,
+      intervalChanged: intervalChanged && !trialing,
+      newPeriodEnd,
+      invoiceNow: !trialing && (intervalChanged || (proration === 'always_invoice' && lines.length > 0)),
+    };
+  }
+
+  /**
+   * Changes items. The proration lines wait for the next invoice (create_prorations) or are
+   * invoiced and charged now (always_invoice, or any interval change); `none` makes none.
+   */
+  changeItems(
+    sub: Stripe.Subscription,
+    changes: ItemChange[],
+    proration: ProrationBehavior,
+    at: number,
+    onSession: boolean,
+    extraMutation?: (s: Stripe.Subscription) => void,
+    prorationDate: number = at,
+    errorIfIncomplete = false,
+  ): void {
+    const plan = this.planChange(sub, changes, proration, at, prorationDate);
+    if (errorIfIncomplete && plan.invoiceNow) this.refuseUnpayable(sub, plan, at, onSession);
     this.updateSubscription(sub, at, (s) => {
-      s.items.data = nextItems;
-      if (intervalChanged && s.status !== 'trialing') {
+      s.items.data = plan.nextItems;
+      if (plan.intervalChanged) {
         s.billing_cycle_anchor = at;
         for (const item of s.items.data) {
           item.current_period_start = at;
-          item.current_period_end = newPeriodEnd;
+          item.current_period_end = plan.newPeriodEnd;
         }
-        if (s.cancel_at_period_end) s.cancel_at = newPeriodEnd;
+        if (s.cancel_at_period_end) s.cancel_at = plan.newPeriodEnd;
       }
       extraMutation?.(s);
     });
     if (sub.status === 'trialing') return;
-    const invoiceNow = intervalChanged || proration === 'always_invoice';
-    if (!invoiceNow) {
-      this.internalOf(sub.id).pendingLines.push(...lines);
+    this.recordProrations(sub, plan.lines, at);
+    if (!plan.invoiceNow) {
+      this.internalOf(sub.id).pendingLines.push(...plan.lines);
       return;
     }
     const pending = this.internalOf(sub.id).pendingLines.splice(0);
     const invoiceLines = [
-      ...this.pendingToLines([...pending, ...lines], sub),
-      ...(intervalChanged ? this.itemLines(sub, at, newPeriodEnd, false) : []),
+      ...this.pendingToLines([...pending, ...plan.lines], sub),
+      ...(plan.intervalChanged ? this.itemLines(sub.items.data, at, plan.newPeriodEnd, false) : []),
     ];
     if (invoiceLines.length === 0) return;
-    const inv = this.createInvoice(sub, invoiceLines, 'subscription_update', at, at, newPeriodEnd);
+    const inv = this.createInvoice(sub, invoiceLines, 'subscription_update', at, at, plan.newPeriodEnd);
     this.core.emit('invoice.created', inv, at);
     this.finalizeInvoice(inv, at);
     this.payInvoice(inv, at, { onSession });
+  }
+
+  /**
+   * The latest debit for a subscription item, which a credit proration reverses: a pending
+   * proration charge not yet invoiced, or else its lines on the latest invoice that charged it.
+   */
+  private debitOf(
+    sub: Stripe.Subscription,
+    itemId: string,
+  ): { invoice: string; lines: string[] } | { invoiceItem: string } | undefined {
+    const pending = this.internalOf(sub.id).pendingLines.findLast(
+      (line) => line.subscriptionItem === itemId && line.amount > 0 && line.invoiceItem,
+    );
+    if (pending?.invoiceItem) return { invoiceItem: pending.invoiceItem };
+    const invoices = Object.values(this.state.invoices).filter(
+      (inv) => inv.parent?.subscription_details?.subscription === sub.id && inv.status !== 'void',
+    );
+    for (const inv of invoices.reverse()) {
+      const lines = inv.lines.data.filter(
+        (l) => l.parent?.subscription_item_details?.subscription_item === itemId && l.amount > 0,
+      );
+      if (lines.length > 0) return { invoice: inv.id, lines: lines.map((l) => l.id) };
+    }
+    return undefined;
+  }
+
+  /** Each proration line becomes a pending InvoiceItem (`invoiceitem.created`), as in Stripe. */
+  private recordProrations(sub: Stripe.Subscription, lines: PendingLine[], at: number): void {
+    for (const line of lines) {
+      const price = this.state.prices[line.priceId];
+      if (!price) continue;
+      const item = buildProrationInvoiceItem({
+        customer: sub.customer as string,
+        subscription: sub.id,
+        subscriptionItem: line.subscriptionItem ?? null,
+        price,
+        amount: line.amount,
+        quantity: line.quantity ?? 1,
+        description: line.description,
+        periodStart: line.periodStart,
+        periodEnd: line.periodEnd,
+        date: at,
+        testClock: typeof sub.test_clock === 'string' ? sub.test_clock : null,
+        creditedItems: !line.credits
+          ? null
+          : 'invoiceItem' in line.credits
+            ? { type: 'invoice_item', invoice_item: line.credits.invoiceItem }
+            : {
+                type: 'invoice_line_items',
+                invoice_line_item_details: {
+                  invoice: line.credits.invoice,
+                  invoice_line_items: line.credits.lines,
+                },
+              },
+      });
+      this.state.invoiceItems[item.id] = item;
+      line.invoiceItem = item.id;
+      this.core.emit('invoiceitem.created', item, at);
+    }
+  }
+
+  /**
+   * payment_behavior=error_if_incomplete: a change whose invoice could not be paid now is refused
+   * with a 402 before anything changes, as Stripe refuses it.
+   */
+  private refuseUnpayable(sub: Stripe.Subscription, plan: ChangePlan, at: number, onSession: boolean): void {
+    const pending = this.internalOf(sub.id).pendingLines;
+    const items = plan.intervalChanged ? this.itemLines(plan.nextItems, at, plan.newPeriodEnd, false) : [];
+    const total = [...pending, ...plan.lines, ...items].reduce((sum, line) => sum + line.amount, 0);
+    const customer = this.state.customers[sub.customer as string];
+    if (total + (customer?.balance ?? 0) <= 0) return;
+    const fallback = customer?.invoice_settings.default_payment_method;
+    const pmId =
+      typeof sub.default_payment_method === 'string'
+        ? sub.default_payment_method
+        : typeof fallback === 'string'
+          ? fallback
+          : null;
+    const outcome = this.outcomeFor(pmId, onSession);
+    if (outcome.kind === 'failed') throw cardError(outcome.message, outcome.declineCode, outcome.code);
+    if (outcome.kind === 'requires_action') {
+      throw cardError(
+        'This payment requires authentication.',
+        'authentication_required',
+        'authentication_required',
+      );
+    }
+  }
+
+  /**
+   * Stripe's invoice preview (`POST /v1/invoices/create_preview`): the invoice a change would
+   * create now (always_invoice, interval change), or else the subscription's next renewal invoice
+   * with the pending prorations and the next period at the new quantities. Changes no state.
+   * Returns null when no invoice is coming (the subscription ends at its period end, or has ended).
+   */
+  previewInvoice(
+    sub: Stripe.Subscription,
+    changes: ItemChange[],
+    proration: ProrationBehavior,
+    at: number,
+    prorationDate: number,
+  ): Stripe.Invoice | null {
+    const plan = this.planChange(sub, changes, proration, at, prorationDate);
+    const preview: Stripe.Subscription = { ...sub, items: { ...sub.items, data: plan.nextItems } };
+    const pending = this.internalOf(sub.id).pendingLines;
+    let lines: InvoiceLineSpec[];
+    let created: number;
+    let periodEnd: number;
+    if (plan.invoiceNow) {
+      created = at;
+      periodEnd = plan.newPeriodEnd;
+      lines = [
+        ...this.pendingToLines([...pending, ...plan.lines], preview),
+        ...(plan.intervalChanged ? this.itemLines(plan.nextItems, at, periodEnd, false) : []),
+      ];
+    } else {
+      created = sub.items.data[0]?.current_period_end ?? at;
+      const ends = sub.cancel_at !== null && sub.cancel_at <= created;
+      if (ends || !['active', 'trialing', 'past_due', 'unpaid'].includes(sub.status)) return null;
+      periodEnd = this.periodEndFrom(preview, created);
+      lines = [
+        ...this.pendingToLines([...pending, ...plan.lines], preview),
+        ...this.itemLines(plan.nextItems, created, periodEnd, false),
+      ];
+    }
+    const customerId = sub.customer as string;
+    const customer = this.state.customers[customerId];
+    const id = `upcoming_${newId('in')}`;
+    const total = lines.reduce((sum, line) => sum + line.amount, 0);
+    const balance = customer?.balance ?? 0;
+    // The balance is applied as finalization would apply it (see finalizeInvoice).
+    const amountDue = total < 0 ? 0 : Math.max(0, total + balance);
+    return buildInvoice({
+      id,
+      customer: customerId,
+      created,
+      currency: sub.currency,
+      test_clock: typeof sub.test_clock === 'string' ? sub.test_clock : null,
+      billing_reason: 'upcoming',
+      customer_email: customer?.email ?? null,
+      customer_name: customer?.name ?? null,
+      lines: emptyList(
+        `/v1/invoices/${id}/lines`,
+        lines.map((line) => buildInvoiceLine(id, sub.id, line)),
+      ),
+      parent: {
+        type: 'subscription_details',
+        quote_details: null,
+        subscription_details: {
+          metadata: { ...sub.metadata },
+          subscription: sub.id,
+          ...(plan.lines.length > 0 ? { subscription_proration_date: prorationDate } : {}),
+        },
+      },
+      period_start: created,
+      period_end: periodEnd,
+      subtotal: total,
+      subtotal_excluding_tax: total,
+      total,
+      total_excluding_tax: total,
+      starting_balance: balance,
+      amount_due: amountDue,
+      amount_remaining: amountDue,
+      next_payment_attempt: plan.invoiceNow ? null : created + DRAFT_PERIOD,
+    });
   }
 
   /** At the end of a period: cancel (if asked), end a trial, or start the next period with a draft invoice. */
@@ -740,7 +961,10 @@ export class BillingEngine {
     }
     const periodEnd = this.periodEndFrom(sub, at);
     const pending = this.internalOf(sub.id).pendingLines.splice(0);
-    const lines = [...this.pendingToLines(pending, sub), ...this.itemLines(sub, at, periodEnd, false)];
+    const lines = [
+      ...this.pendingToLines(pending, sub),
+      ...this.itemLines(sub.items.data, at, periodEnd, false),
+    ];
     const inv = this.createInvoice(sub, lines, 'subscription_cycle', at, at, periodEnd);
     inv.automatically_finalizes_at = at + DRAFT_PERIOD;
     // Stripe leaves an unpaid subscription's new invoices as drafts and never attempts them.

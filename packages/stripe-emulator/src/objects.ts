@@ -293,6 +293,10 @@ export interface InvoiceLineSpec {
   periodEnd: number;
   proration: boolean;
   subscriptionItem: string | null;
+  /** The InvoiceItem the line comes from (proration lines). */
+  invoiceItem?: string | null;
+  /** For a credit proration: the earlier invoice's lines it reverses. */
+  creditedItems?: Stripe.InvoiceLineItem.Parent.SubscriptionItemDetails.ProrationDetails.CreditedItems | null;
 }
 
 export function buildInvoiceLine(
@@ -316,9 +320,9 @@ export function buildInvoiceLine(
       type: 'subscription_item_details',
       invoice_item_details: null,
       subscription_item_details: {
-        invoice_item: null,
+        invoice_item: line.invoiceItem ?? null,
         proration: line.proration,
-        proration_details: { credited_items: null },
+        proration_details: { credited_items: line.creditedItems ?? null },
         subscription: subscriptionId,
         subscription_item: line.subscriptionItem ?? '',
       },
@@ -335,6 +339,58 @@ export function buildInvoiceLine(
     subscription: subscriptionId,
     subtotal: line.amount,
     taxes: [],
+  };
+}
+
+/** A proration waiting for the subscription's next invoice (`invoice: null` until it is invoiced). */
+export function buildProrationInvoiceItem(fields: {
+  customer: string;
+  subscription: string;
+  subscriptionItem: string | null;
+  price: Stripe.Price;
+  amount: number;
+  quantity: number;
+  description: string;
+  periodStart: number;
+  periodEnd: number;
+  date: number;
+  testClock: string | null;
+  creditedItems: Stripe.InvoiceItem.ProrationDetails.CreditedItems | null;
+}): Stripe.InvoiceItem {
+  return {
+    id: newId('ii'),
+    object: 'invoiceitem',
+    amount: fields.amount,
+    currency: fields.price.currency,
+    customer: fields.customer,
+    customer_account: null,
+    date: fields.date,
+    description: fields.description,
+    discountable: false,
+    discounts: [],
+    invoice: null,
+    livemode: false,
+    metadata: {},
+    net_amount: fields.amount,
+    parent: {
+      type: 'subscription_details',
+      subscription_details: {
+        subscription: fields.subscription,
+        ...(fields.subscriptionItem ? { subscription_item: fields.subscriptionItem } : {}),
+      },
+    },
+    period: { start: fields.periodStart, end: fields.periodEnd },
+    pricing: {
+      type: 'price_details',
+      price_details: { price: fields.price.id, product: String(fields.price.product) },
+      unit_amount_decimal: fields.price.unit_amount_decimal,
+    },
+    proration: true,
+    proration_details: { credited_items: fields.creditedItems, discount_amounts: [] },
+    quantity: fields.quantity,
+    quantity_decimal: decimalString(fields.quantity),
+    tax_rates: [],
+    test_clock: fields.testClock,
   };
 }
 

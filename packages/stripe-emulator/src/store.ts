@@ -29,6 +29,14 @@ export interface PendingLine {
   periodStart: number;
   periodEnd: number;
   proration: boolean;
+  /** Seats the line is for (absent in state files written before quantities were recorded: 1). */
+  quantity?: number;
+  /** The subscription item the line credits or charges. */
+  subscriptionItem?: string | null;
+  /** The pending InvoiceItem (`ii_…`) that stands for this line. */
+  invoiceItem?: string;
+  /** For a credit: the debit it reverses, an earlier invoice's lines or a pending invoice item. */
+  credits?: { invoice: string; lines: string[] } | { invoiceItem: string };
 }
 
 /** Bookkeeping Stripe keeps about a subscription that is not part of its public shape. */
@@ -57,6 +65,7 @@ export interface State {
   paymentMethods: Record<string, Stripe.PaymentMethod>;
   subscriptions: Record<string, Stripe.Subscription>;
   invoices: Record<string, Stripe.Invoice>;
+  invoiceItems: Record<string, Stripe.InvoiceItem>;
   invoicePayments: Record<string, Stripe.InvoicePayment>;
   paymentIntents: Record<string, Stripe.PaymentIntent>;
   refunds: Record<string, Stripe.Refund>;
@@ -90,6 +99,7 @@ export function emptyState(): State {
     paymentMethods: {},
     subscriptions: {},
     invoices: {},
+    invoiceItems: {},
     invoicePayments: {},
     paymentIntents: {},
     refunds: {},

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { type ApiRoutes, type Deps, matchesCreated, mustGet, newestFirst, paginate } from '../api.ts';
 import type { ItemChange, PaymentBehavior, ProrationBehavior } from '../billing-engine.ts';
 import { SECONDS } from '../clock.ts';
-import { invalidRequest, missingParam } from '../errors.ts';
+import { invalidRequest, missingParam, noSuch } from '../errors.ts';
 import { arr, bool, int, mergeMetadata, nullableStr, obj, type Params, str } from '../form.ts';
 import { searchResult } from '../search.ts';
 
@@ -22,6 +22,86 @@ function recurringPrice(deps: Deps, id: string | undefined, param: string): Stri
   if (!price.active)
     throw invalidRequest(`The price specified is inactive. This field only accepts active prices.`, param);
   return price;
+}
+
+/**
+ * A subscription item's quantity, validated as Stripe validates it: an integer ≥ 0 (a licensed
+ * item may have quantity 0), reported with the full parameter path.
+ */
+function quantityParam(item: Params, param: string): number | undefined {
+  const value = item.quantity;
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !/^-?\d+$/.test(value)) {
+    throw invalidRequest(`Invalid integer: ${String(value)}`, param, 'parameter_invalid_integer');
+  }
+  const quantity = Number.parseInt(value, 10);
+  if (quantity < 0) {
+    throw invalidRequest(
+      'This value must be greater than or equal to 0.',
+      param,
+      'parameter_invalid_integer',
+    );
+  }
+  return quantity;
+}
+
+/** `items[…]` of a subscription update (or `subscription_details[items][…]` of a preview). */
+export function parseItemChanges(
+  deps: Deps,
+  sub: Stripe.Subscription,
+  itemParams: unknown[],
+  prefix: string,
+): ItemChange[] {
+  const changes = itemParams.map((raw, index): ItemChange => {
+    if (typeof raw !== 'object' || raw === null)
+      throw invalidRequest('Invalid object', `${prefix}[${index}]`);
+    const item = raw as Params;
+    const priceId = str(item, 'price') ?? str(item, 'plan');
+    return {
+      id: str(item, 'id'),
+      price: priceId ? recurringPrice(deps, priceId, `${prefix}[${index}][price]`) : undefined,
+      quantity: quantityParam(item, `${prefix}[${index}][quantity]`),
+      deleted: bool(item, 'deleted'),
+    };
+  });
+  changes.forEach((change, index) => {
+    if (change.id && !sub.items.data.some((i) => i.id === change.id)) {
+      throw invalidRequest(`No such subscription item: '${change.id}'`, prefix, 'resource_missing');
+    }
+    // Without an id an entry adds an item, which needs a price (a quantity alone changes nothing).
+    if (!change.id && !change.price) throw missingParam(`${prefix}[${index}][price]`);
+    if (!change.id && change.price && sub.items.data.some((i) => i.price.id === change.price?.id)) {
+      throw invalidRequest(
+        'Cannot add multiple subscription items with the same price. Pass the existing item’s id to change its quantity.',
+        `${prefix}[${index}][price]`,
+      );
+    }
+  });
+  return changes;
+}
+
+/** `proration_behavior` (default create_prorations) and `proration_date` (default now), validated. */
+export function prorationParams(
+  sub: Stripe.Subscription,
+  params: Params,
+  at: number,
+  prefix = '',
+): { proration: ProrationBehavior; prorationDate: number } {
+  const name = (key: string) => (prefix ? `${prefix}[${key}]` : key);
+  const proration = (str(params, 'proration_behavior') ?? 'create_prorations') as ProrationBehavior;
+  if (!PRORATION_BEHAVIORS.includes(proration))
+    throw invalidRequest(`Invalid ${name('proration_behavior')}`, name('proration_behavior'));
+  const given = int(params, 'proration_date');
+  const prorationDate = given ?? at;
+  const start = sub.items.data[0]?.current_period_start ?? at;
+  const end = sub.items.data[0]?.current_period_end ?? at;
+  if (given !== undefined && (given < start || given > end)) {
+    throw invalidRequest(
+      'The proration_date must be within the current billing period of the subscription.',
+      name('proration_date'),
+    );
+  }
+  return { proration, prorationDate };
 }
 
 function ownedPaymentMethod(deps: Deps, customerId: string, pmId: string, param: string): string {
@@ -49,7 +129,7 @@ export function registerSubscriptions(routes: ApiRoutes, deps: Deps): void {
       const item = raw as Params;
       return {
         price: recurringPrice(deps, str(item, 'price') ?? str(item, 'plan'), `items[${index}][price]`),
-        quantity: int(item, 'quantity') ?? 1,
+        quantity: quantityParam(item, `items[${index}][quantity]`) ?? 1,
       };
     });
     const currencies = new Set(items.map((i) => i.price.currency));
@@ -131,6 +211,53 @@ export function registerSubscriptions(routes: ApiRoutes, deps: Deps): void {
     return sub;
   });
 
+  // Subscription items: the per-seat quantity can be changed on the item itself, with the same
+  // proration parameters as a subscription update.
+  const itemById = (id: string | undefined) => {
+    for (const sub of Object.values(core.state.subscriptions)) {
+      const item = sub.items.data.find((i) => i.id === id);
+      if (item) return { sub, item };
+    }
+    throw noSuch('subscription_item', id ?? '');
+  };
+
+  routes.get('/v1/subscription_items', ({ params }) => {
+    const subId = str(params, 'subscription');
+    if (!subId) throw missingParam('subscription');
+    const sub = mustGet(core.state.subscriptions, subId, 'subscription', 'subscription');
+    return paginate([...sub.items.data].reverse(), params, '/v1/subscription_items');
+  });
+
+  routes.get('/v1/subscription_items/:id', ({ path }) => itemById(path.id).item);
+
+  routes.post('/v1/subscription_items/:id', ({ path, params }) => {
+    const { sub } = itemById(path.id);
+    const allowed = [
+      'price',
+      'plan',
+      'quantity',
+      'proration_behavior',
+      'proration_date',
+      'payment_behavior',
+      'expand',
+    ];
+    const unknown = Object.keys(params).find((key) => !allowed.includes(key));
+    if (unknown) {
+      throw invalidRequest(`Received unknown parameter: ${unknown}`, unknown, 'parameter_unknown');
+    }
+    quantityParam(params, 'quantity'); // reported as `quantity`, as Stripe reports it here
+    const { quantity, price, plan, proration_behavior, proration_date, payment_behavior } = params;
+    const update: Params = {
+      items: [{ id: path.id, quantity, price, plan }],
+      proration_behavior,
+      proration_date,
+      payment_behavior,
+    };
+    // Keys left undefined are absent, as they would be on the wire.
+    updateSubscription(deps, sub.id, JSON.parse(JSON.stringify(update)) as Params, false);
+    return itemById(path.id).item;
+  });
+
   routes.get('/v1/subscriptions', ({ params }) => {
     const customer = str(params, 'customer');
     const status = str(params, 'status');
@@ -168,9 +295,17 @@ export function updateSubscription(
     if (!allowed)
       throw invalidRequest('A canceled subscription can only update its cancellation_details and metadata.');
   }
-  const proration = (str(params, 'proration_behavior') ?? 'create_prorations') as ProrationBehavior;
-  if (!PRORATION_BEHAVIORS.includes(proration))
-    throw invalidRequest('Invalid proration_behavior', 'proration_behavior');
+  const { proration, prorationDate } = prorationParams(sub, params, at);
+  const paymentBehavior = str(params, 'payment_behavior') ?? 'allow_incomplete';
+  if (![...PAYMENT_BEHAVIORS, 'pending_if_incomplete'].includes(paymentBehavior))
+    throw invalidRequest('Invalid payment_behavior', 'payment_behavior');
+  if (paymentBehavior === 'pending_if_incomplete') {
+    // Refused rather than treated as allow_incomplete: the change would be applied when Stripe would not.
+    throw invalidRequest(
+      'The Stripe emulator does not support pending updates (payment_behavior=pending_if_incomplete).',
+      'payment_behavior',
+    );
+  }
 
   // Everything is read and validated before anything changes, so a rejected update changes nothing.
   const metadata = mergeMetadata(sub.metadata, params);
@@ -232,22 +367,17 @@ export function updateSubscription(
 
   const itemParams = arr(params, 'items');
   if (itemParams && itemParams.length > 0) {
-    const changes: ItemChange[] = itemParams.map((raw, index) => {
-      const item = raw as Params;
-      const priceId = str(item, 'price') ?? str(item, 'plan');
-      return {
-        id: str(item, 'id'),
-        price: priceId ? recurringPrice(deps, priceId, `items[${index}][price]`) : undefined,
-        quantity: int(item, 'quantity'),
-        deleted: bool(item, 'deleted'),
-      };
-    });
-    for (const change of changes) {
-      if (change.id && !sub.items.data.some((i) => i.id === change.id)) {
-        throw invalidRequest(`No such subscription item: '${change.id}'`, 'items', 'resource_missing');
-      }
-    }
-    engine.changeItems(sub, changes, proration, at, onSession, mutate);
+    const changes = parseItemChanges(deps, sub, itemParams, 'items');
+    engine.changeItems(
+      sub,
+      changes,
+      proration,
+      at,
+      onSession,
+      mutate,
+      prorationDate,
+      paymentBehavior === 'error_if_incomplete',
+    );
   } else {
     engine.updateSubscription(sub, at, mutate);
   }

@@ -54,6 +54,7 @@ export function registerTestClocks(routes: ApiRoutes, deps: Deps): void {
     dropWhere(state.subscriptions, (sub) => customers.has(sub.customer as string));
     dropWhere(state.invoicePayments, (payment) => invoices.has(payment.invoice as string));
     dropWhere(state.invoices, (inv) => invoices.has(inv.id));
+    dropWhere(state.invoiceItems, (item) => customers.has(item.customer as string));
     dropWhere(state.paymentIntents, (pi) => customers.has(pi.customer as string));
     dropWhere(state.paymentMethods, (pm) => customers.has(pm.customer as string));
     dropWhere(state.customers, (customer) => customers.has(customer.id));
