@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuditLog, aiRequests, sessions, subscriptions, users } from '../src/db/schema/index.ts';
 import {
   type BillingHarness,
+  deliverSigned,
   signUp,
   startBillingHarness,
   subscribe,
@@ -242,18 +242,7 @@ describe('admin console API', () => {
       data: { object: { id: 'sub_console', object: 'subscription', customer: customer.id } },
     });
     h.emulator.faults.failNext(5, '500');
-    const delivered = await h.t.app.inject({
-      method: 'POST',
-      url: '/api/stripe/webhook/',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
-          payload,
-          secret: h.emulator.webhookSecret,
-        }),
-      },
-      payload,
-    });
+    const delivered = await deliverSigned(h, payload);
     h.emulator.faults.clear();
     expect(delivered.statusCode).toBe(502);
 

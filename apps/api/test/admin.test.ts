@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { users } from '../src/db/schema/index.ts';
-import { type BillingHarness, signUp, startBillingHarness, subscribe } from './billing-harness.ts';
+import {
+  type BillingHarness,
+  deliverSigned,
+  signUp,
+  startBillingHarness,
+  subscribe,
+} from './billing-harness.ts';
 
 let h: BillingHarness;
 beforeAll(async () => {
@@ -77,18 +82,7 @@ describe('admin API', () => {
       data: { object: { id: 'cs_1', object: 'checkout.session', customer: customer.id } },
     });
     h.emulator.faults.failNext(5, '500');
-    const failed = await h.t.app.inject({
-      method: 'POST',
-      url: '/api/stripe/webhook/',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
-          payload,
-          secret: h.emulator.webhookSecret,
-        }),
-      },
-      payload,
-    });
+    const failed = await deliverSigned(h, payload);
     h.emulator.faults.clear();
     expect(failed.statusCode).toBe(502);
 

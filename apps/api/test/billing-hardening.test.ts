@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, STRIPE_CALL_DEADLINE_MS, stripeCallWorstCaseMs } from '../src/config.ts';
 import { profiles, users, webhookEvents } from '../src/db/schema/index.ts';
@@ -8,10 +7,12 @@ import {
   advance,
   type BillingHarness,
   DAY,
+  deliverSigned,
   emailsFor,
   payOnHostedCheckout,
   signUp,
   startBillingHarness,
+  stripeEventPayload,
   subscribe,
   subscriptionRow,
 } from './billing-harness.ts';
@@ -22,36 +23,8 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-function deliver(payload: string) {
-  return h.t.app.inject({
-    method: 'POST',
-    url: '/api/stripe/webhook/',
-    headers: {
-      'content-type': 'application/json',
-      'stripe-signature': Stripe.webhooks.generateTestHeaderString({
-        payload,
-        secret: h.emulator.webhookSecret,
-      }),
-    },
-    payload,
-  });
-}
-
-function event(type: string, object: Record<string, unknown>) {
-  const id = `evt_${randomBytes(8).toString('hex')}`;
-  const payload = JSON.stringify({
-    id,
-    object: 'event',
-    type,
-    api_version: '2026-10-28.endive',
-    created: Math.floor(Date.now() / 1000),
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    data: { object },
-  });
-  return { id, payload };
-}
+const deliver = (payload: string) => deliverSigned(h, payload);
+const event = stripeEventPayload;
 
 async function recorded(eventId: string) {
   const [row] = await h.t.app.database.db

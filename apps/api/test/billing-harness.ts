@@ -3,6 +3,7 @@ import { type RunningEmulator, startEmulator } from '@tierbase/stripe-emulator';
 import { and, eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { syncPlans } from '../src/billing/catalog.ts';
+import { STRIPE_API_VERSION } from '../src/billing/stripe-client.ts';
 import { emailOutbox } from '../src/db/schema/email.ts';
 import { subscriptions, users } from '../src/db/schema/index.ts';
 import { createTestApp, type TestApp, TestClient, type TestDatabase } from './helper.ts';
@@ -61,6 +62,43 @@ export async function startBillingHarness(
       if (!options.emulator) await emulator.stop();
     },
   };
+}
+
+/** A Stripe event's JSON body as Stripe sends it (a fresh id unless given; `created` is now unless given). */
+export function stripeEventPayload(
+  type: string,
+  object: Record<string, unknown>,
+  options: { id?: string; created?: number } = {},
+): { id: string; payload: string } {
+  const id = options.id ?? `evt_${randomBytes(8).toString('hex')}`;
+  const payload = JSON.stringify({
+    id,
+    object: 'event',
+    type,
+    api_version: STRIPE_API_VERSION,
+    created: options.created ?? Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: { object },
+  });
+  return { id, payload };
+}
+
+/** POSTs a webhook body to the app, signed with the emulator's secret as Stripe would sign it. */
+export function deliverSigned(h: BillingHarness, payload: string) {
+  return h.t.app.inject({
+    method: 'POST',
+    url: '/api/stripe/webhook/',
+    headers: {
+      'content-type': 'application/json',
+      'stripe-signature': Stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: h.emulator.webhookSecret,
+      }),
+    },
+    payload,
+  });
 }
 
 export async function signUp(t: TestApp, email = `user-${randomBytes(4).toString('hex')}@example.com`) {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ReconciliationRun } from '@tierbase/contracts';
 import { eq, sql } from 'drizzle-orm';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcileCommand } from '../src/billing/commands.ts';
 import {
@@ -21,6 +21,7 @@ import { reconciliationRuns, subscriptions, users, webhookEvents } from '../src/
 import { JOB_SCHEMA } from '../src/jobs/queue.ts';
 import {
   type BillingHarness,
+  deliverSigned,
   STRIPE_TEST_KEY,
   signUp,
   startBillingHarness,
@@ -170,18 +171,7 @@ describe('replaying events left unprocessed', () => {
   async function recordUnprocessed(event: Stripe.Event) {
     const payload = JSON.stringify(event);
     h.emulator.faults.failNext(1, '500');
-    const res = await h.t.app.inject({
-      method: 'POST',
-      url: '/api/stripe/webhook/',
-      headers: {
-        'content-type': 'application/json',
-        'stripe-signature': Stripe.webhooks.generateTestHeaderString({
-          payload,
-          secret: h.emulator.webhookSecret,
-        }),
-      },
-      payload,
-    });
+    const res = await deliverSigned(h, payload);
     expect(res.statusCode).toBe(502);
     const [row] = await h.t.app.database.db
       .select()
