@@ -167,6 +167,7 @@ describe('signing in with a passkey', () => {
       'POST /api/passkeys/sign-in/': ok(profile()),
       'GET /api/billing/status/': ok(billingStatus()),
       'GET /api/passkeys/': ok({ passkeys: [laptop] }),
+      'GET /api/auth/methods/': ok({ password: true, providers: [] }),
     });
     credentials.get.mockResolvedValue({
       id: b64url('credential-1'),
@@ -185,11 +186,15 @@ describe('signing in with a passkey', () => {
     renderApp('/login?next=%2Fsettings');
 
     await user.click(await screen.findByRole('button', { name: 'Use a passkey' }));
-    // The settings page is loaded on demand: give it time.
-    expect(
-      await screen.findByRole('heading', { level: 1, name: 'Account settings' }, { timeout: 5000 }),
-    ).toBeInTheDocument();
-    expect(screen.getByTestId('location')).toHaveTextContent('/settings');
+    // The settings page is loaded on demand, and re-renders once the fresh profile arrives: wait
+    // for it to settle rather than hold on to the first heading element.
+    await waitFor(
+      () => {
+        expect(screen.getByTestId('location')).toHaveTextContent('/settings');
+        expect(screen.getByRole('heading', { level: 1, name: 'Account settings' })).toBeInTheDocument();
+      },
+      { timeout: 5000 },
+    );
     expect(api.calls.find((call) => call.path === '/api/passkeys/sign-in/')?.body).toEqual({
       challengeId: 'ch-9',
       credential: {

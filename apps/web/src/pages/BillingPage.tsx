@@ -3,8 +3,9 @@ import type { BillingStatus, Invoice } from '@tierbase/contracts';
 import { useEffect, useRef } from 'react';
 import { api } from '../api.ts';
 import { BillingBanners, PortalLink } from '../components/BillingBanners.tsx';
-import { Button, ButtonLink } from '../components/Button.tsx';
+import { ButtonLink } from '../components/Button.tsx';
 import { Card } from '../components/Card.tsx';
+import { LoadMore } from '../components/LoadMore.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
@@ -209,17 +210,7 @@ function Invoices() {
               ))}
             </tbody>
           </table>
-          {query.hasNextPage && (
-            <div className="mt-4">
-              <Button
-                variant="secondary"
-                loading={query.isFetchingNextPage}
-                onClick={() => void query.fetchNextPage()}
-              >
-                Load more
-              </Button>
-            </div>
-          )}
+          <LoadMore query={query} />
         </>
       )}
     </Card>

@@ -1,8 +1,8 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
 import type { AdminAuditEntry } from '@tierbase/contracts';
 import { Link } from 'react-router';
-import { Button } from '../../components/Button.tsx';
 import { Card } from '../../components/Card.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
 import { PageTitle } from '../../components/PageTitle.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
 import { adminApi } from './adminApi.ts';
@@ -85,17 +85,7 @@ export default function AuditLogPage() {
                 </tr>
               ))}
             </DataTable>
-            {query.hasNextPage && (
-              <div className="mt-4">
-                <Button
-                  variant="secondary"
-                  loading={query.isFetchingNextPage}
-                  onClick={() => void query.fetchNextPage()}
-                >
-                  Load more
-                </Button>
-              </div>
-            )}
+            <LoadMore query={query} />
           </>
         )}
       </Card>

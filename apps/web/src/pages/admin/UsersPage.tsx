@@ -4,6 +4,7 @@ import { Link } from 'react-router';
 import { Button } from '../../components/Button.tsx';
 import { Card } from '../../components/Card.tsx';
 import { Field } from '../../components/Field.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
 import { PageTitle } from '../../components/PageTitle.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
@@ -89,17 +90,7 @@ export default function UsersPage() {
                 </tr>
               ))}
             </DataTable>
-            {query.hasNextPage && (
-              <div className="mt-4">
-                <Button
-                  variant="secondary"
-                  loading={query.isFetchingNextPage}
-                  onClick={() => void query.fetchNextPage()}
-                >
-                  Load more users
-                </Button>
-              </div>
-            )}
+            <LoadMore query={query}>Load more users</LoadMore>
           </>
         )}
       </Card>

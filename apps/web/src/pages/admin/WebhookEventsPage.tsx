@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import { Button } from '../../components/Button.tsx';
 import { Card } from '../../components/Card.tsx';
 import { Field } from '../../components/Field.tsx';
+import { LoadMore } from '../../components/LoadMore.tsx';
 import { PageTitle } from '../../components/PageTitle.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
 import { adminApi, type EventStatus } from './adminApi.ts';
@@ -103,17 +104,7 @@ export default function WebhookEventsPage() {
                 </tr>
               ))}
             </DataTable>
-            {query.hasNextPage && (
-              <div className="mt-4">
-                <Button
-                  variant="secondary"
-                  loading={query.isFetchingNextPage}
-                  onClick={() => void query.fetchNextPage()}
-                >
-                  Load more events
-                </Button>
-              </div>
-            )}
+            <LoadMore query={query}>Load more events</LoadMore>
           </>
         )}
       </Card>
