@@ -10,7 +10,7 @@ import { Card } from './Card.tsx';
  * "Continue with GitHub / Google": one link per provider the server has configured (none, and
  * nothing shows). Links, not buttons: the browser leaves for the provider and comes back.
  */
-export function OAuthButtons({ next }: { next: string }) {
+export function OAuthButtons({ next, divider = true }: { next: string; divider?: boolean }) {
   const providers = useQuery({
     queryKey: ['oauth-providers'],
     queryFn: api.oauthProviders,
@@ -20,13 +20,16 @@ export function OAuthButtons({ next }: { next: string }) {
   });
   if (!providers.data?.length) return null;
   return (
-    <div className="mt-6">
-      <div className="flex items-center gap-3 text-sm text-muted" aria-hidden="true">
-        <span className="h-px flex-1 bg-line" />
-        or
-        <span className="h-px flex-1 bg-line" />
-      </div>
-      <ul className="mt-6 space-y-3">
+    <div className={divider ? 'mt-6' : 'mt-3'}>
+      {/* Off where another way to sign in above already drew the "or". */}
+      {divider && (
+        <div className="mb-6 flex items-center gap-3 text-sm text-muted" aria-hidden="true">
+          <span className="h-px flex-1 bg-line" />
+          or
+          <span className="h-px flex-1 bg-line" />
+        </div>
+      )}
+      <ul className="space-y-3">
         {providers.data.map((provider) => (
           <li key={provider.id}>
             <a className={buttonClass('secondary', 'lg', 'w-full')} href={oauthStartUrl(provider.id, next)}>

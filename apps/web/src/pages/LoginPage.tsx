@@ -10,6 +10,7 @@ import { safeNext } from '../components/RequireAuth.tsx';
 import { TwoFactorStep } from '../components/TwoFactorStep.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { errorMessage, fieldErrors } from '../lib/errors.ts';
+import { passkeySupported } from '../lib/passkeys.ts';
 
 export default function LoginPage() {
   const { login, isAuthenticated } = useAuth();
@@ -104,10 +105,11 @@ export default function LoginPage() {
           {mutation.isPending ? 'Signing in…' : 'Sign in'}
         </Button>
       </form>
-      <OAuthButtons next={next} />
       <div className="mt-5">
         <PasskeySignIn onSignedIn={() => navigate(next, { replace: true })} />
       </div>
+      {/* One "or" for every other way in: the passkey button draws it when the browser has passkeys. */}
+      <OAuthButtons next={next} divider={!passkeySupported()} />
     </AuthShell>
   );
 }
