@@ -8,6 +8,20 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/**
+ * A Blob's text. Which Blob `Response.blob()` hands back under jsdom depends on the Node version
+ * (Node's own has `text()`; jsdom's, seen under Node 24, only works with jsdom's FileReader).
+ */
+function blobText(blob: Blob): Promise<string> {
+  if (typeof blob.text === 'function') return blob.text();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsText(blob);
+  });
+}
+
 describe('download my data', () => {
   test('saves the export under the name the server gives it', async () => {
     const document = { format: 'tierbase-account-export/1', account: { email: 'ada@example.com' } };
@@ -36,7 +50,7 @@ describe('download my data', () => {
     await user.click(await screen.findByRole('button', { name: 'Download my data' }));
     expect(await screen.findByText('Your data has been downloaded.')).toBeInTheDocument();
     expect(clicked).toEqual([{ href: 'blob:export', download: 'tierbase-account-2026-12-01.json' }]);
-    expect(JSON.parse(await saved!.text())).toEqual(document);
+    expect(JSON.parse(await blobText(saved!))).toEqual(document);
     expect(calls.filter((call) => call.path === '/api/account/export/')).toHaveLength(1);
   });
 
