@@ -1,5 +1,6 @@
+#!/usr/bin/env node
 /**
- * Standalone entry (`npm run emulator`): port 12111 (STRIPE_EMULATOR_PORT), prints its URL and its
+ * Standalone entry (the `stripe-emulator` bin; `npm run emulator` in this repository): port 12111 (STRIPE_EMULATOR_PORT), prints its URL and its
  * webhook secret. Honours STRIPE_WEBHOOK_URL, STRIPE_WEBHOOK_SECRET, STRIPE_EMULATOR_STATE_FILE
  * (or --state <file>), STRIPE_EMULATOR_HOST and STRIPE_EMULATOR_PUBLIC_URL.
  */
