@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const dist = path.join(root, 'dist');
+// `--outdir DIR`: a test builds into a folder of its own rather than replacing dist/ under others.
+const outdirFlag = process.argv.indexOf('--outdir');
+const outdir = outdirFlag > 0 ? process.argv[outdirFlag + 1] : 'dist';
+if (!outdir) throw new Error('--outdir needs a folder');
+const dist = path.resolve(root, outdir);
 
 /** Our own workspace packages: bundled, although `packages: 'external'` would skip them. */
 const WORKSPACE_PACKAGES = /^@tierbase\//;
