@@ -31,9 +31,13 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const built =
     fs.existsSync(path.join(root, 'apps/api/dist/server.js')) &&
-    fs.existsSync(path.join(root, 'apps/web/dist/index.html'));
+    fs.existsSync(path.join(root, 'apps/web/dist/index.html')) &&
+    // The built server loads the emulator (a package of its own) from its dist/.
+    fs.existsSync(path.join(root, 'packages/stripe-emulator/dist/index.js'));
   if (!built) {
-    console.log('[e2e] apps/api/dist or apps/web/dist is missing: running `npm run build` first');
+    console.log(
+      '[e2e] apps/api/dist, apps/web/dist or packages/stripe-emulator/dist is missing: running `npm run build` first',
+    );
     execSync('npm run build', { cwd: root, stdio: 'inherit' });
   }
   // Screenshots are this run's artifacts only.

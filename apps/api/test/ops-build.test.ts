@@ -164,10 +164,9 @@ describe('the built server', () => {
   }, 90_000);
 
   it('refuses local billing with a clear message when the emulator is not installed', async () => {
-    const server = startBuiltServer(
-      { PORT: String(await freePort()), STRIPE_EMULATOR_PORT: '0' },
-      [withoutEmulator],
-    );
+    const server = startBuiltServer({ PORT: String(await freePort()), STRIPE_EMULATOR_PORT: '0' }, [
+      withoutEmulator,
+    ]);
     try {
       expect(await server.exited).toBe(1);
       const output = server.output();

@@ -83,7 +83,9 @@ export async function loadEmulator(): Promise<EmulatorModule> {
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : '';
     if (code === 'ERR_MODULE_NOT_FOUND' && message.includes('stripe-emulator')) {
-      throw new EmulatorMissingError(message.includes(`'${EMULATOR_PACKAGE}'`) ? 'not installed' : 'not built');
+      throw new EmulatorMissingError(
+        message.includes(`'${EMULATOR_PACKAGE}'`) ? 'not installed' : 'not built',
+      );
     }
     throw error;
   }
