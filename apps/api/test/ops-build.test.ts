@@ -21,6 +21,8 @@ const buildDir = path.join(apiDir, 'node_modules', '.cache', `tierbase-ops-build
 const serverJs = path.join(buildDir, 'server.js');
 const withoutEmulator = fileURLToPath(new URL('./fixtures/without-stripe-emulator.mjs', import.meta.url));
 const dataDirs: string[] = [];
+/** A start (migrations included) on a loaded 2-core machine can take a minute. */
+const STARTUP_MS = 120_000;
 
 beforeAll(async () => {
   await run(process.execPath, ['build.mjs', '--outdir', buildDir], { cwd: apiDir });
@@ -54,11 +56,15 @@ interface ServerProcess {
 }
 
 /** The built server with only the given environment (never the developer's DATABASE_URL, keys…). */
-function startBuiltServer(env: Record<string, string>, preload: string[] = []): ServerProcess {
+function startBuiltServer(
+  env: Record<string, string>,
+  preload: string[] = [],
+  entry = serverJs,
+): ServerProcess {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-ops-build-'));
   dataDirs.push(dataDir);
   let output = '';
-  const child = spawn(process.execPath, [...preload.flatMap((file) => ['--import', file]), serverJs], {
+  const child = spawn(process.execPath, [...preload.flatMap((file) => ['--import', file]), entry], {
     cwd: os.tmpdir(),
     env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,7 +109,7 @@ describe('the built server', () => {
     try {
       const emulatorUrl = await waitFor(
         () => /local Stripe emulator at (http:\/\/[^\s)"]+)/.exec(server.output())?.[1],
-        60_000,
+        STARTUP_MS,
         100,
       );
       const url = new URL(emulatorUrl);
@@ -126,7 +132,7 @@ describe('the built server', () => {
     } finally {
       await stopServer(server);
     }
-  }, 90_000);
+  }, STARTUP_MS + 60_000);
 
   it('starts with real Stripe keys where the emulator is not installed, and never asks for it', async () => {
     const port = await freePort();
@@ -153,7 +159,7 @@ describe('the built server', () => {
           }).catch(() => undefined);
           return response?.status === 200 ? true : undefined;
         },
-        60_000,
+        STARTUP_MS,
         100,
       );
       expect(server.output()).not.toContain('asked for @tierbase/stripe-emulator');
@@ -161,7 +167,7 @@ describe('the built server', () => {
     } finally {
       await stopServer(server);
     }
-  }, 90_000);
+  }, STARTUP_MS + 60_000);
 
   it('refuses local billing with a clear message when the emulator is not installed', async () => {
     const server = startBuiltServer({ PORT: String(await freePort()), STRIPE_EMULATOR_PORT: '0' }, [
@@ -179,5 +185,28 @@ describe('the built server', () => {
     } finally {
       await stopServer(server);
     }
-  }, 60_000);
+  }, STARTUP_MS);
+
+  it('says the emulator is not built when its package has no dist/ yet', async () => {
+    // The server beside an emulator package that was installed (linked) but never built.
+    const unbuilt = path.join(buildDir, 'unbuilt');
+    fs.mkdirSync(path.join(unbuilt, 'node_modules/@tierbase/stripe-emulator'), { recursive: true });
+    fs.copyFileSync(
+      path.join(repoRoot, 'packages/stripe-emulator/package.json'),
+      path.join(unbuilt, 'node_modules/@tierbase/stripe-emulator/package.json'),
+    );
+    fs.copyFileSync(serverJs, path.join(unbuilt, 'server.js'));
+    fs.cpSync(path.join(buildDir, 'migrations'), path.join(unbuilt, 'migrations'), { recursive: true });
+    const server = startBuiltServer(
+      { PORT: String(await freePort()), STRIPE_EMULATOR_PORT: '0' },
+      [],
+      path.join(unbuilt, 'server.js'),
+    );
+    try {
+      expect(await server.exited).toBe(1);
+      expect(server.output()).toContain('@tierbase/stripe-emulator cannot be loaded (not built)');
+    } finally {
+      await stopServer(server);
+    }
+  }, STARTUP_MS);
 });

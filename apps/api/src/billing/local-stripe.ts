@@ -78,14 +78,17 @@ export async function loadEmulator(): Promise<EmulatorModule> {
   try {
     return await import('@tierbase/stripe-emulator');
   } catch (error) {
-    // The package itself (or its build output, in a checkout that was never built) is missing; a
-    // failure inside the emulator is its own error and is passed on as it is.
+    // The package itself is missing, or its build output (a checkout that was never built); any
+    // other failure, a missing dependency of the emulator included, is passed on as it is.
     const code = (error as { code?: unknown }).code;
     const message = error instanceof Error ? error.message : '';
-    if (code === 'ERR_MODULE_NOT_FOUND' && message.includes('stripe-emulator')) {
-      throw new EmulatorMissingError(
-        message.includes(`'${EMULATOR_PACKAGE}'`) ? 'not installed' : 'not built',
-      );
+    if (code === 'ERR_MODULE_NOT_FOUND') {
+      if (message.startsWith(`Cannot find package '${EMULATOR_PACKAGE}'`)) {
+        throw new EmulatorMissingError('not installed');
+      }
+      if (/^Cannot find module '[^']*stripe-emulator[/\\]dist[/\\]/.test(message)) {
+        throw new EmulatorMissingError('not built');
+      }
     }
     throw error;
   }
