@@ -48,7 +48,11 @@ export function registerMetrics(app: FastifyInstance): void {
   app.get(METRICS_PATH, { schema: { hide: true } }, async (request, reply) => {
     if (expected && !authorized(request, expected)) {
       reply.header('WWW-Authenticate', 'Bearer');
-      throw new AppError(401, ErrorCode.AUTHENTICATION_REQUIRED, 'A valid metrics token is required.');
+      throw new AppError({
+        status: 401,
+        code: ErrorCode.AUTHENTICATION_REQUIRED,
+        message: 'A valid metrics token is required.',
+      });
     }
     await readOutbox(app, request);
     reply.header('Cache-Control', 'no-store').type(registry.contentType);

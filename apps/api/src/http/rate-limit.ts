@@ -51,22 +51,20 @@ export function makeLimiter(app: FastifyInstance, spec: LimitSpec): Limiter {
     } catch (error) {
       request.log.warn({ err: error, limit: spec.name }, 'rate-limit store unavailable');
       if (spec.failOpen) return;
-      throw new AppError(
-        503,
-        ErrorCode.SERVICE_UNAVAILABLE,
-        'The service is temporarily unavailable.',
-        undefined,
-        { 'Retry-After': '5' },
-      );
+      throw new AppError({
+        status: 503,
+        code: ErrorCode.SERVICE_UNAVAILABLE,
+        message: 'The service is temporarily unavailable.',
+        headers: { 'Retry-After': '5' },
+      });
     }
     if (result.isAllowed || !result.isExceeded) return;
     const retryAfter = String(Math.max(1, result.ttlInSeconds));
-    throw new AppError(
-      429,
-      ErrorCode.RATE_LIMITED,
-      `Too many requests. Try again in ${retryAfter} seconds.`,
-      undefined,
-      { 'Retry-After': retryAfter },
-    );
+    throw new AppError({
+      status: 429,
+      code: ErrorCode.RATE_LIMITED,
+      message: `Too many requests. Try again in ${retryAfter} seconds.`,
+      headers: { 'Retry-After': retryAfter },
+    });
   };
 }

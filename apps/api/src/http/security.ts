@@ -87,7 +87,11 @@ export async function registerSecurity(
     if (SAFE_METHODS.has(request.method)) return;
     if (exempt.has(normalizePath(request.url))) return;
     if (!csrfTokenMatches(request)) {
-      throw new AppError(403, ErrorCode.CSRF_FAILED, 'CSRF token missing or incorrect.');
+      throw new AppError({
+        status: 403,
+        code: ErrorCode.CSRF_FAILED,
+        message: 'CSRF token missing or incorrect.',
+      });
     }
   });
 }

@@ -37,13 +37,17 @@ const RP_NAME = 'Tierbase';
 type PasskeyRow = typeof passkeys.$inferSelect;
 
 const challengeExpired = () =>
-  new AppError(
-    400,
-    ErrorCode.INVALID_TOKEN,
-    'This passkey request has expired or was already used. Please try again.',
-  );
+  new AppError({
+    status: 400,
+    code: ErrorCode.INVALID_TOKEN,
+    message: 'This passkey request has expired or was already used. Please try again.',
+  });
 const passkeyRejected = () =>
-  new AppError(401, ErrorCode.INVALID_CREDENTIALS, 'This passkey could not be verified.');
+  new AppError({
+    status: 401,
+    code: ErrorCode.INVALID_CREDENTIALS,
+    message: 'This passkey could not be verified.',
+  });
 
 function view(row: PasskeyRow): Passkey {
   return {
@@ -169,7 +173,12 @@ export function createPasskeys({ auth, db, config }: PasskeyDependencies) {
         })
         .onConflictDoNothing({ target: passkeys.credentialId })
         .returning();
-      if (!row) throw new AppError(409, ErrorCode.CONFLICT, 'This passkey is already registered.');
+      if (!row)
+        throw new AppError({
+          status: 409,
+          code: ErrorCode.CONFLICT,
+          message: 'This passkey is already registered.',
+        });
       return view(row);
     },
 
