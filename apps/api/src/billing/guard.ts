@@ -1,6 +1,6 @@
 import { ErrorCode } from '@tierbase/contracts';
 import { AppError } from '../errors.ts';
-import type { AuthContext } from '../types.ts';
+import type { AuthContext } from '../users/auth-context.ts';
 import { requireUser } from '../users/guards.ts';
 
 /**

@@ -4,6 +4,24 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Which app-wide limits count this route's requests; each is on unless set to false. `perIp`:
+     * RATE_LIMIT_GLOBAL_PER_MINUTE per address (off for Stripe's webhook, which limits its
+     * unverified requests itself). `perUser`: RATE_LIMIT_USER_PER_MINUTE per signed-in user (off
+     * for what is not the API: health, metrics, the SPA's files, the dev outbox). Not named
+     * `rateLimit`: that key is @fastify/rate-limit's, which would put a limit of its own on the route.
+     */
+    limits?: { perIp?: boolean; perUser?: boolean };
+  }
+}
+
+/** Whether the app-wide limit `which` counts this request's route (see `config.limits`). */
+export function routeCounts(request: FastifyRequest, which: 'perIp' | 'perUser'): boolean {
+  return request.routeOptions.config.limits?.[which] !== false;
+}
+
 export interface LimitSpec {
   /** Prefix of the counter's key, so limits never share counters. */
   name: string;

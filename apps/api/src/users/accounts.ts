@@ -7,7 +7,6 @@ import { users } from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { AppError, validationError } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { AuthUser } from '../types.ts';
 import {
   ACCOUNT_DEACTIVATED,
   type Auth,
@@ -15,6 +14,7 @@ import {
   twoFactorCookieName,
   VERIFY_EMAIL_TTL_SECONDS,
 } from './auth.ts';
+import type { AuthUser } from './auth-context.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
 import { deleteOtherSessions, deleteSession } from './sessions.ts';
 

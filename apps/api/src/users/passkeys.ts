@@ -18,9 +18,9 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { passkeyChallenges, passkeys } from '../db/schema/index.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
-import type { AuthUser } from '../types.ts';
 import { accountDeactivated } from './accounts.ts';
 import { ACCOUNT_DEACTIVATED, type Auth } from './auth.ts';
+import type { AuthUser } from './auth-context.ts';
 
 /**
  * Passkeys (WebAuthn, decision 23): a signed-in user registers them, and anyone signs in with one

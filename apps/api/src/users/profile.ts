@@ -5,7 +5,7 @@ import { subscriptionSummary } from '../billing/status.ts';
 import type { Database } from '../db/client.ts';
 import { profiles, subscriptions, users } from '../db/schema/index.ts';
 import { unauthenticated } from '../errors.ts';
-import type { AuthUser } from '../types.ts';
+import type { AuthUser } from './auth-context.ts';
 import { authUserColumns } from './sessions.ts';
 
 /** What the profile is made of: the user and their profile row (absent only if never written). */

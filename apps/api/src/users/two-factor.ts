@@ -3,8 +3,8 @@ import { isAPIError } from 'better-auth/api';
 import QRCode from 'qrcode';
 import type { Database } from '../db/client.ts';
 import { AppError, validationError } from '../errors.ts';
-import type { AuthUser } from '../types.ts';
 import { ACCOUNT_DEACTIVATED, type Auth } from './auth.ts';
+import type { AuthUser } from './auth-context.ts';
 import { deleteSession } from './sessions.ts';
 
 /**
