@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ErrorCode } from '@tierbase/contracts';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
@@ -53,7 +52,6 @@ export async function receiveWebhook(
     .values({
       eventId: event.id,
       eventType: event.type,
-      eventHash: createHash('sha256').update(rawBody).digest('hex'),
       payload: event as unknown as Record<string, unknown>,
     })
     .onConflictDoNothing();

@@ -250,7 +250,7 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
         .where(and(sameAddress(user.email), inArray(emailOutbox.status, ['queued', 'failed'])));
       await tx
         .update(emailOutbox)
-        .set({ toAddress: ERASED_ADDRESS, html: '', text: '', metadata: null, lastError: null })
+        .set({ toAddress: ERASED_ADDRESS, html: '', text: '', lastError: null })
         .where(sameAddress(user.email));
 
       // Reset tokens name the user in `value`; anything keyed by the address goes too.
