@@ -4,6 +4,7 @@ export * from './billing.ts';
 export * from './cursor.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
+export * from './money.ts';
 export * from './oauth.ts';
 export * from './pages.ts';
 export * from './passkeys.ts';
