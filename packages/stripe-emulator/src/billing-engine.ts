@@ -1,3 +1,4 @@
+import { formatMoney } from '@tierbase/contracts/money';
 /**
  * Invoicing, payments, renewals, retries and time: everything that makes money move.
  * Mutates the store and emits events in the order Stripe emits them; knows nothing of HTTP.
@@ -72,7 +73,7 @@ interface DueAction {
 }
 
 function money(amount: number, currency: string): string {
-  return `${currency === 'usd' ? '$' : `${currency.toUpperCase()} `}${(amount / 100).toFixed(2)}`;
+  return formatMoney(amount, currency, { locale: 'en-US' });
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -1,3 +1,4 @@
+import { formatMoney as formatAmount } from '@tierbase/contracts/money';
 /** Server-rendered HTML helpers: every interpolated value goes through `escapeHtml`. */
 
 export function escapeHtml(value: unknown): string {
@@ -32,15 +33,13 @@ function render(value: unknown): string {
   return escapeHtml(value);
 }
 
+/** Stripe's pages show amounts in English; the amount is in the currency's smallest unit (yen are whole). */
 export function formatMoney(amount: number | null | undefined, currency: string | null | undefined): string {
-  const value = (amount ?? 0) / 100;
   try {
-    return new Intl.NumberFormat('en-US', {
-      style: 'currency',
-      currency: (currency ?? 'usd').toUpperCase(),
-    }).format(value);
+    return formatAmount(amount ?? 0, currency ?? 'usd', { locale: 'en-US' });
   } catch {
-    return `${value.toFixed(2)} ${(currency ?? '').toUpperCase()}`;
+    // Not a currency code Intl knows: still show the number rather than fail the page.
+    return `${amount ?? 0} ${(currency ?? '').toUpperCase()}`;
   }
 }
 
