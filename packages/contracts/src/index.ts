@@ -9,5 +9,6 @@ export * from './oauth.ts';
 export * from './pages.ts';
 export * from './passkeys.ts';
 export * from './privacy.ts';
+export * from './subscription.ts';
 export * from './two-factor.ts';
 export * from './users.ts';
