@@ -75,7 +75,7 @@ describe('mail over SMTP', () => {
       template: 'payment_failed',
       data: {
         name: 'Grace',
-        amountDue: '$12.00',
+        amountDue: { amount: 1200, currency: 'usd' },
         invoiceUrl: 'https://invoices.example.com/in_1',
         updateCardUrl: 'http://localhost:8000/billing',
       },

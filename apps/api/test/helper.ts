@@ -72,6 +72,8 @@ export interface TestAppOptions extends Omit<BuildOptions, 'pglite' | 'logStream
   env?: Record<string, string>;
   /** Build on an existing test database (e.g. a second instance); it is then not dropped on close. */
   database?: TestDatabase;
+  /** Adds routes of the test's own to the built app before it starts (e.g. to show a route policy applies). */
+  routes?: (app: FastifyInstance) => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
     logStream: logs,
   });
+  options.routes?.(app);
   await app.ready();
   return {
     app,

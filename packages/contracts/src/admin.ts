@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageCursorSchema } from './cursor.ts';
-import { subscriptionStatusSchema } from './users.ts';
+import { subscriptionStatusSchema } from './subscription.ts';
 
 export const adminUsersQuery = z.strictObject({
   /** Matches the start of the email or name, case-insensitively. */

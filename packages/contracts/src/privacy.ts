@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { invoiceSchema } from './billing.ts';
-import { subscriptionStatusSchema } from './users.ts';
+import { subscriptionStatusSchema } from './subscription.ts';
 
 const date = z.iso.datetime();
 

@@ -285,7 +285,7 @@ export async function syncCheckoutSession(
   );
   const customerId = typeof session?.customer === 'string' ? session.customer : session?.customer?.id;
   if (!session || session.client_reference_id !== userId || !customerId) {
-    throw new AppError(404, ErrorCode.NOT_FOUND, 'No such checkout session.');
+    throw new AppError({ status: 404, code: ErrorCode.NOT_FOUND, message: 'No such checkout session.' });
   }
   if (session.status === 'complete') await expireOpenCheckouts(deps, customerId);
   return syncCustomer(deps, customerId);

@@ -177,14 +177,14 @@ async function allInvoices(deps: PrivacyDeps, userId: string): Promise<Invoice[]
 }
 
 const billingNeeded = () =>
-  new AppError(
-    503,
-    ErrorCode.SERVICE_UNAVAILABLE,
-    'Billing is not configured, so the Stripe side of this account cannot be reached.',
-  );
+  new AppError({
+    status: 503,
+    code: ErrorCode.SERVICE_UNAVAILABLE,
+    message: 'Billing is not configured, so the Stripe side of this account cannot be reached.',
+  });
 
 const invalidCredentials = () =>
-  new AppError(401, ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
+  new AppError({ status: 401, code: ErrorCode.INVALID_CREDENTIALS, message: INVALID_CREDENTIALS_MESSAGE });
 
 /**
  * Re-authentication before a deletion: the account's current password. An account without one
@@ -197,11 +197,11 @@ export async function confirmPassword(db: Database, userId: string, password: st
     .from(accounts)
     .where(and(eq(accounts.userId, userId), eq(accounts.providerId, 'credential')));
   if (!credential?.hash) {
-    throw new AppError(
-      401,
-      ErrorCode.INVALID_CREDENTIALS,
-      'This account has no password. Set one with "Forgot password", then delete the account.',
-    );
+    throw new AppError({
+      status: 401,
+      code: ErrorCode.INVALID_CREDENTIALS,
+      message: 'This account has no password. Set one with "Forgot password", then delete the account.',
+    });
   }
   if (!(await verifyPassword({ hash: credential.hash, password }))) throw invalidCredentials();
 }
@@ -250,7 +250,7 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
         .where(and(sameAddress(user.email), inArray(emailOutbox.status, ['queued', 'failed'])));
       await tx
         .update(emailOutbox)
-        .set({ toAddress: ERASED_ADDRESS, html: '', text: '', metadata: null, lastError: null })
+        .set({ toAddress: ERASED_ADDRESS, html: '', text: '', lastError: null })
         .where(sameAddress(user.email));
 
       // Reset tokens name the user in `value`; anything keyed by the address goes too.

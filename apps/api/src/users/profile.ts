@@ -1,11 +1,11 @@
 import type { Profile } from '@tierbase/contracts';
 import { eq } from 'drizzle-orm';
 import { isPro } from '../billing/access.ts';
-import { subscriptionSummary } from '../billing/status.ts';
+import { subscriptionView } from '../billing/status.ts';
 import type { Database } from '../db/client.ts';
 import { profiles, subscriptions, users } from '../db/schema/index.ts';
 import { unauthenticated } from '../errors.ts';
-import type { AuthUser } from '../types.ts';
+import type { AuthUser } from './auth-context.ts';
 import { authUserColumns } from './sessions.ts';
 
 /** What the profile is made of: the user and their profile row (absent only if never written). */
@@ -17,7 +17,8 @@ export interface ProfileSource {
 
 /**
  * The one place that shapes GET /api/profile/ (and the register/login answers): the user, whether
- * they are Pro (derived from the subscription, as billing defines it) and the subscription summary.
+ * they are Pro (derived from the subscription, as billing defines it) and the subscription, in
+ * the shape GET /api/billing/status/ uses too.
  */
 export function toProfile({ user, trialEnd, subscription }: ProfileSource, graceDays: number): Profile {
   return {
@@ -34,7 +35,7 @@ export function toProfile({ user, trialEnd, subscription }: ProfileSource, grace
       { status: subscription?.status ?? null, pastDueSince: subscription?.pastDueSince ?? null },
       graceDays,
     ),
-    subscription: subscriptionSummary(subscription ?? undefined),
+    subscription: subscriptionView(subscription ?? undefined, graceDays),
     trialEnd: trialEnd ? trialEnd.toISOString() : null,
   };
 }

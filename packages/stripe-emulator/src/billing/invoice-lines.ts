@@ -1,13 +1,10 @@
 /** The lines an invoice bills: a period of each subscription item, and waiting proration lines. */
 import type Stripe from 'stripe';
 import type { Core } from '../core.ts';
+import { formatMoney as money } from '../money.ts';
 import type { InvoiceLineSpec } from '../objects/invoices.ts';
 import type { PendingLine } from '../store.ts';
 import { productName } from './shared.ts';
-
-function money(amount: number, currency: string): string {
-  return `${currency === 'usd' ? '$' : `${currency.toUpperCase()} `}${(amount / 100).toFixed(2)}`;
-}
 
 export function itemLines(
   core: Core,
