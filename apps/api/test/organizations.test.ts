@@ -62,6 +62,18 @@ describe('personal workspaces', () => {
     expect(await workspaceOf(client)).toMatchObject({ name: 'Rear Admiral Hopper' });
   });
 
+  it('is made on first use for an account that lacks one (the creating hook failed after the user committed)', async () => {
+    const { client, user } = await registered(t, { name: 'Orphan' });
+    await t.app.database.query('delete from organizations where personal_user_id = $1', [user.id]);
+    const res = await client.get('/api/profile/');
+    expect(res.statusCode).toBe(200);
+    expect(data(res).workspace).toMatchObject({ name: 'Orphan', personal: true, role: 'owner' });
+    const rows = await t.app.database.query('select id from organizations where personal_user_id = $1', [
+      user.id,
+    ]);
+    expect(rows).toHaveLength(1);
+  });
+
   it('cannot be renamed, deleted, invited to, left or transferred', async () => {
     const { client } = await registered(t);
     const { id } = (await workspaceOf(client)) as { id: string };
