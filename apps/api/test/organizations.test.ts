@@ -591,6 +591,37 @@ describe('account deletion and organizations', () => {
   });
 });
 
+describe('admin', () => {
+  it('shows a user’s organizations, personal first, with their role and members', async () => {
+    const staff = await registered(t);
+    await t.app.database.query('update users set is_staff = true where id = $1', [staff.user.id]);
+    const owner = await registered(t, { name: 'Owner Person' });
+    const team = await createTeam(owner.client, 'Admin-visible Team');
+    const member = await joinedMember(t, owner.client, team, 'admin');
+
+    const res = await staff.client.get(`/api/admin/users/${member.user.id}/`);
+    expect(res.statusCode).toBe(200);
+    expect(data(res).organizations).toEqual([
+      {
+        id: expect.any(String),
+        name: 'Member',
+        personal: true,
+        role: 'owner',
+        memberCount: 1,
+        subscription: null,
+      },
+      {
+        id: team,
+        name: 'Admin-visible Team',
+        personal: false,
+        role: 'admin',
+        memberCount: 2,
+        subscription: null,
+      },
+    ]);
+  });
+});
+
 describe('logs', () => {
   it('never contain an address, a password or an invitation token', () => {
     expect(leakedSecrets(t)).toEqual([]);
