@@ -27,6 +27,7 @@ import { csrfRoutes, registerSecurity } from './http/security.ts';
 import { spaPlugin, trackRouteNamespaces } from './http/spa.ts';
 import { createJobQueue, type JobQueue } from './jobs/queue.ts';
 import { loggerOptions, OneLinePerRequest } from './logger.ts';
+import { organizationsPlugin } from './organizations/plugin.ts';
 import { privacyPlugin } from './privacy/plugin.ts';
 import { usersPlugin } from './users/plugin.ts';
 
@@ -166,6 +167,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(csrfRoutes);
   await app.register(emailPlugin, { workers });
   await app.register(usersPlugin);
+  await app.register(organizationsPlugin);
   await app.register(billingPlugin);
   await app.register(aiPlugin);
   await app.register(privacyPlugin);

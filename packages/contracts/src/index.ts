@@ -6,6 +6,7 @@ export * from './envelope.ts';
 export * from './errors.ts';
 export * from './money.ts';
 export * from './oauth.ts';
+export * from './organizations.ts';
 export * from './pages.ts';
 export * from './passkeys.ts';
 export * from './privacy.ts';
