@@ -103,110 +103,126 @@ describe('the built server', () => {
     expect(map.sources.some((source) => source.includes('packages/contracts'))).toBe(true);
   });
 
-  it('runs billing against the emulator package without keys, as `npm start` does', async () => {
-    const port = await freePort();
-    const server = startBuiltServer({ PORT: String(port), STRIPE_EMULATOR_PORT: '0' });
-    try {
-      const emulatorUrl = await waitFor(
-        () => /local Stripe emulator at (http:\/\/[^\s)"]+)/.exec(server.output())?.[1],
-        STARTUP_MS,
-        100,
-      );
-      const url = new URL(emulatorUrl);
-      const stripe = new Stripe('sk_test_ops_build', {
-        host: url.hostname,
-        port: Number(url.port),
-        protocol: 'http',
-      });
-      // The server syncs its plans into the emulator just after listening.
-      const products = await waitFor(
-        async () => {
-          const list = await stripe.products.list({ limit: 100 });
-          return list.data.length > 0 ? list.data : undefined;
+  it(
+    'runs billing against the emulator package without keys, as `npm start` does',
+    async () => {
+      const port = await freePort();
+      const server = startBuiltServer({ PORT: String(port), STRIPE_EMULATOR_PORT: '0' });
+      try {
+        const emulatorUrl = await waitFor(
+          () => /local Stripe emulator at (http:\/\/[^\s)"]+)/.exec(server.output())?.[1],
+          STARTUP_MS,
+          100,
+        );
+        const url = new URL(emulatorUrl);
+        const stripe = new Stripe('sk_test_ops_build', {
+          host: url.hostname,
+          port: Number(url.port),
+          protocol: 'http',
+        });
+        // The server syncs its plans into the emulator just after listening.
+        const products = await waitFor(
+          async () => {
+            const list = await stripe.products.list({ limit: 100 });
+            return list.data.length > 0 ? list.data : undefined;
+          },
+          30_000,
+          250,
+        );
+        expect(products.length).toBeGreaterThan(0);
+        expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+      } finally {
+        await stopServer(server);
+      }
+    },
+    STARTUP_MS + 60_000,
+  );
+
+  it(
+    'starts with real Stripe keys where the emulator is not installed, and never asks for it',
+    async () => {
+      const port = await freePort();
+      const server = startBuiltServer(
+        {
+          PORT: String(port),
+          NODE_ENV: 'production',
+          SECRET_KEY: 'a-production-secret-that-is-long-enough-0123456789',
+          APP_URL: 'https://app.example.com',
+          TRUSTED_PROXIES: '127.0.0.1',
+          STRIPE_SECRET_KEY: 'sk_test_ops_build_production',
+          STRIPE_WEBHOOK_SECRET: 'whsec_ops_build_production',
+          // Nothing listens there: the start must not need Stripe at all.
+          STRIPE_API_BASE: `http://127.0.0.1:${await freePort()}`,
         },
-        30_000,
-        250,
+        [withoutEmulator],
       );
-      expect(products.length).toBeGreaterThan(0);
-      expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
-    } finally {
-      await stopServer(server);
-    }
-  }, STARTUP_MS + 60_000);
+      try {
+        await waitFor(
+          async () => {
+            if (server.child.exitCode !== null) throw new Error(`exited:\n${server.output()}`);
+            const response = await fetch(`http://127.0.0.1:${port}/health/ready`, {
+              headers: { 'x-forwarded-proto': 'https' },
+            }).catch(() => undefined);
+            return response?.status === 200 ? true : undefined;
+          },
+          STARTUP_MS,
+          100,
+        );
+        expect(server.output()).not.toContain('asked for @tierbase/stripe-emulator');
+        expect(server.output()).not.toContain('local Stripe emulator');
+      } finally {
+        await stopServer(server);
+      }
+    },
+    STARTUP_MS + 60_000,
+  );
 
-  it('starts with real Stripe keys where the emulator is not installed, and never asks for it', async () => {
-    const port = await freePort();
-    const server = startBuiltServer(
-      {
-        PORT: String(port),
-        NODE_ENV: 'production',
-        SECRET_KEY: 'a-production-secret-that-is-long-enough-0123456789',
-        APP_URL: 'https://app.example.com',
-        TRUSTED_PROXIES: '127.0.0.1',
-        STRIPE_SECRET_KEY: 'sk_test_ops_build_production',
-        STRIPE_WEBHOOK_SECRET: 'whsec_ops_build_production',
-        // Nothing listens there: the start must not need Stripe at all.
-        STRIPE_API_BASE: `http://127.0.0.1:${await freePort()}`,
-      },
-      [withoutEmulator],
-    );
-    try {
-      await waitFor(
-        async () => {
-          if (server.child.exitCode !== null) throw new Error(`exited:\n${server.output()}`);
-          const response = await fetch(`http://127.0.0.1:${port}/health/ready`, {
-            headers: { 'x-forwarded-proto': 'https' },
-          }).catch(() => undefined);
-          return response?.status === 200 ? true : undefined;
-        },
-        STARTUP_MS,
-        100,
+  it(
+    'refuses local billing with a clear message when the emulator is not installed',
+    async () => {
+      const server = startBuiltServer({ PORT: String(await freePort()), STRIPE_EMULATOR_PORT: '0' }, [
+        withoutEmulator,
+      ]);
+      try {
+        expect(await server.exited).toBe(1);
+        const output = server.output();
+        expect(output).toContain('asked for @tierbase/stripe-emulator');
+        expect(output).toContain('Tierbase cannot start.');
+        expect(output).toContain('@tierbase/stripe-emulator cannot be loaded (not installed)');
+        expect(output).toContain('Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET');
+        // Stopped before the database: nothing was migrated into the data folder.
+        expect(output).not.toContain('listening');
+      } finally {
+        await stopServer(server);
+      }
+    },
+    STARTUP_MS,
+  );
+
+  it(
+    'says the emulator is not built when its package has no dist/ yet',
+    async () => {
+      // The server beside an emulator package that was installed (linked) but never built.
+      const unbuilt = path.join(buildDir, 'unbuilt');
+      fs.mkdirSync(path.join(unbuilt, 'node_modules/@tierbase/stripe-emulator'), { recursive: true });
+      fs.copyFileSync(
+        path.join(repoRoot, 'packages/stripe-emulator/package.json'),
+        path.join(unbuilt, 'node_modules/@tierbase/stripe-emulator/package.json'),
       );
-      expect(server.output()).not.toContain('asked for @tierbase/stripe-emulator');
-      expect(server.output()).not.toContain('local Stripe emulator');
-    } finally {
-      await stopServer(server);
-    }
-  }, STARTUP_MS + 60_000);
-
-  it('refuses local billing with a clear message when the emulator is not installed', async () => {
-    const server = startBuiltServer({ PORT: String(await freePort()), STRIPE_EMULATOR_PORT: '0' }, [
-      withoutEmulator,
-    ]);
-    try {
-      expect(await server.exited).toBe(1);
-      const output = server.output();
-      expect(output).toContain('asked for @tierbase/stripe-emulator');
-      expect(output).toContain('Tierbase cannot start.');
-      expect(output).toContain('@tierbase/stripe-emulator cannot be loaded (not installed)');
-      expect(output).toContain('Set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET');
-      // Stopped before the database: nothing was migrated into the data folder.
-      expect(output).not.toContain('listening');
-    } finally {
-      await stopServer(server);
-    }
-  }, STARTUP_MS);
-
-  it('says the emulator is not built when its package has no dist/ yet', async () => {
-    // The server beside an emulator package that was installed (linked) but never built.
-    const unbuilt = path.join(buildDir, 'unbuilt');
-    fs.mkdirSync(path.join(unbuilt, 'node_modules/@tierbase/stripe-emulator'), { recursive: true });
-    fs.copyFileSync(
-      path.join(repoRoot, 'packages/stripe-emulator/package.json'),
-      path.join(unbuilt, 'node_modules/@tierbase/stripe-emulator/package.json'),
-    );
-    fs.copyFileSync(serverJs, path.join(unbuilt, 'server.js'));
-    fs.cpSync(path.join(buildDir, 'migrations'), path.join(unbuilt, 'migrations'), { recursive: true });
-    const server = startBuiltServer(
-      { PORT: String(await freePort()), STRIPE_EMULATOR_PORT: '0' },
-      [],
-      path.join(unbuilt, 'server.js'),
-    );
-    try {
-      expect(await server.exited).toBe(1);
-      expect(server.output()).toContain('@tierbase/stripe-emulator cannot be loaded (not built)');
-    } finally {
-      await stopServer(server);
-    }
-  }, STARTUP_MS);
+      fs.copyFileSync(serverJs, path.join(unbuilt, 'server.js'));
+      fs.cpSync(path.join(buildDir, 'migrations'), path.join(unbuilt, 'migrations'), { recursive: true });
+      const server = startBuiltServer(
+        { PORT: String(await freePort()), STRIPE_EMULATOR_PORT: '0' },
+        [],
+        path.join(unbuilt, 'server.js'),
+      );
+      try {
+        expect(await server.exited).toBe(1);
+        expect(server.output()).toContain('@tierbase/stripe-emulator cannot be loaded (not built)');
+      } finally {
+        await stopServer(server);
+      }
+    },
+    STARTUP_MS,
+  );
 });
