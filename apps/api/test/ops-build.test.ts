@@ -21,8 +21,8 @@ const buildDir = path.join(apiDir, 'node_modules', '.cache', `tierbase-ops-build
 const serverJs = path.join(buildDir, 'server.js');
 const withoutEmulator = fileURLToPath(new URL('./fixtures/without-stripe-emulator.mjs', import.meta.url));
 const dataDirs: string[] = [];
-/** A start (migrations included) on a loaded 2-core machine can take a minute. */
-const STARTUP_MS = 120_000;
+/** A start (migrations included) on a loaded 2-core machine has taken two minutes. */
+const STARTUP_MS = 180_000;
 
 beforeAll(async () => {
   await run(process.execPath, ['build.mjs', '--outdir', buildDir], { cwd: apiDir });
