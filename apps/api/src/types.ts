@@ -6,6 +6,7 @@ import type { subscriptions } from './db/schema/billing.ts';
 import type { Mailer } from './email/mailer.ts';
 import type { ErrorReporter } from './error-reporting.ts';
 import type { JobQueue } from './jobs/queue.ts';
+import type { SessionInvalidator } from './users/session-invalidation.ts';
 
 /** The signed-in caller, read once per request from the session cookie. */
 export interface AuthUser {
@@ -44,6 +45,11 @@ declare module 'fastify' {
     draining: boolean;
     /** Unexpected errors go here as well as to the log (Sentry when SENTRY_DSN is set). */
     errorReporter: ErrorReporter;
+    /**
+     * Call after changing a session, a user or their subscription outside a request by that user
+     * (admin actions, webhooks, jobs): every process's session cache forgets them at once.
+     */
+    sessions: SessionInvalidator;
   }
   interface FastifyRequest {
     /** Null for anonymous callers. */

@@ -14,6 +14,9 @@ export const billingPlugin = fp(
     const context = createBillingContext(app.config, app.database, app.mailer, (details, message) =>
       app.log.warn(details, message),
     );
+    // Every write of a subscription row (webhook jobs, reconciliation, the sync endpoint) drops the
+    // user's cached sessions in every process, so Pro access changes at once.
+    if (context) context.onUserChanged = (userId) => app.sessions.invalidateUser(userId);
     app.decorate('billing', context);
     await registerBillingRoutes(app, context);
 

@@ -16,6 +16,11 @@ export interface SyncDeps {
   stripe: Stripe;
   lock: CustomerLock;
   log?: StripeLog;
+  /**
+   * Called once a user's subscription row has been written: the app drops that user's cached
+   * sessions everywhere (their auth context carries the subscription; docs/decisions/0027).
+   */
+  onUserChanged?: (userId: string) => Promise<void>;
 }
 
 /** Statuses in which a subscription still governs the customer's access (or may again). */
@@ -176,6 +181,7 @@ export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<
       return updated;
     });
     if (!written) throw new Error('subscription row vanished during sync');
+    await deps.onUserChanged?.(userId);
     return { row: written, previous, governing, subscriptions: all };
   });
 }

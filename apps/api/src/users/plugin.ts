@@ -9,10 +9,13 @@ import { registerOAuthRoutes } from './oauth-routes.ts';
 import { registerPasskeyRoutes } from './passkey-routes.ts';
 import { createPasskeys } from './passkeys.ts';
 import { registerUserRoutes } from './routes.ts';
+import { SessionCache } from './session-cache.ts';
+import { createSessionInvalidator, invalidationChannel } from './session-invalidation.ts';
 import {
   createSessionResolver,
   deleteExpired,
   extendSession,
+  type ResolvedSession,
   sessionNeedsRefresh,
   tokenFromSignedCookie,
 } from './sessions.ts';
@@ -20,6 +23,20 @@ import { createTwoFactor } from './two-factor.ts';
 import { registerTwoFactorRoutes } from './two-factor-routes.ts';
 
 /** The hourly job that deletes expired sessions and reset tokens. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * Unauthenticated requests that change no existing session, user or subscription: the session
+ * cache is not invalidated after them. Any other unauthenticated unsafe request that succeeds
+ * (a password reset, an email verification, anything added later) empties every process's cache.
+ */
+const NO_SESSION_EFFECT = new Set([
+  '/api/csrf',
+  '/api/login',
+  '/api/register',
+  '/api/password-reset',
+  '/api/stripe/webhook',
+]);
+
 export const CLEANUP_QUEUE = 'users.cleanup';
 
 /**
@@ -37,6 +54,27 @@ export const usersPlugin = fp(
     const accounts = createAccounts({ auth, db, config, mailer, jobs: app.jobs });
     const cookie = sessionCookie(config);
     const resolveSession = createSessionResolver(db);
+    // Skips the session query for a few seconds per session (docs/decisions/0027). Any write to a
+    // session, its user or their subscription goes through `app.sessions.invalidate…`.
+    const cache =
+      config.sessionCacheSeconds > 0
+        ? new SessionCache<ResolvedSession>({
+            ttlMs: config.sessionCacheSeconds * 1000,
+            maxEntries: 50_000,
+            userIdOf: (session) => session.user.id,
+            expiresAtOf: (session) => session.expiresAt,
+          })
+        : undefined;
+    const invalidator = createSessionInvalidator(
+      cache as SessionCache<unknown> | undefined,
+      app.redis,
+      invalidationChannel(config.redisKeyPrefix),
+      app.log,
+    );
+    app.decorate('sessions', invalidator);
+    app.addHook('onClose', () => invalidator.close());
+    const lookUp = (token: string) =>
+      cache ? cache.get(token, () => resolveSession(token)) : resolveSession(token);
 
     // Reads the session cookie once per request. A database error propagates (the error handler
     // answers 503 when the database is down) rather than passing the caller off as anonymous.
@@ -44,7 +82,7 @@ export const usersPlugin = fp(
       const raw = request.cookies[cookie.name];
       if (!raw) return;
       const token = tokenFromSignedCookie(raw, config.secretKey);
-      const session = token ? await resolveSession(token) : null;
+      const session = token ? await lookUp(token) : null;
       if (!session) {
         // Forged, expired or signed out: drop it so the browser stops sending it.
         reply.clearCookie(cookie.name, cookie.options);
@@ -66,8 +104,21 @@ export const usersPlugin = fp(
       if (sessionNeedsRefresh(session.expiresAt)) {
         // Once a day of use the expiry slides forward, in the database and in the browser.
         await extendSession(db, session.sessionId);
+        cache?.forget(token!);
         reply.setCookie(cookie.name, raw, { ...cookie.options, maxAge: SESSION_TTL_SECONDS });
       }
+    });
+
+    // Before the answer leaves (onSend, not onResponse), so a client that saw its logout or revoke
+    // succeed can never then be served the old session by any process.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (SAFE_METHODS.has(request.method)) return payload;
+      const path = routePath(request.routeOptions.url);
+      // Staff actions change other users (deactivate, staff, sync): rare, so everyone's entries go.
+      if (path.startsWith('/api/admin/')) await invalidator.invalidateAll();
+      else if (request.auth) await invalidator.invalidateUser(request.auth.user.id);
+      else if (reply.statusCode < 400 && !NO_SESSION_EFFECT.has(path)) await invalidator.invalidateAll();
+      return payload;
     });
 
     const perUser = makeLimiter(app, {
@@ -101,3 +152,8 @@ export const usersPlugin = fp(
   },
   { name: 'users', dependencies: ['email'] },
 );
+
+/** The route's pattern without a trailing slash; unmatched requests have none. */
+function routePath(url: string | undefined): string {
+  return url ? url.replace(/\/$/, '') : '';
+}

@@ -24,7 +24,7 @@ import type { Accounts } from './accounts.ts';
 import { INVALID_CREDENTIALS_MESSAGE, PASSWORD_RESET_MESSAGE } from './accounts.ts';
 import { CLIENT_IP_HEADER, type SessionCookie } from './auth.ts';
 import { requireUser } from './guards.ts';
-import { loadProfile, updateName } from './profile.ts';
+import { loadProfile, toProfile, updateName } from './profile.ts';
 
 export interface UserRouteDependencies {
   accounts: Accounts;
@@ -148,10 +148,10 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
   routes.get(
     '/api/profile',
     { schema: { tags, summary: 'The signed-in user', response: { 200: profileEnvelope, ...errors } } },
-    async (request) => {
-      const { user } = requireUser(request);
-      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays));
-    },
+    // Shaped from what the session hook read (one query, or none when the session is cached):
+    // the auth context carries the user, their subscription and trial end, and is dropped from
+    // every cache whenever any of them changes (docs/decisions/0027).
+    async (request) => ok(toProfile(requireUser(request), config.billing.pastDueGraceDays)),
   );
 
   routes.patch(
