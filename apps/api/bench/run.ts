@@ -31,6 +31,8 @@ const HELP = `Usage: npm run bench -- [options]
   --workers <n>          the server's WEB_CONCURRENCY: processes serving requests (default 1)
   --compare              race a bare node:http server (bench/bare-server.mjs, same --workers) on the
                          same scenarios in the same run, and print each figure's ratio to it
+  --server <file>        run this built server.js instead of building apps/api (to race another
+                         commit's build, made with its own apps/api/build.mjs)
   --cpu-prof <dir>       run the server under --cpu-prof, write its profiles to <dir> and print
                          where the time went (self time by file or package, per hook, top functions)
   --help
@@ -58,6 +60,7 @@ interface Options {
   workers: number;
   compare: boolean;
   cpuProfDir: string | undefined;
+  server: string | undefined;
 }
 
 interface Scenario {
@@ -166,6 +169,7 @@ function parseOptions(): Options {
       workers: { type: 'string', default: '1' },
       compare: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
+      server: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -194,6 +198,7 @@ function parseOptions(): Options {
     workers: bounded('workers', values.workers, 1, 64),
     compare: values.compare,
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']),
+    server: values.server === undefined ? undefined : path.resolve(values.server),
   };
 }
 
@@ -467,7 +472,7 @@ async function main(): Promise<void> {
   });
 
   try {
-    execFileSync(process.execPath, ['build.mjs'], { cwd: apiDir, stdio: 'ignore' });
+    if (!options.server) execFileSync(process.execPath, ['build.mjs'], { cwd: apiDir, stdio: 'ignore' });
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-bench-'));
     cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
@@ -489,7 +494,7 @@ async function main(): Promise<void> {
     const nodeFlags = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
     const server = await startProcess(
       cleanups,
-      [...nodeFlags, path.join(apiDir, 'dist/server.js')],
+      [...nodeFlags, options.server ?? path.join(apiDir, 'dist/server.js')],
       {
         NODE_ENV: 'production',
         SECRET_KEY: randomBytes(32).toString('hex'),

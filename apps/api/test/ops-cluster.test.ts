@@ -5,11 +5,11 @@
  * database it serves from one process and says so.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from './helper.ts';
@@ -133,7 +133,8 @@ describe.skipIf(!baseUrl)('WEB_CONCURRENCY=2 on PostgreSQL', () => {
       process.kill(worker2, 'SIGKILL');
       await waitFor(() => server.output().includes('worker died; starting another'), 30_000);
       await waitFor(
-        () => server.lines().filter((line) => line.worker === 2 && line.api && line.pid !== worker2).length > 0,
+        () =>
+          server.lines().filter((line) => line.worker === 2 && line.api && line.pid !== worker2).length > 0,
         120_000,
       );
       expect((await fetch(`${server.baseUrl}/health/`)).status).toBe(200);
