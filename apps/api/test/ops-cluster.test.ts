@@ -88,7 +88,7 @@ describe('WEB_CONCURRENCY on the embedded database', () => {
       server.child.kill('SIGTERM');
       expect(await server.exited).toBe(0);
     }
-  });
+  }, 180_000);
 });
 
 const baseUrl = process.env.DATABASE_URL;
@@ -149,5 +149,5 @@ describe.skipIf(!baseUrl)('WEB_CONCURRENCY=2 on PostgreSQL', () => {
       await admin.query(`drop database if exists "${name}" with (force)`);
       await admin.end();
     }
-  });
+  }, 300_000);
 });
