@@ -266,6 +266,27 @@ function procStatusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefine
   return total;
 }
 
+/**
+ * CPU seconds (user + system) the process tree has used so far (Linux). Per request, it judges a
+ * change on a busy machine better than requests/s: other processes' load slows the server down,
+ * but barely changes how much CPU each request costs it.
+ */
+function cpuSeconds(pid: number): number | undefined {
+  let ticks = 0;
+  for (const each of processTree(pid)) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+      const stat = fs.readFileSync(`/proc/${each}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return undefined;
+    }
+  }
+  // USER_HZ is 100 on every Linux Node supports.
+  return ticks / 100;
+}
+
 /** Resets the peak-RSS mark so the next reading covers one scenario only (Linux; best effort). */
 function resetPeakRss(pid: number): boolean {
   try {
@@ -336,6 +357,8 @@ interface Row {
   non2xx: number;
   errors: number;
   peakRssMiB: number | undefined;
+  /** The server's CPU time per answered request, in ms (user + system, all its processes). */
+  cpuMsPerRequest: number | undefined;
 }
 
 async function runScenario(
@@ -356,7 +379,13 @@ async function runScenario(
   };
   if (options.warmupSeconds > 0) await autocannon({ ...common, duration: options.warmupSeconds });
   const perScenarioPeak = resetPeakRss(pid);
+  const cpuBefore = cpuSeconds(pid);
   const result = await autocannon({ ...common, duration: options.durationSeconds });
+  const cpuAfter = cpuSeconds(pid);
+  const cpuMsPerRequest =
+    cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+      ? undefined
+      : ((cpuAfter - cpuBefore) * 1000) / result.requests.total;
   return {
     row: {
       scenario: scenario.title,
@@ -367,6 +396,7 @@ async function runScenario(
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
       peakRssMiB: procStatusMiB(pid, 'VmHWM'),
+      cpuMsPerRequest,
     } satisfies Row,
     perScenarioPeak,
   };
@@ -386,7 +416,17 @@ function printAligned(header: string[], body: string[][]): void {
 
 function printTable(rows: Row[]): void {
   printAligned(
-    ['scenario', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'peak RSS MiB'],
+    [
+      'scenario',
+      'connections',
+      'requests/s',
+      'p50 ms',
+      'p99 ms',
+      'non-2xx',
+      'errors',
+      'peak RSS MiB',
+      'server CPU ms/request',
+    ],
     rows.map((row) => [
       row.scenario,
       String(row.connections),
@@ -396,6 +436,7 @@ function printTable(rows: Row[]): void {
       String(row.non2xx),
       String(row.errors),
       row.peakRssMiB === undefined ? 'n/a' : row.peakRssMiB.toFixed(0),
+      row.cpuMsPerRequest === undefined ? 'n/a' : row.cpuMsPerRequest.toFixed(3),
     ]),
   );
 }
@@ -403,7 +444,16 @@ function printTable(rows: Row[]): void {
 /** Tierbase beside the bare server: throughput as a share of the bare one's, p99 as a multiple. */
 function printComparison(rows: Row[], bare: Map<string, Row>): void {
   printAligned(
-    ['scenario', 'Tierbase req/s', 'bare req/s', 'Tierbase/bare', 'Tierbase p99', 'bare p99', 'p99 ×'],
+    [
+      'scenario',
+      'Tierbase req/s',
+      'bare req/s',
+      'Tierbase/bare',
+      'Tierbase p99',
+      'bare p99',
+      'p99 ×',
+      'CPU/request ×',
+    ],
     rows.flatMap((row) => {
       const other = bare.get(row.scenario);
       if (!other) return [];
@@ -416,6 +466,9 @@ function printComparison(rows: Row[], bare: Map<string, Row>): void {
           `${row.p99.toFixed(0)} ms`,
           `${other.p99.toFixed(0)} ms`,
           `${(row.p99 / Math.max(other.p99, 1)).toFixed(1)}×`,
+          row.cpuMsPerRequest && other.cpuMsPerRequest
+            ? `${(row.cpuMsPerRequest / other.cpuMsPerRequest).toFixed(1)}×`
+            : 'n/a',
         ],
       ];
     }),
