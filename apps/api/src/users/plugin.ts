@@ -22,7 +22,6 @@ import {
 import { createTwoFactor } from './two-factor.ts';
 import { registerTwoFactorRoutes } from './two-factor-routes.ts';
 
-/** The hourly job that deletes expired sessions and reset tokens. */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Unauthenticated requests that change no existing session, user or subscription: the session
@@ -37,6 +36,7 @@ const NO_SESSION_EFFECT = new Set([
   '/api/stripe/webhook',
 ]);
 
+/** The hourly job that deletes expired sessions and reset tokens. */
 export const CLEANUP_QUEUE = 'users.cleanup';
 
 /**

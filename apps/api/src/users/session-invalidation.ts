@@ -15,6 +15,8 @@ export interface SessionInvalidator {
   close(): Promise<void>;
 }
 
+const FAILURE_LOG_INTERVAL_MS = 30_000;
+
 interface Log {
   warn(object: object, message: string): void;
 }
@@ -83,20 +85,29 @@ export function createSessionInvalidator(
   };
   subscriber.on('close', off);
   subscriber.on('end', off);
+  let lastErrorLog = 0;
   subscriber.on('error', (error) => {
     off();
+    const now = Date.now();
+    if (now - lastErrorLog < FAILURE_LOG_INTERVAL_MS) return;
+    lastErrorLog = now;
     log.warn({ err: error }, 'session cache: invalidation channel error; cache off until it is back');
   });
   subscriber.connect().catch(() => {
     // Reported through the error event; ioredis keeps reconnecting.
   });
 
+  // While Redis is down every unsafe request would fail to publish: one log line per interval.
+  let lastFailureLog = 0;
   const publish = async (invalidation: Invalidation) => {
     apply(invalidation);
     try {
       await redis.publish(channel, encodeInvalidation(invalidation));
     } catch (error) {
       // Redis is down: the other processes' subscriptions are down too, and their caches off.
+      const now = Date.now();
+      if (now - lastFailureLog < FAILURE_LOG_INTERVAL_MS) return;
+      lastFailureLog = now;
       log.warn({ err: error }, 'session cache: could not publish an invalidation');
     }
   };
