@@ -17,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { formatSummary, summarize } from './cpu-profile.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -27,6 +28,13 @@ const HELP = `Usage: npm run bench -- [options]
   --warmup <s>           unmeasured seconds before each scenario (default 2)
   --scenarios <list>     comma-separated subset of: health,profile,login,webhook (default all)
   --log-level <level>    the server's LOG_LEVEL (default info, as in production; logs go to a file)
+  --workers <n>          the server's WEB_CONCURRENCY: processes serving requests (default 1)
+  --compare              race a bare node:http server (bench/bare-server.mjs, same --workers) on the
+                         same scenarios in the same run, and print each figure's ratio to it
+  --server <file>        run this built server.js instead of building apps/api (to race another
+                         commit's build, made with its own apps/api/build.mjs)
+  --cpu-prof <dir>       run the server under --cpu-prof, write its profiles to <dir> and print
+                         where the time went (self time by file or package, per hook, top functions)
   --help
 `;
 
@@ -49,6 +57,10 @@ interface Options {
   warmupSeconds: number;
   scenarios: string[];
   logLevel: string;
+  workers: number;
+  compare: boolean;
+  cpuProfDir: string | undefined;
+  server: string | undefined;
 }
 
 interface Scenario {
@@ -154,6 +166,10 @@ function parseOptions(): Options {
       warmup: { type: 'string', default: '2' },
       scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
       'log-level': { type: 'string', default: 'info' },
+      workers: { type: 'string', default: '1' },
+      compare: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      server: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -179,6 +195,10 @@ function parseOptions(): Options {
     warmupSeconds: bounded('warmup', values.warmup, 0, 30),
     scenarios,
     logLevel: values['log-level'],
+    workers: bounded('workers', values.workers, 1, 64),
+    compare: values.compare,
+    cpuProfDir: values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']),
+    server: values.server === undefined ? undefined : path.resolve(values.server),
   };
 }
 
@@ -216,21 +236,61 @@ function freePort(): Promise<number> {
   });
 }
 
-/** A /proc/<pid>/status memory field (reported in kB), in MiB. */
-function procStatusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+/** The process and its children (the cluster's workers), by pid. */
+function processTree(pid: number): number[] {
   try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-    return match ? Number(match[1]) / 1024 : undefined;
+    const children = fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+    return [pid, ...children.flatMap(processTree)];
   } catch {
-    return undefined;
+    return [pid];
   }
+}
+
+/** A /proc/<pid>/status memory field (reported in kB) summed over the process tree, in MiB. */
+function procStatusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined {
+  let total = 0;
+  for (const each of processTree(pid)) {
+    try {
+      const status = fs.readFileSync(`/proc/${each}/status`, 'utf8');
+      const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+      if (!match) return undefined;
+      total += Number(match[1]) / 1024;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}
+
+/**
+ * CPU seconds (user + system) the process tree has used so far (Linux). Per request, it judges a
+ * change on a busy machine better than requests/s: other processes' load slows the server down,
+ * but barely changes how much CPU each request costs it.
+ */
+function cpuSeconds(pid: number): number | undefined {
+  let ticks = 0;
+  for (const each of processTree(pid)) {
+    try {
+      // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+      const stat = fs.readFileSync(`/proc/${each}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return undefined;
+    }
+  }
+  // USER_HZ is 100 on every Linux Node supports.
+  return ticks / 100;
 }
 
 /** Resets the peak-RSS mark so the next reading covers one scenario only (Linux; best effort). */
 function resetPeakRss(pid: number): boolean {
   try {
-    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    for (const each of processTree(pid)) fs.writeFileSync(`/proc/${each}/clear_refs`, '5');
     return true;
   } catch {
     return false;
@@ -297,6 +357,8 @@ interface Row {
   non2xx: number;
   errors: number;
   peakRssMiB: number | undefined;
+  /** The server's CPU time per answered request, in ms (user + system, all its processes). */
+  cpuMsPerRequest: number | undefined;
 }
 
 async function runScenario(
@@ -317,7 +379,13 @@ async function runScenario(
   };
   if (options.warmupSeconds > 0) await autocannon({ ...common, duration: options.warmupSeconds });
   const perScenarioPeak = resetPeakRss(pid);
+  const cpuBefore = cpuSeconds(pid);
   const result = await autocannon({ ...common, duration: options.durationSeconds });
+  const cpuAfter = cpuSeconds(pid);
+  const cpuMsPerRequest =
+    cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+      ? undefined
+      : ((cpuAfter - cpuBefore) * 1000) / result.requests.total;
   return {
     row: {
       scenario: scenario.title,
@@ -328,32 +396,13 @@ async function runScenario(
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
       peakRssMiB: procStatusMiB(pid, 'VmHWM'),
+      cpuMsPerRequest,
     } satisfies Row,
     perScenarioPeak,
   };
 }
 
-function printTable(rows: Row[]): void {
-  const header = [
-    'scenario',
-    'connections',
-    'requests/s',
-    'p50 ms',
-    'p99 ms',
-    'non-2xx',
-    'errors',
-    'peak RSS MiB',
-  ];
-  const body = rows.map((row) => [
-    row.scenario,
-    String(row.connections),
-    row.rps.toFixed(0),
-    row.p50.toFixed(1),
-    row.p99.toFixed(1),
-    String(row.non2xx),
-    String(row.errors),
-    row.peakRssMiB === undefined ? 'n/a' : row.peakRssMiB.toFixed(0),
-  ]);
+function printAligned(header: string[], body: string[][]): void {
   const widths = header.map((title, i) =>
     Math.max(title.length, ...body.map((cells) => cells[i]?.length ?? 0)),
   );
@@ -363,6 +412,105 @@ function printTable(rows: Row[]): void {
       .join('  ');
   process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
   for (const cells of body) process.stdout.write(`${line(cells)}\n`);
+}
+
+function printTable(rows: Row[]): void {
+  printAligned(
+    [
+      'scenario',
+      'connections',
+      'requests/s',
+      'p50 ms',
+      'p99 ms',
+      'non-2xx',
+      'errors',
+      'peak RSS MiB',
+      'server CPU ms/request',
+    ],
+    rows.map((row) => [
+      row.scenario,
+      String(row.connections),
+      row.rps.toFixed(0),
+      row.p50.toFixed(1),
+      row.p99.toFixed(1),
+      String(row.non2xx),
+      String(row.errors),
+      row.peakRssMiB === undefined ? 'n/a' : row.peakRssMiB.toFixed(0),
+      row.cpuMsPerRequest === undefined ? 'n/a' : row.cpuMsPerRequest.toFixed(3),
+    ]),
+  );
+}
+
+/** Tierbase beside the bare server: throughput as a share of the bare one's, p99 as a multiple. */
+function printComparison(rows: Row[], bare: Map<string, Row>): void {
+  printAligned(
+    [
+      'scenario',
+      'Tierbase req/s',
+      'bare req/s',
+      'Tierbase/bare',
+      'Tierbase p99',
+      'bare p99',
+      'p99 ×',
+      'CPU/request ×',
+    ],
+    rows.flatMap((row) => {
+      const other = bare.get(row.scenario);
+      if (!other) return [];
+      return [
+        [
+          row.scenario,
+          row.rps.toFixed(0),
+          other.rps.toFixed(0),
+          `${((100 * row.rps) / other.rps).toFixed(1)}%`,
+          `${row.p99.toFixed(0)} ms`,
+          `${other.p99.toFixed(0)} ms`,
+          `${(row.p99 / Math.max(other.p99, 1)).toFixed(1)}×`,
+          row.cpuMsPerRequest && other.cpuMsPerRequest
+            ? `${(row.cpuMsPerRequest / other.cpuMsPerRequest).toFixed(1)}×`
+            : 'n/a',
+        ],
+      ];
+    }),
+  );
+}
+
+/** The scenarios the bare server answers (it has no password hashing to compare login with). */
+const BARE_SCENARIOS = new Set(['health', 'profile', 'webhook']);
+
+interface Started {
+  pid: number;
+  baseUrl: string;
+  logFile: string;
+}
+
+async function startProcess(
+  cleanups: (() => Promise<void> | void)[],
+  args: string[],
+  env: Record<string, string>,
+  workDir: string,
+  name: string,
+): Promise<Started> {
+  const port = await freePort();
+  const baseUrl = `http://${HOST}:${port}`;
+  const logFile = path.join(workDir, `${name}.log`);
+  const log = fs.openSync(logFile, 'a');
+  const server = spawn(process.execPath, args, {
+    cwd: workDir,
+    env: { PATH: process.env.PATH ?? '', HOST, PORT: String(port), APP_URL: baseUrl, ...env },
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  cleanups.push(async () => {
+    if (server.exitCode !== null) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    // A profiled server writes its profiles on the way out: give it the time.
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  });
+  await waitForHealth(baseUrl, server, logFile);
+  return { pid: server.pid!, baseUrl, logFile };
 }
 
 async function main(): Promise<void> {
@@ -377,7 +525,7 @@ async function main(): Promise<void> {
   });
 
   try {
-    execFileSync(process.execPath, ['build.mjs'], { cwd: apiDir, stdio: 'ignore' });
+    if (!options.server) execFileSync(process.execPath, ['build.mjs'], { cwd: apiDir, stdio: 'ignore' });
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-bench-'));
     cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
@@ -392,22 +540,21 @@ async function main(): Promise<void> {
       databaseLabel = `PostgreSQL ${shown.host}${shown.pathname}`;
     }
 
-    const port = await freePort();
-    const baseUrl = `http://${HOST}:${port}`;
-    const logFile = path.join(workDir, 'server.log');
-    const log = fs.openSync(logFile, 'a');
-    const server = spawn(process.execPath, [path.join(apiDir, 'dist/server.js')], {
-      cwd: workDir,
-      env: {
-        PATH: process.env.PATH ?? '',
+    if (options.cpuProfDir) {
+      fs.rmSync(options.cpuProfDir, { recursive: true, force: true });
+      fs.mkdirSync(options.cpuProfDir, { recursive: true });
+    }
+    const nodeFlags = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+    const server = await startProcess(
+      cleanups,
+      [...nodeFlags, options.server ?? path.join(apiDir, 'dist/server.js')],
+      {
         NODE_ENV: 'production',
         SECRET_KEY: randomBytes(32).toString('hex'),
-        APP_URL: baseUrl,
-        HOST,
-        PORT: String(port),
         TRUSTED_PROXIES: HOST,
         DATA_DIR: path.join(workDir, 'data'),
         LOG_LEVEL: options.logLevel,
+        WEB_CONCURRENCY: String(options.workers),
         ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
         ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
         // Bench only: every request comes from one address and one user.
@@ -421,54 +568,81 @@ async function main(): Promise<void> {
         STRIPE_EMULATOR_PORT: '0',
         STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       },
-      stdio: ['ignore', log, log],
-    });
-    fs.closeSync(log);
-    cleanups.push(async () => {
-      if (server.exitCode !== null) return;
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      if (server.exitCode === null) server.kill('SIGKILL');
-    });
-    await waitForHealth(baseUrl, server, logFile);
-    const pid = server.pid!;
-    const session = await signUp(baseUrl);
+      workDir,
+      'server',
+    );
+    const bare = options.compare
+      ? await startProcess(
+          cleanups,
+          [path.join(apiDir, 'bench/bare-server.mjs')],
+          { WEBHOOK_SECRET, WEB_CONCURRENCY: String(options.workers) },
+          workDir,
+          'bare',
+        )
+      : undefined;
+    const session = await signUp(server.baseUrl);
 
     const mode = options.rate ? `fixed rate ${options.rate} requests/s` : 'as fast as possible';
     process.stdout.write(
       `Tierbase bench: ${databaseLabel}${process.env.REDIS_URL ? ' + Redis' : ''}; Node ${process.version}; ` +
-        `${os.cpus().length} CPUs; ${options.connections} connections, ${options.durationSeconds} s per scenario ` +
-        `(+${options.warmupSeconds} s warm-up), ${mode}; server LOG_LEVEL=${options.logLevel}\n`,
+        `${os.cpus().length} CPUs; WEB_CONCURRENCY=${options.workers}; ${options.connections} connections, ` +
+        `${options.durationSeconds} s per scenario (+${options.warmupSeconds} s warm-up), ${mode}; ` +
+        `server LOG_LEVEL=${options.logLevel}${options.cpuProfDir ? '; under --cpu-prof' : ''}\n`,
     );
     // The client runs on the same machine: a busy machine shows up in every figure.
     const [load1] = os.loadavg();
     process.stdout.write(`Load average before the run: ${load1?.toFixed(2)} (1 min)\n`);
-    process.stdout.write(`Idle server RSS: ${procStatusMiB(pid, 'VmRSS')?.toFixed(0) ?? 'n/a'} MiB\n`);
+    process.stdout.write(`Idle server RSS: ${procStatusMiB(server.pid, 'VmRSS')?.toFixed(0) ?? 'n/a'} MiB\n`);
 
     const rows: Row[] = [];
+    const bareRows = new Map<string, Row>();
     let perScenarioPeaks = true;
     for (const name of options.scenarios) {
       const scenario = SCENARIOS.find((s) => s.name === name)!;
       process.stdout.write(`  running ${scenario.title} …\n`);
-      const { row, perScenarioPeak } = await runScenario(baseUrl, scenario, session, options, pid);
+      const { row, perScenarioPeak } = await runScenario(
+        server.baseUrl,
+        scenario,
+        session,
+        options,
+        server.pid,
+      );
       perScenarioPeaks &&= perScenarioPeak;
       rows.push(row);
+      if (bare && BARE_SCENARIOS.has(name)) {
+        process.stdout.write(`  running ${scenario.title} against the bare server …\n`);
+        const { row: bareRow } = await runScenario(bare.baseUrl, scenario, session, options, bare.pid);
+        bareRows.set(row.scenario, bareRow);
+      }
     }
     printTable(rows);
     process.stdout.write(
       perScenarioPeaks
-        ? '\nPeak RSS: the server process’s VmHWM during each scenario (reset before it).\n'
-        : '\nPeak RSS: the server process’s VmHWM since it started (could not reset it per scenario).\n',
+        ? '\nPeak RSS: the server’s processes’ VmHWM during each scenario (reset before it), summed.\n'
+        : '\nPeak RSS: the server’s processes’ VmHWM since they started (could not reset it per scenario).\n',
     );
+    if (bare) {
+      process.stdout.write(
+        '\nAgainst a bare node:http server answering from memory (bench/bare-server.mjs), same run:\n',
+      );
+      printComparison(rows, bareRows);
+    }
     if (rows.some((row) => row.non2xx > 0 || row.errors > 0)) {
       const kept = path.join(os.tmpdir(), `tierbase-bench-server-${Date.now()}.log`);
-      fs.copyFileSync(logFile, kept);
+      fs.copyFileSync(server.logFile, kept);
       process.stdout.write(`Some requests failed; the server's log is in ${kept}.\n`);
       process.exitCode = 1;
     }
   } finally {
     await cleanUp();
+  }
+  if (options.cpuProfDir) {
+    const files = fs
+      .readdirSync(options.cpuProfDir)
+      .filter((file) => file.endsWith('.cpuprofile'))
+      .map((file) => path.join(options.cpuProfDir!, file));
+    process.stdout.write(`\n${files.length} CPU profile(s) in ${options.cpuProfDir}\n`);
+    if (files.length > 0) process.stdout.write(`${formatSummary(summarize(files))}\n`);
   }
 }
 

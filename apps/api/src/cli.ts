@@ -7,6 +7,7 @@ import { AppError } from './errors.ts';
 import { deleteUserCommand, exportUserCommand } from './privacy/commands.ts';
 import type { PrivacyDeps } from './privacy/service.ts';
 import { createAuth } from './users/auth.ts';
+import { publishInvalidateAll } from './users/session-invalidation.ts';
 import { createOrPromoteStaff } from './users/staff.ts';
 
 type Command = (args: string[]) => Promise<void>;
@@ -18,6 +19,8 @@ async function withApp(work: (deps: PrivacyDeps) => Promise<void>): Promise<void
   const app = await buildApp(config, { workers: false, logStream: process.stderr });
   try {
     await work({ db: app.database.db, mailer: app.mailer, billing: app.billing, jobs: app.jobs });
+    // A deleted user's sessions must end in every running server now, not when their cache expires.
+    await app.sessions.invalidateAll();
   } finally {
     await app.close();
   }
@@ -72,6 +75,8 @@ const commands: Record<string, { help: string; run: Command }> = {
         const ok = await replayCommand(config, app.database, app.mailer, args, (line) =>
           process.stdout.write(`${line}\n`),
         );
+        // Subscriptions may have changed: the running servers' session caches forget them.
+        await app.sessions.invalidateAll();
         if (!ok) process.exitCode = 1;
       } finally {
         await app.close();
@@ -88,6 +93,7 @@ const commands: Record<string, { help: string; run: Command }> = {
         const ok = await reconcileCommand(config, app.database, app.mailer, args, (line) =>
           process.stdout.write(`${line}\n`),
         );
+        await app.sessions.invalidateAll();
         if (!ok) process.exitCode = 1;
       } finally {
         await app.close();
@@ -131,6 +137,13 @@ const commands: Record<string, { help: string; run: Command }> = {
       try {
         const readPassword = async () => process.env.ADMIN_PASSWORD || (await promptPassword('Password: '));
         const outcome = await createOrPromoteStaff(auth, database.db, email, readPassword);
+        // A promoted user's running sessions see staff at once.
+        await publishInvalidateAll(config).catch((error: unknown) =>
+          process.stderr.write(
+            `Could not reach Redis to refresh running servers (${error instanceof Error ? error.message : String(error)}); ` +
+              `they see the change within SESSION_CACHE_SECONDS (${config.sessionCacheSeconds} s).\n`,
+          ),
+        );
         process.stdout.write(
           {
             created: 'Staff user created.\n',

@@ -25,6 +25,10 @@ const envSchema = z.object({
   SHUTDOWN_DELAY_SECONDS: z.coerce.number().min(0).max(60).default(0),
   // What this process runs: requests and jobs (all), requests only (api) or jobs only (worker).
   PROCESS_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  // Processes serving requests on this machine (node:cluster); more than 1 needs DATABASE_URL.
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  // How long a process may reuse a resolved session without asking the database (0: never).
+  SESSION_CACHE_SECONDS: z.coerce.number().min(0).max(60).default(5),
   APP_URL: z.url({ protocol: /^https?$/ }).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: z
@@ -230,6 +234,13 @@ const configSchema = envSchema.transform((e, context) => {
      * with the HTTP port kept for health probes (no load balancer routes to it).
      */
     processRole: e.PROCESS_ROLE,
+    /** Request-serving processes forked by server.ts (node:cluster); 1 serves in the main process. */
+    webConcurrency: e.WEB_CONCURRENCY,
+    /**
+     * Seconds a resolved session may be reused by a process (0: off). On only where every process
+     * hears every invalidation: with Redis (pub/sub), or on the embedded database (one process).
+     */
+    sessionCacheSeconds: e.REDIS_URL || !e.DATABASE_URL ? e.SESSION_CACHE_SECONDS : 0,
     appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     dataDir: path.resolve(projectRoot(), e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,

@@ -11,6 +11,14 @@ import {
   startLocalStripe,
   syncLocalPlans,
 } from './billing/local-stripe.ts';
+import {
+  clusterLogger,
+  effectiveConcurrency,
+  ignoreGroupInterrupt,
+  isClusterWorker,
+  runPrimary,
+  WORKER_INDEX_VARIABLE,
+} from './cluster.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -36,16 +44,25 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  const inCluster = isClusterWorker();
   // Before the database is opened (and its data folder locked): a missing emulator stops the start.
+  // A cluster's workers are handed the primary's emulator as if it were Stripe, and never load it.
   const emulator = config.stripe.emulator ? await loadEmulatorOrExit() : undefined;
-  // Migrate before the app exists, so no request or job ever runs against an old schema.
-  const pglite = await migrate(config);
+  if (!inCluster) {
+    const { count, reason } = effectiveConcurrency(config);
+    if (reason) clusterLogger(config).warn({ webConcurrency: config.webConcurrency }, reason);
+    if (count > 1) return startCluster(config, count, emulator);
+  }
+
+  // Migrate before the app exists, so no request or job ever runs against an old schema. In a
+  // cluster the primary has.
+  const pglite = inCluster ? undefined : await migrate(config);
   // No Stripe key: billing runs against the local emulator, the same code path as against Stripe.
   const localStripe = emulator ? await startLocalStripe(config, emulator) : undefined;
   const effective = localStripe?.config ?? config;
   const app = await buildApp(effective, pglite ? { pglite } : {});
   if (localStripe) app.addHook('onClose', () => localStripe.stop());
-  handleShutdown(app);
+  handleShutdown(app, inCluster);
   await app.listen({ port: config.port, host: config.host });
   announce(app, effective, localStripe);
   // After listening: the sync's webhooks are delivered to this server at once, not retried later.
@@ -62,6 +79,50 @@ async function loadEmulatorOrExit(): Promise<EmulatorModule> {
     }
     throw error;
   }
+}
+
+/**
+ * WEB_CONCURRENCY > 1 on PostgreSQL: this process migrates, runs the local Stripe emulator if
+ * billing uses it (one, whose state and webhooks all workers share), and forks the workers.
+ */
+async function startCluster(
+  config: Config,
+  count: number,
+  emulator: EmulatorModule | undefined,
+): Promise<void> {
+  await migrate(config);
+  const localStripe = emulator ? await startLocalStripe(config, emulator) : undefined;
+  const stripe = localStripe?.config.stripe;
+  const env: Record<string, string> =
+    stripe?.secretKey && stripe.webhookSecret && stripe.apiBase
+      ? {
+          STRIPE_SECRET_KEY: stripe.secretKey,
+          STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+          STRIPE_API_BASE: stripe.apiBase,
+        }
+      : {};
+  await runPrimary(config, {
+    count,
+    env,
+    async onListening() {
+      if (!localStripe) return;
+      clusterLogger(config).info(
+        { billing: localStripe.url },
+        `Billing is emulated: local Stripe emulator at ${localStripe.url} (no real money moves)`,
+      );
+      const database = await openDatabase({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        poolMax: 1,
+      });
+      try {
+        await syncLocalPlans(localStripe.config, database.db);
+      } finally {
+        await database.close();
+      }
+    },
+    onExit: async () => localStripe?.stop(),
+  });
 }
 
 /**
@@ -95,10 +156,13 @@ async function migrate(config: Config): Promise<PGlite | undefined> {
  * uncaught exception or unhandled rejection is logged through the scrubbing logger (the default
  * would print it raw), reported (SENTRY_DSN), and the app closed without the delay, then exit 1.
  */
-function handleShutdown(app: FastifyInstance): void {
+function handleShutdown(app: FastifyInstance, inCluster: boolean): void {
   const delayMs = app.config.shutdownDelaySeconds * 1000;
+  if (inCluster) ignoreGroupInterrupt();
   closeWithGrace(
     {
+      // In a cluster the primary turns Ctrl-C into one SIGTERM per worker (cluster.ts).
+      ...(inCluster ? { skip: ['SIGINT'] } : {}),
       // The readiness delay is served in full; the 25 s bound is for the close after it.
       delay: delayMs + SHUTDOWN_TIMEOUT_MS,
       logger: false,
@@ -137,7 +201,9 @@ function announce(app: FastifyInstance, config: Config, localStripe: LocalStripe
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const listening = `http://${host}:${address.port}`;
+  const worker = process.env[WORKER_INDEX_VARIABLE];
   const where = {
+    ...(worker ? { worker: Number(worker), role: config.processRole } : {}),
     api: listening,
     appUrl: config.appUrl,
     docs: `${listening}/api/docs`,

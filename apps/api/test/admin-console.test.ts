@@ -26,6 +26,7 @@ const db = () => h.t.app.database.db;
 async function staff() {
   const account = await signUp(h.t, `staff-${randomBytes(3).toString('hex')}@example.com`);
   await db().update(users).set({ isStaff: true }).where(eq(users.id, account.userId));
+  await h.t.app.sessions.invalidateUser(account.userId);
   return account;
 }
 
@@ -146,6 +147,7 @@ describe('admin console API', () => {
     const target = await signUp(h.t);
     // As if a sign-in slipped in after deactivation deleted the sessions.
     await db().update(users).set({ deactivatedAt: new Date() }).where(eq(users.id, target.userId));
+    await h.t.app.sessions.invalidateUser(target.userId);
     expect((await target.client.get('/api/profile/')).statusCode).toBe(401);
   });
 

@@ -19,6 +19,7 @@ afterAll(async () => h?.close());
 async function staff() {
   const account = await signUp(h.t, `staff-${randomBytes(3).toString('hex')}@example.com`);
   await h.t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.id, account.userId));
+  await h.t.app.sessions.invalidateUser(account.userId);
   return account;
 }
 

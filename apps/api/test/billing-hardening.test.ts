@@ -37,6 +37,7 @@ async function recorded(eventId: string) {
 async function staffClient() {
   const account = await signUp(h.t, `staff-${randomBytes(3).toString('hex')}@example.com`);
   await h.t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.id, account.userId));
+  await h.t.app.sessions.invalidateUser(account.userId);
   return account.client;
 }
 

@@ -57,6 +57,7 @@ async function subscriber() {
 async function staffClient() {
   const account = await signUp(h.t, `staff-${randomBytes(3).toString('hex')}@example.com`);
   await h.t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.id, account.userId));
+  await h.t.app.sessions.invalidateUser(account.userId);
   return account.client;
 }
 
@@ -431,6 +432,7 @@ describe('admin', () => {
     try {
       const staff = await signUp(t, 'staff@example.com');
       await t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.id, staff.userId));
+      await t.app.sessions.invalidateUser(staff.userId);
       expect((await staff.client.get('/api/admin/reconciliation/')).json().data).toEqual({ runs: [] });
       const res = await staff.client.post('/api/admin/reconciliation/run/');
       expect(res.statusCode).toBe(503);

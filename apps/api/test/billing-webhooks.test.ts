@@ -116,6 +116,11 @@ describe('Stripe webhook: recording', () => {
       attempts: 1,
       errorMessage: null,
     });
+    expect(res.json().data.outcome).toBe('processed');
+    // Stripe's redelivery of it changes nothing.
+    const again = await deliver(second, payload, signed(payload));
+    expect([again.statusCode, again.json().data.outcome]).toEqual([200, 'duplicate']);
+    expect((await recorded(id))[0]).toMatchObject({ processed: true, attempts: 1 });
   });
 
   it('records and acknowledges an event for a customer that is not ours', async () => {

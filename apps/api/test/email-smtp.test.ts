@@ -161,6 +161,7 @@ describe('mail over SMTP', () => {
     const email = address('staff');
     await signUpAndVerify(t, staff, { email, password: 'correct horse battery staple 9' });
     await t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.email, email));
+    await t.app.sessions.invalidateAll();
     const failed = await staff.get('/api/admin/emails/?status=failed');
     expect(failed.statusCode).toBe(200);
     expect(failed.json().data.emails).toContainEqual(

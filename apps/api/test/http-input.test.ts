@@ -30,6 +30,7 @@ beforeAll(async () => {
   pro = proAccount.client;
   const staffAccount = await signUp(h.t, `staff-${randomBytes(3).toString('hex')}@example.com`);
   await h.t.app.database.db.update(users).set({ isStaff: true }).where(eq(users.id, staffAccount.userId));
+  await h.t.app.sessions.invalidateUser(staffAccount.userId);
   staff = staffAccount.client;
 });
 afterAll(async () => {

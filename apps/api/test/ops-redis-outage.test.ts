@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, freePort, type TestApp, TestClient } from './helper.ts';
-import { signUpAndVerify } from './users.helpers.ts';
+import { createTestApp, freePort, type TestApp, TestClient, waitFor } from './helper.ts';
+import { sessionCookieOf, signUpAndVerify } from './users.helpers.ts';
 
 /**
  * Redis is optional but, once configured, shared: this file runs its own throwaway redis-server,
@@ -53,7 +53,8 @@ describe.skipIf(missing)('Redis outage', () => {
   beforeAll(async () => {
     port = await freePort();
     redis = await startRedis(port);
-    t = await createTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}` } });
+    // A long session cache, so a cached session outliving the outage would show.
+    t = await createTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, SESSION_CACHE_SECONDS: '60' } });
   });
   afterAll(async () => {
     await t?.close();
@@ -70,7 +71,22 @@ describe.skipIf(missing)('Redis outage', () => {
       checks: { database: 'ok', redis: 'ok' },
     });
 
+    // A second session, cached (the cache works once its invalidation channel is subscribed).
+    await waitFor(() => t.app.sessions.listening);
+    const other = new TestClient(t.app);
+    expect((await other.post('/api/login/', { email, password })).statusCode).toBe(200);
+    expect((await other.get('/api/profile/')).statusCode).toBe(200);
+
     await stopRedis(redis);
+    // Invalidations from other processes can no longer arrive: the session cache is off, so a
+    // session ended elsewhere (here behind the app's back) is refused at once, not served cached.
+    await waitFor(() => !t.app.sessions.listening);
+    const signed = decodeURIComponent(sessionCookieOf(other)[1]);
+    const ended = await t.app.database.query('delete from sessions where token = $1 returning id', [
+      signed.slice(0, signed.lastIndexOf('.')),
+    ]);
+    expect(ended).toHaveLength(1);
+    expect((await other.get('/api/profile/')).statusCode).toBe(401);
     // The API still serves, so every instance stays in the load balancer: 200, reported degraded.
     for (const url of ['/health/ready', '/health/']) {
       const ready = await t.app.inject({ method: 'GET', url });
@@ -98,5 +114,7 @@ describe.skipIf(missing)('Redis outage', () => {
       })
       .toBe('ok');
     expect((await new TestClient(t.app).post('/api/login/', { email, password })).statusCode).toBe(200);
+    // Subscribed again: the cache is back on.
+    await waitFor(() => t.app.sessions.listening);
   });
 });

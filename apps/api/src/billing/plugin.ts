@@ -21,6 +21,10 @@ export const billingPlugin = fp(
     const context = createBillingContext(app.config, app.database, app.mailer, (details, message) =>
       app.log.warn(details, message),
     );
+    // Every write of a subscription row (webhook jobs, reconciliation, the sync endpoint) drops
+    // cached sessions in every process, so Pro access changes at once for every member of the
+    // organization. Rare next to reads, so everyone's entries go rather than a members query.
+    if (context) context.onSubscriptionChanged = () => app.sessions.invalidateAll();
     app.decorate('billing', context);
     await registerBillingRoutes(app, context);
 

@@ -17,6 +17,12 @@ export interface SyncDeps {
   stripe: Stripe;
   lock: CustomerLock;
   log?: StripeLog;
+  /**
+   * Called once an organization's subscription row has been written: the app drops the cached
+   * sessions of its members everywhere (their auth context carries the active workspace's
+   * subscription; docs/decisions/0027).
+   */
+  onSubscriptionChanged?: (organizationId: string) => Promise<void>;
 }
 
 /** Statuses in which a subscription still governs the customer's access (or may again). */
@@ -186,6 +192,7 @@ export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<
       return updated;
     });
     if (!written) throw new Error('subscription row vanished during sync');
+    await deps.onSubscriptionChanged?.(organizationId);
     return { row: written, previous, governing, subscriptions: all };
   });
 }

@@ -47,14 +47,25 @@ export async function receiveWebhook(
 ): Promise<{ outcome: WebhookOutcome; eventId: string; type: string }> {
   const event = verify(rawBody, signature, deps.webhookSecret);
   webhookLag.observe(Math.max(0, Date.now() / 1000 - event.created));
-  await deps.db
-    .insert(webhookEvents)
-    .values({
-      eventId: event.id,
-      eventType: event.type,
-      payload: event as unknown as Record<string, unknown>,
-    })
-    .onConflictDoNothing();
+  const recordedEvent = {
+    eventId: event.id,
+    eventType: event.type,
+    payload: event as unknown as Record<string, unknown>,
+  };
+  if (!HANDLED_TYPES.has(event.type)) {
+    // No effect to apply (decision 0028): recorded as processed in one statement, with no claim,
+    // lease or bookkeeping round trips. Most of what Stripe sends an endpoint subscribed to `*`.
+    const now = new Date();
+    const inserted = await deps.db
+      .insert(webhookEvents)
+      .values({ ...recordedEvent, processed: true, processedAt: now, attempts: 1 })
+      .onConflictDoNothing()
+      .returning({ eventId: webhookEvents.eventId });
+    const outcome = inserted.length === 1 ? 'processed' : 'duplicate';
+    webhookMetric.inc({ outcome });
+    return { outcome, eventId: event.id, type: event.type };
+  }
+  await deps.db.insert(webhookEvents).values(recordedEvent).onConflictDoNothing();
   const claimed = await claim(deps.db, event.id);
   if (!claimed) {
     const [row] = await deps.db
@@ -173,6 +184,21 @@ export async function applyEvent(deps: WebhookDeps, event: Stripe.Event): Promis
   }
 }
 
+/** The event types `applyKnownEvent` acts on; every other type is recorded and acknowledged. */
+const HANDLED_TYPES: ReadonlySet<string> = new Set([
+  'checkout.session.completed',
+  'customer.subscription.created',
+  'customer.subscription.updated',
+  'customer.subscription.paused',
+  'customer.subscription.resumed',
+  'customer.subscription.deleted',
+  'customer.subscription.trial_will_end',
+  'invoice.paid',
+  'invoice.payment_failed',
+  'invoice.payment_action_required',
+]);
+
+// A type added here must be added to HANDLED_TYPES, or its events are recorded and never applied.
 async function applyKnownEvent(deps: WebhookDeps, event: Stripe.Event): Promise<string | null> {
   switch (event.type) {
     case 'checkout.session.completed': {

@@ -10,10 +10,17 @@ import { registerOAuthRoutes } from './oauth-routes.ts';
 import { registerPasskeyRoutes } from './passkey-routes.ts';
 import { createPasskeys } from './passkeys.ts';
 import { registerUserRoutes } from './routes.ts';
+import { SessionCache } from './session-cache.ts';
+import {
+  createSessionInvalidator,
+  invalidationChannel,
+  type SessionInvalidator,
+} from './session-invalidation.ts';
 import {
   createSessionResolver,
   deleteExpired,
   extendSession,
+  type ResolvedSession,
   sessionNeedsRefresh,
   tokenFromSignedCookie,
 } from './sessions.ts';
@@ -25,7 +32,31 @@ declare module 'fastify' {
     /** The signed-in caller, set by this plugin's hook; null for anonymous callers. */
     auth: AuthContext | null;
   }
+  interface FastifyInstance {
+    /**
+     * Call after changing a session, a user or their subscription outside a request by that user
+     * (admin actions, webhooks, jobs): every process's session cache forgets them at once.
+     */
+    sessions: SessionInvalidator;
+  }
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * Unauthenticated requests that change no existing session, user or subscription: the session
+ * cache is not invalidated after them. Any other unauthenticated unsafe request that succeeds
+ * (a password reset, an email verification, anything added later) empties every process's cache.
+ */
+/** Unsafe requests under these change other users' sessions or workspaces. */
+const AFFECTS_OTHER_USERS = ['/api/admin/', '/api/organizations', '/api/invitations'];
+
+const NO_SESSION_EFFECT = new Set([
+  '/api/csrf',
+  '/api/login',
+  '/api/register',
+  '/api/password-reset',
+  '/api/stripe/webhook',
+]);
 
 /** The hourly job that deletes expired sessions and reset tokens. */
 export const CLEANUP_QUEUE = 'users.cleanup';
@@ -46,6 +77,27 @@ export const usersPlugin = fp(
     const cookie = sessionCookie(config);
     app.decorateRequest('auth', null);
     const resolveSession = createSessionResolver(db);
+    // Skips the session query for a few seconds per session (docs/decisions/0027). Any write to a
+    // session, its user or their subscription goes through `app.sessions.invalidate…`.
+    const cache =
+      config.sessionCacheSeconds > 0
+        ? new SessionCache<ResolvedSession>({
+            ttlMs: config.sessionCacheSeconds * 1000,
+            maxEntries: 50_000,
+            userIdOf: (session) => session.user.id,
+            expiresAtOf: (session) => session.expiresAt,
+          })
+        : undefined;
+    const invalidator = createSessionInvalidator(
+      cache as SessionCache<unknown> | undefined,
+      app.redis,
+      invalidationChannel(config.redisKeyPrefix),
+      app.log,
+    );
+    app.decorate('sessions', invalidator);
+    app.addHook('onClose', () => invalidator.close());
+    const lookUp = (token: string) =>
+      cache ? cache.get(token, () => resolveSession(token)) : resolveSession(token);
 
     // Reads the session cookie once per request. A database error propagates (the error handler
     // answers 503 when the database is down) rather than passing the caller off as anonymous.
@@ -53,7 +105,7 @@ export const usersPlugin = fp(
       const raw = request.cookies[cookie.name];
       if (!raw) return;
       const token = tokenFromSignedCookie(raw, config.secretKey);
-      const session = token ? await resolveSession(token) : null;
+      const session = token ? await lookUp(token) : null;
       if (!session) {
         // Forged, expired or signed out: drop it so the browser stops sending it.
         reply.clearCookie(cookie.name, cookie.options);
@@ -76,8 +128,22 @@ export const usersPlugin = fp(
       if (sessionNeedsRefresh(session.expiresAt)) {
         // Once a day of use the expiry slides forward, in the database and in the browser.
         await extendSession(db, session.sessionId);
+        cache?.forget(token!);
         reply.setCookie(cookie.name, raw, { ...cookie.options, maxAge: SESSION_TTL_SECONDS });
       }
+    });
+
+    // Before the answer leaves (onSend, not onResponse), so a client that saw its logout or revoke
+    // succeed can never then be served the old session by any process.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (SAFE_METHODS.has(request.method)) return payload;
+      const path = routePath(request.routeOptions.url);
+      // Staff actions change other users (deactivate, staff, sync), and organization changes other
+      // members (a removed member's active workspace, a transfer's roles): rare, so everyone's go.
+      if (AFFECTS_OTHER_USERS.some((prefix) => path.startsWith(prefix))) await invalidator.invalidateAll();
+      else if (request.auth) await invalidator.invalidateUser(request.auth.user.id);
+      else if (reply.statusCode < 400 && !NO_SESSION_EFFECT.has(path)) await invalidator.invalidateAll();
+      return payload;
     });
 
     const perUser = makeLimiter(app, {
@@ -112,3 +178,8 @@ export const usersPlugin = fp(
   },
   { name: 'users', dependencies: ['email'] },
 );
+
+/** The route's pattern without a trailing slash; unmatched requests have none. */
+function routePath(url: string | undefined): string {
+  return url ? url.replace(/\/$/, '') : '';
+}

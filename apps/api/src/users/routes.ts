@@ -148,10 +148,10 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
   routes.get(
     '/api/profile',
     { schema: { tags, summary: 'The signed-in user', response: { 200: profileEnvelope, ...errors } } },
-    async (request) => {
-      // Everything the profile shows was read with the session, in the hook's one query.
-      return ok(toProfile(requireUser(request), config.billing.pastDueGraceDays));
-    },
+    // Shaped from what the session hook read (one query, or none when the session is cached):
+    // the auth context carries the user, their subscription and trial end, and is dropped from
+    // every cache whenever any of them changes (docs/decisions/0027).
+    async (request) => ok(toProfile(requireUser(request), config.billing.pastDueGraceDays)),
   );
 
   routes.patch(

@@ -1,0 +1,148 @@
+import { Redis } from 'ioredis';
+import {
+  decodeInvalidation,
+  encodeInvalidation,
+  type Invalidation,
+  type SessionCache,
+} from './session-cache.ts';
+
+export interface SessionInvalidator {
+  /** Drops the user's cached sessions here and, through Redis, in every other process. */
+  invalidateUser(userId: string): Promise<void>;
+  invalidateAll(): Promise<void>;
+  /** Whether this process hears other processes' invalidations (always, without Redis). */
+  readonly listening: boolean;
+  close(): Promise<void>;
+}
+
+const FAILURE_LOG_INTERVAL_MS = 30_000;
+
+interface Log {
+  warn(object: object, message: string): void;
+}
+
+/**
+ * Carries cache invalidations between the processes of a deployment over Redis pub/sub
+ * (docs/decisions/0027). Each process drops its own entries at once, then publishes; every process
+ * subscribed drops them on receipt. While the subscription is down (Redis unreachable, reconnecting)
+ * this process cannot hear other processes' invalidations, so its cache is emptied and bypassed
+ * until the subscription is back: a lost message never leaves a revoked session usable.
+ *
+ * Without Redis (`redis` undefined) invalidation is local only; the app turns the cache on then
+ * only where one process owns the data (the embedded database).
+ */
+export function createSessionInvalidator(
+  cache: SessionCache<unknown> | undefined,
+  redis: Redis | undefined,
+  channel: string,
+  log: Log,
+): SessionInvalidator {
+  const apply = (invalidation: Invalidation) => {
+    if (!cache) return;
+    if ('all' in invalidation) cache.invalidateAll();
+    else cache.invalidateUser(invalidation.userId);
+  };
+  if (!cache || !redis) {
+    return {
+      async invalidateUser(userId) {
+        apply({ userId });
+      },
+      async invalidateAll() {
+        apply({ all: true });
+      },
+      listening: true,
+      async close() {},
+    };
+  }
+
+  // A connection in subscriber mode can do nothing else, so it is a second one. It queues the
+  // SUBSCRIBE until connected and keeps retrying; the cache is off until it is subscribed.
+  const subscriber = redis.duplicate({
+    enableOfflineQueue: true,
+    maxRetriesPerRequest: null,
+    autoResubscribe: false,
+    lazyConnect: true,
+  });
+  cache.setEnabled(false);
+  let listening = false;
+  subscriber.on('message', (received: string, message: string) => {
+    if (received !== channel) return;
+    const invalidation = decodeInvalidation(message);
+    if (invalidation) apply(invalidation);
+  });
+  subscriber.on('ready', () => {
+    subscriber.subscribe(channel).then(
+      () => {
+        listening = true;
+        cache.setEnabled(true);
+      },
+      (error: unknown) => log.warn({ err: error }, 'session cache: cannot subscribe; cache stays off'),
+    );
+  });
+  const off = () => {
+    listening = false;
+    cache.setEnabled(false);
+  };
+  subscriber.on('close', off);
+  subscriber.on('end', off);
+  let lastErrorLog = 0;
+  subscriber.on('error', (error) => {
+    off();
+    const now = Date.now();
+    if (now - lastErrorLog < FAILURE_LOG_INTERVAL_MS) return;
+    lastErrorLog = now;
+    log.warn({ err: error }, 'session cache: invalidation channel error; cache off until it is back');
+  });
+  subscriber.connect().catch(() => {
+    // Reported through the error event; ioredis keeps reconnecting.
+  });
+
+  // While Redis is down every unsafe request would fail to publish: one log line per interval.
+  let lastFailureLog = 0;
+  const publish = async (invalidation: Invalidation) => {
+    apply(invalidation);
+    try {
+      await redis.publish(channel, encodeInvalidation(invalidation));
+    } catch (error) {
+      // Redis is down: the other processes' subscriptions are down too, and their caches off.
+      const now = Date.now();
+      if (now - lastFailureLog < FAILURE_LOG_INTERVAL_MS) return;
+      lastFailureLog = now;
+      log.warn({ err: error }, 'session cache: could not publish an invalidation');
+    }
+  };
+  return {
+    invalidateUser: (userId) => publish({ userId }),
+    invalidateAll: () => publish({ all: true }),
+    get listening() {
+      return listening;
+    },
+    async close() {
+      subscriber.disconnect();
+    },
+  };
+}
+
+/** The Redis channel every process of a deployment listens on. */
+export function invalidationChannel(redisKeyPrefix: string): string {
+  return `${redisKeyPrefix}session-invalidation`;
+}
+
+/**
+ * For a process without the app (a CLI command): tells every running server to empty its session
+ * cache. Without Redis there is nothing to tell: the cache is then on only for the embedded
+ * database, which no command can open while a server holds it.
+ */
+export async function publishInvalidateAll(config: {
+  redisUrl: string | undefined;
+  redisKeyPrefix: string;
+}): Promise<void> {
+  if (!config.redisUrl) return;
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    await redis.publish(invalidationChannel(config.redisKeyPrefix), encodeInvalidation({ all: true }));
+  } finally {
+    redis.disconnect();
+  }
+}
