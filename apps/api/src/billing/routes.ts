@@ -6,6 +6,10 @@ import {
   errorEnvelopeSchema,
   invoicesQuery,
   invoicesResponse,
+  planChangePreviewRequest,
+  planChangePreviewSchema,
+  planChangeRequest,
+  planChangeResponse,
   plansResponse,
   successEnvelope,
   syncRequest,
@@ -20,6 +24,7 @@ import { makeLimiter } from '../http/rate-limit.ts';
 import { requireUser } from '../users/guards.ts';
 import { createCheckout, createPortal } from './checkout.ts';
 import { listInvoices } from './invoices.ts';
+import { changePlan, previewPlanChange } from './plan-change.ts';
 import { PLANS } from './plans.ts';
 import { type BillingContext, billingNotConfigured } from './service.ts';
 import { billingStatus } from './status.ts';
@@ -139,6 +144,61 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       return ok(
         await withAiUsage(billingStatus(row ?? undefined, deps.graceDays), user.id, row ?? undefined),
       );
+    },
+  );
+
+  routes.post(
+    '/api/billing/plan-change/preview',
+    {
+      schema: {
+        tags,
+        summary: 'What switching the subscription to another interval charges now (prorated) and next',
+        body: planChangePreviewRequest,
+        response: { 200: successEnvelope(planChangePreviewSchema), ...errors },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      const deps = need();
+      const row = await findByUser(deps.db, user.id);
+      return ok(await previewPlanChange({ ...deps, log: logOf(request) }, row, request.body.interval));
+    },
+  );
+
+  routes.post(
+    '/api/billing/plan-change',
+    {
+      schema: {
+        tags,
+        summary:
+          "Switch the subscription's interval, charging the previewed prorated amount (402 when the card is declined)",
+        body: planChangeRequest,
+        response: { 200: successEnvelope(planChangeResponse), 402: errorEnvelopeSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { user } = requireUser(request);
+      const deps = need();
+      const row = await findByUser(deps.db, user.id);
+      const { synced, invoice } = await changePlan(
+        { ...deps, log: logOf(request) },
+        row,
+        request.body.interval,
+        request.body.prorationDate,
+      );
+      const written = synced?.row;
+      return ok({
+        billing: await withAiUsage(billingStatus(written, deps.graceDays), user.id, written),
+        invoice: invoice?.id
+          ? {
+              id: invoice.id,
+              status: invoice.status,
+              total: invoice.total,
+              amountPaid: invoice.amount_paid,
+              currency: invoice.currency,
+            }
+          : null,
+      });
     },
   );
 
