@@ -39,6 +39,7 @@ describe('switching to yearly billing', () => {
     await page.getByRole('button', { name: 'Switch to yearly billing' }).click();
     const panel = page.getByRole('region', { name: 'Switch to yearly billing' });
     await panel.waitFor();
+    // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered, as a user reads it
     const text = (await panel.innerText()).replace(/\s+/g, ' ');
     const charged = /You will be charged (\$[\d,.]+) now \(prorated/.exec(text)?.[1];
     expect(charged).toBeDefined();
