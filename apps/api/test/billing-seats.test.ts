@@ -164,6 +164,36 @@ describe('seats follow the members of a team', () => {
     expect(await seatInvoices(subscriptionId)).toHaveLength(1);
   });
 
+  it('a team switches to yearly keeping its seats; a member may not change the plan', async () => {
+    const { owner, organizationId, subscriptionId } = await payingTeam();
+    const member = await joinedMember(h.t, owner, organizationId);
+    await settled(organizationId);
+    // The member acts in the team (accepting made it their active workspace), but does not manage billing.
+    const refused = await member.client.post('/api/billing/plan-change/preview/', { interval: 'year' });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().code).toBe('PERMISSION_DENIED');
+
+    const preview = await owner.post('/api/billing/plan-change/preview/', { interval: 'year' });
+    expect(preview.statusCode).toBe(200);
+    const p = preview.json().data;
+    expect(p.nextPaymentAmount).toBe(2 * 19_000);
+    const res = await owner.post('/api/billing/plan-change/', {
+      interval: 'year',
+      prorationDate: p.prorationDate,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data.invoice).toMatchObject({ total: p.total, status: 'paid' });
+    const subscription = await h.stripe.subscriptions.retrieve(subscriptionId);
+    expect(subscription.items.data[0]).toMatchObject({
+      quantity: 2,
+      price: { lookup_key: 'tierbase_pro_yearly' },
+    });
+    expect(await findByOrganization(h.t.app.database.db, organizationId)).toMatchObject({
+      interval: 'year',
+      quantity: 2,
+    });
+  });
+
   it('leaves a team without a subscription alone', async () => {
     const { client: owner } = await signUp(h.t);
     const organizationId = await createTeam(owner);
