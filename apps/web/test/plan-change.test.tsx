@@ -165,6 +165,19 @@ describe('switching between monthly and yearly billing', () => {
     expect(within(panel).getByRole('button', { name: 'Confirm the switch' })).toBeInTheDocument();
   });
 
+  test('is not offered to a member who does not manage the team’s billing', async () => {
+    const member = profile({ isPro: true });
+    billingPage({
+      'GET /api/profile/': ok({
+        ...member,
+        workspace: { ...member.workspace, personal: false, role: 'member' },
+      }),
+    });
+    renderApp('/billing');
+    expect(await screen.findByText('Renews on', {}, PAGE_LOAD)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Switch to/ })).not.toBeInTheDocument();
+  });
+
   test('is not offered for a subscription set to end', async () => {
     billingPage({ 'GET /api/billing/status/': ok({ ...MONTHLY, cancelAtPeriodEnd: true }) });
     renderApp('/billing');

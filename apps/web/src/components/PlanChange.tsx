@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import type { BillingInterval, BillingStatus, PlanChangePreview } from '@tierbase/contracts';
 import { useId, useState } from 'react';
 import { api, isApiError } from '../api.ts';
+import { useAuth } from '../hooks/useAuth.ts';
 import { useSubscription } from '../hooks/useSubscription.ts';
 import { errorMessage } from '../lib/errors.ts';
 import { formatDate, formatMoney } from '../lib/format.ts';
@@ -18,6 +19,7 @@ const billing = (interval: BillingInterval) => (interval === 'year' ? 'yearly' :
  */
 export function PlanChange({ status }: { status: BillingStatus }) {
   const { setSubscription } = useSubscription();
+  const { profile } = useAuth();
   const headingId = useId();
   const [preview, setPreview] = useState<PlanChangePreview | null>(null);
   const [refreshed, setRefreshed] = useState(false);
@@ -54,7 +56,14 @@ export function PlanChange({ status }: { status: BillingStatus }) {
     },
   });
 
-  if (!current || (status.status !== 'active' && status.status !== 'trialing') || status.cancelAtPeriodEnd) {
+  // Only the workspace's owner or an admin manages its billing (the API answers 403 to the others).
+  const manages = profile?.workspace.role === 'owner' || profile?.workspace.role === 'admin';
+  if (
+    !manages ||
+    !current ||
+    (status.status !== 'active' && status.status !== 'trialing') ||
+    status.cancelAtPeriodEnd
+  ) {
     return null;
   }
 
