@@ -20,6 +20,8 @@ import type {
   OAuthProvidersResponse,
   PasswordChangeRequest,
   PasswordResetConfirmRequest,
+  PlanChangePreview,
+  PlanChangeResponse,
   PlansResponse,
   Profile,
   RegisterRequest,
@@ -233,6 +235,12 @@ export const api = {
   billingStatus: () => request<BillingStatus>('GET', '/api/billing/status/'),
   checkout: (plan: string, interval: BillingInterval) =>
     request<{ url: string }>('POST', '/api/billing/checkout/', { plan, interval }),
+  /** What switching to `interval` charges now (prorated) and next; changes nothing. */
+  previewPlanChange: (interval: BillingInterval) =>
+    request<PlanChangePreview>('POST', '/api/billing/plan-change/preview/', { interval }),
+  /** Applies the previewed switch; `prorationDate` is the preview's, so the charge equals it. */
+  changePlan: (interval: BillingInterval, prorationDate: number) =>
+    request<PlanChangeResponse>('POST', '/api/billing/plan-change/', { interval, prorationDate }),
   syncBilling: (sessionId?: string) =>
     request<BillingStatus>('POST', '/api/billing/sync/', sessionId ? { sessionId } : {}),
   invoices: (startingAfter?: string) =>

@@ -80,3 +80,57 @@ export const invoicesResponse = z.object({
   nextCursor: z.string().nullable(),
 });
 export type InvoicesResponse = z.infer<typeof invoicesResponse>;
+
+export const planChangePreviewRequest = z.strictObject({
+  /** The interval to switch to (the plan stays the same). */
+  interval: billingIntervalSchema,
+});
+export type PlanChangePreviewRequest = z.infer<typeof planChangePreviewRequest>;
+
+export const planChangeLineSchema = z.object({
+  description: z.string(),
+  /** In the currency's smallest unit; a credit for unused time is negative. */
+  amount: z.number().int(),
+  /** A prorated line (unused or remaining time), as opposed to a whole period of the new price. */
+  proration: z.boolean(),
+});
+export type PlanChangeLine = z.infer<typeof planChangeLineSchema>;
+
+export const planChangePreviewSchema = z.object({
+  interval: billingIntervalSchema,
+  currency: z.string(),
+  /** Charged to the card as soon as the change is confirmed (0 while trialing or when credit covers it). */
+  amountDue: z.number().int(),
+  /** The sum of the lines; a negative total is kept as account credit for the next payments. */
+  total: z.number().int(),
+  lines: z.array(planChangeLineSchema),
+  /** The first payment after this one, on the new plan (credit already deducted). */
+  nextPaymentDate: z.iso.datetime().nullable(),
+  nextPaymentAmount: z.number().int().nullable(),
+  /** Unix seconds, in Stripe's time: send it back with the confirmation so the charge equals this preview. */
+  prorationDate: z.number().int(),
+});
+export type PlanChangePreview = z.infer<typeof planChangePreviewSchema>;
+
+export const planChangeRequest = z.strictObject({
+  interval: billingIntervalSchema,
+  /** The `prorationDate` of the preview the user saw; refused once it is older than 10 minutes. */
+  prorationDate: z.number().int().positive(),
+});
+export type PlanChangeRequest = z.infer<typeof planChangeRequest>;
+
+export const planChangeResponse = z.object({
+  /** The subscription as now recorded (the same as GET /api/billing/status). */
+  billing: billingStatusSchema,
+  /** The invoice the change made and charged; null when nothing was invoiced (a trial). */
+  invoice: z
+    .object({
+      id: z.string(),
+      status: z.string().nullable(),
+      total: z.number().int(),
+      amountPaid: z.number().int(),
+      currency: z.string(),
+    })
+    .nullable(),
+});
+export type PlanChangeResponse = z.infer<typeof planChangeResponse>;

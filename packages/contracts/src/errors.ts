@@ -37,6 +37,12 @@ export const ErrorCode = {
   INVALID_TWO_FACTOR_CODE: 'INVALID_TWO_FACTOR_CODE',
   /** The pending sign-in is gone (expired, used, or too many wrong codes): enter the password again. */
   TWO_FACTOR_EXPIRED: 'TWO_FACTOR_EXPIRED',
+  /** 409: the plan cannot be changed now (no live subscription, already on it, set to end, past due). */
+  PLAN_CHANGE_NOT_ALLOWED: 'PLAN_CHANGE_NOT_ALLOWED',
+  /** 409: the plan-change preview is too old or no longer matches the subscription: preview again. */
+  PREVIEW_EXPIRED: 'PREVIEW_EXPIRED',
+  /** 402: the card was declined (or needs authentication) for a charge made now; nothing changed. */
+  PAYMENT_DECLINED: 'PAYMENT_DECLINED',
   /** 409: the action is not possible on a personal workspace (invite, leave, delete, transfer). */
   PERSONAL_WORKSPACE: 'PERSONAL_WORKSPACE',
   /** 409: the address already belongs to a member of the organization. */

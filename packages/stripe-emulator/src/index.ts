@@ -47,7 +47,7 @@ export interface RunningEmulator {
     failNext(
       n: number,
       kind: '500' | '429' | 'drop' | 'slow',
-      opts?: { delayMs?: number; pathPrefix?: string },
+      opts?: { delayMs?: number; pathPrefix?: string; method?: string },
     ): void;
     clear(): void;
   };

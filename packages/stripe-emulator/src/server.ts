@@ -134,7 +134,7 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     const versionError = checkApiVersion(req.headers['stripe-version']);
     if (versionError) return sendError(reply, versionError);
 
-    const fault = deps.faults.take(req.url.split('?')[0] ?? req.url);
+    const fault = deps.faults.take(req.url.split('?')[0] ?? req.url, req.method);
     if (fault?.kind === '500') {
       return sendError(
         reply,
@@ -352,6 +352,7 @@ function registerControlApi(app: FastifyInstance, deps: ServerDeps): void {
     deps.faults.failNext(num(params, 'count') ?? 1, kind, {
       delayMs: num(params, 'delayMs'),
       pathPrefix: typeof params.pathPrefix === 'string' ? params.pathPrefix : undefined,
+      method: typeof params.method === 'string' ? params.method : undefined,
     });
     return done(req, reply, { ok: true, faults: deps.faults.pending() });
   });

@@ -281,6 +281,16 @@ describe('Stripe protocol', () => {
       expect((await stripe.products.list()).object).toBe('list');
     });
 
+    it('can fault only one method on a path (a POST, not the GET of the same object)', async () => {
+      const product = await stripe.products.create({ name: 'Methods' });
+      t.emulator.faults.failNext(1, '500', { pathPrefix: `/v1/products/${product.id}`, method: 'post' });
+      expect((await stripe.products.retrieve(product.id)).name).toBe('Methods');
+      await expect(stripe.products.update(product.id, { name: 'Changed' })).rejects.toMatchObject({
+        statusCode: 500,
+      });
+      expect((await stripe.products.update(product.id, { name: 'Changed' })).name).toBe('Changed');
+    });
+
     it('is driven over HTTP too (/_emulator/faults)', async () => {
       const response = await fetch(`${t.emulator.url}/_emulator/faults`, {
         method: 'POST',

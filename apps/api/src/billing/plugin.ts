@@ -1,8 +1,10 @@
 import type { ReconciliationTrigger } from '@tierbase/contracts';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { SEAT_SYNC_QUEUE, type SeatSyncJob } from '../organizations/seats.ts';
 import { countsOf, createRunLock, reconcile } from './reconcile.ts';
 import { registerBillingRoutes } from './routes.ts';
+import { syncSeats } from './seats.ts';
 import { type BillingContext, createBillingContext } from './service.ts';
 
 declare module 'fastify' {
@@ -53,10 +55,18 @@ export const billingPlugin = fp(
           app.log.warn(counts, 'reconciliation found drift or errors');
         else app.log.info(counts, 'reconciliation finished');
       });
+      // Seats follow members (the queue and its retries are the organizations plugin's): a thrown
+      // Stripe failure is retried later; a duplicate job finds the quantity already right.
+      await app.jobs.work<SeatSyncJob>(SEAT_SYNC_QUEUE, async (data) => {
+        const result = await syncSeats(context, data.organizationId);
+        if (result.outcome === 'updated') {
+          app.log.info({ organizationId: data.organizationId, ...result }, 'seats updated in Stripe');
+        }
+      });
       const { cron } = app.config.reconcile;
       if (cron) await app.jobs.schedule(RECONCILE_QUEUE, cron, { trigger: 'schedule' });
       else await app.jobs.unschedule(RECONCILE_QUEUE);
     }
   },
-  { name: 'billing', dependencies: ['email', 'users'] },
+  { name: 'billing', dependencies: ['email', 'users', 'organizations'] },
 );

@@ -6,6 +6,10 @@ import {
   errorEnvelopeSchema,
   invoicesQuery,
   invoicesResponse,
+  planChangePreviewRequest,
+  planChangePreviewSchema,
+  planChangeRequest,
+  planChangeResponse,
   plansResponse,
   successEnvelope,
   syncRequest,
@@ -20,6 +24,7 @@ import { makeLimiter } from '../http/rate-limit.ts';
 import { requireUser } from '../users/guards.ts';
 import { createCheckout, createPortal, requireBillingManager } from './checkout.ts';
 import { listInvoices } from './invoices.ts';
+import { changePlan, previewPlanChange } from './plan-change.ts';
 import { PLANS } from './plans.ts';
 import { type BillingContext, billingNotConfigured } from './service.ts';
 import { billingStatus } from './status.ts';
@@ -161,6 +166,68 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
           row ?? undefined,
         ),
       );
+    },
+  );
+
+  routes.post(
+    '/api/billing/plan-change/preview',
+    {
+      schema: {
+        tags,
+        summary:
+          "What switching the active workspace's subscription to another interval charges now (prorated) and next (owner or admin)",
+        body: planChangePreviewRequest,
+        response: { 200: successEnvelope(planChangePreviewSchema), ...errors },
+      },
+    },
+    async (request) => {
+      const { workspace } = requireUser(request);
+      requireBillingManager(workspace);
+      const deps = need();
+      const row = await findByOrganization(deps.db, workspace.id);
+      return ok(await previewPlanChange({ ...deps, log: logOf(request) }, row, request.body.interval));
+    },
+  );
+
+  routes.post(
+    '/api/billing/plan-change',
+    {
+      schema: {
+        tags,
+        summary:
+          "Switch the active workspace's subscription interval, charging the previewed prorated amount (owner or admin; 402 when the card is declined)",
+        body: planChangeRequest,
+        response: { 200: successEnvelope(planChangeResponse), 402: errorEnvelopeSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const { user, workspace } = requireUser(request);
+      requireBillingManager(workspace);
+      const deps = need();
+      const row = await findByOrganization(deps.db, workspace.id);
+      const { synced, invoice } = await changePlan(
+        { ...deps, log: logOf(request) },
+        row,
+        request.body.interval,
+        request.body.prorationDate,
+      );
+      const written = synced?.row;
+      return ok({
+        billing: await withAiUsage(
+          billingStatus(written, deps.graceDays),
+          { userId: user.id, organizationId: workspace.id },
+          written,
+        ),
+        invoice: invoice?.id
+          ? {
+              id: invoice.id,
+              status: invoice.status,
+              total: invoice.total,
+              amountPaid: invoice.amount_paid,
+              currency: invoice.currency,
+            }
+          : null,
+      });
     },
   );
 

@@ -8,6 +8,7 @@ import { ButtonLink } from '../components/Button.tsx';
 import { Card } from '../components/Card.tsx';
 import { LoadMore } from '../components/LoadMore.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
+import { PlanChange } from '../components/PlanChange.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { useSubscription } from '../hooks/useSubscription.ts';
@@ -122,6 +123,7 @@ function PlanSummary({ status }: { status: BillingStatus }) {
         </Row>
         {status.pastDueGraceEnd && <Row term="Pro access until">{formatDate(status.pastDueGraceEnd)}</Row>}
       </dl>
+      <PlanChange status={status} />
     </Card>
   );
 }
