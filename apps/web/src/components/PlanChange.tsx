@@ -1,11 +1,12 @@
 import { useMutation } from '@tanstack/react-query';
 import type { BillingInterval, BillingStatus, PlanChangePreview } from '@tierbase/contracts';
+import { formatMoney } from '@tierbase/contracts/money';
 import { useId, useState } from 'react';
 import { api, isApiError } from '../api.ts';
 import { useAuth } from '../hooks/useAuth.ts';
 import { useSubscription } from '../hooks/useSubscription.ts';
 import { errorMessage } from '../lib/errors.ts';
-import { formatDate, formatMoney } from '../lib/format.ts';
+import { formatDate } from '../lib/format.ts';
 import { Alert } from './Alert.tsx';
 import { PortalLink } from './BillingBanners.tsx';
 import { Button } from './Button.tsx';
