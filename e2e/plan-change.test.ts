@@ -1,23 +1,16 @@
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, uniqueEmail, usePage } from './support/browser.ts';
+import { auditPage, uniqueEmail } from './support/browser.ts';
 import { advanceClock, testClockOf } from './support/emulator.ts';
 import { expectNoProblems, mainText, registerThroughUi, subscribeWithCard } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
 const DAY = 86_400;
 
 /** Monthly → yearly from the billing page: the prorated amount is shown, confirmed, and charged. */
-describe('switching to yearly billing', () => {
-  const appUrl = inject('appUrl');
+test('switching to yearly billing', async ({ page }) => {
   const emulatorUrl = inject('emulatorUrl');
   const email = uniqueEmail('plan-change');
-  const session = usePage(appUrl);
-  let page: Page;
-  beforeAll(() => {
-    page = session.page;
-  });
 
-  test('a monthly subscriber past the trial', async () => {
+  await test.step('a monthly subscriber past the trial', async () => {
     await registerThroughUi(page, email, 'Ada Lovelace');
     await subscribeWithCard(page, '4242 4242 4242 4242');
     const clock = await testClockOf(emulatorUrl, email);
@@ -30,12 +23,12 @@ describe('switching to yearly billing', () => {
           await page.getByRole('heading', { name: 'Current plan' }).waitFor();
           return (await mainText(page)).includes('Active');
         },
-        { timeout: 30_000, interval: 500 },
+        { timeout: 30_000, intervals: [500] },
       )
       .toBe(true);
   });
 
-  test('the preview shows the prorated charge; confirming it switches the plan', async () => {
+  await test.step('the preview shows the prorated charge; confirming it switches the plan', async () => {
     await page.getByRole('button', { name: 'Switch to yearly billing' }).click();
     const panel = page.getByRole('region', { name: 'Switch to yearly billing' });
     await panel.waitFor();
