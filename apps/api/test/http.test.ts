@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PROBE_REUSE_MS } from '../src/http/health.ts';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
 
 let t: TestApp;
@@ -84,6 +85,25 @@ describe('HTTP layer', () => {
       headers: { 'x-request-id': 'bad id\n' },
     });
     expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers a burst of health checks with one database probe, and probes again after a second', async () => {
+    const ping = vi.spyOn(t.app.database, 'ping');
+    try {
+      // A fresh window: whatever earlier tests probed is older than the reuse time.
+      await new Promise((resolve) => setTimeout(resolve, PROBE_REUSE_MS + 50));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => t.app.inject({ method: 'GET', url: '/health/ready' })),
+      );
+      expect(answers.map((answer) => answer.statusCode)).toEqual(Array(20).fill(200));
+      expect(ping).toHaveBeenCalledTimes(1);
+      // Waiting out the reuse time is the behaviour under test: the next check probes anew.
+      await new Promise((resolve) => setTimeout(resolve, PROBE_REUSE_MS + 50));
+      expect((await t.app.inject({ method: 'GET', url: '/health/' })).statusCode).toBe(200);
+      expect(ping).toHaveBeenCalledTimes(2);
+    } finally {
+      ping.mockRestore();
+    }
   });
 
   it('publishes OpenAPI at /api/docs', async () => {

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PROBE_REUSE_MS } from '../src/http/health.ts';
 import { createTestApp, freePort, type TestApp, TestClient, waitFor } from './helper.ts';
 import { sessionCookieOf, signUpAndVerify } from './users.helpers.ts';
 
@@ -87,7 +88,13 @@ describe.skipIf(missing)('Redis outage', () => {
     ]);
     expect(ended).toHaveLength(1);
     expect((await other.get('/api/profile/')).statusCode).toBe(401);
-    // The API still serves, so every instance stays in the load balancer: 200, reported degraded.
+    // The API still serves, so every instance stays in the load balancer: 200, reported degraded
+    // (once the last probe's answer, reused for up to PROBE_REUSE_MS, is replaced).
+    await expect
+      .poll(async () => (await t.app.inject({ method: 'GET', url: '/health/ready' })).json().data?.status, {
+        timeout: PROBE_REUSE_MS + 5000,
+      })
+      .toBe('degraded');
     for (const url of ['/health/ready', '/health/']) {
       const ready = await t.app.inject({ method: 'GET', url });
       expect(ready.statusCode, url).toBe(200);

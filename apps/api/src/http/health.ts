@@ -5,6 +5,12 @@ import { routePolicy } from './route-policy.ts';
 
 /** How long one dependency may take to answer before it counts as down. */
 const PROBE_TIMEOUT_MS = 2000;
+/**
+ * How long one probe's answer serves every health request. Probes arrive every few seconds per
+ * load balancer, but a monitor storm (or a benchmark) would otherwise cost a database round trip
+ * per request; a second is far below any balancer's interval, so an outage still shows at once.
+ */
+export const PROBE_REUSE_MS = 1000;
 
 type CheckState = 'ok' | 'down';
 
@@ -32,6 +38,9 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
+  const probeDatabase = reused(() => probe(() => app.database.ping()));
+  const redis = app.redis;
+  const probeRedis = redis ? reused(() => probe(() => redis.ping())) : undefined;
   const ready = async (_request: unknown, reply: FastifyReply) => {
     reply.header('Cache-Control', 'no-store');
     if (app.draining) {
@@ -40,11 +49,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
         .code(503)
         .send(errorBody(503, ErrorCode.SERVICE_UNAVAILABLE, 'Unavailable: shutting down.'));
     }
-    const redis = app.redis;
-    const [database, redisState] = await Promise.all([
-      probe(() => app.database.ping()),
-      redis ? probe(() => redis.ping()) : undefined,
-    ]);
+    const [database, redisState] = await Promise.all([probeDatabase(), probeRedis?.()]);
     const checks: Record<string, CheckState> = { database };
     if (redisState) checks.redis = redisState;
 
@@ -59,6 +64,16 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   };
   app.get('/health/ready', { schema: { hide: true } }, ready);
   app.get('/health', { schema: { hide: true } }, ready);
+}
+
+/** One probe at a time, its answer shared by every request for PROBE_REUSE_MS. */
+function reused(run: () => Promise<CheckState>): () => Promise<CheckState> {
+  let last: { at: number; state: Promise<CheckState> } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!last || now - last.at >= PROBE_REUSE_MS) last = { at: now, state: run() };
+    return last.state;
+  };
 }
 
 async function probe(run: () => Promise<unknown>): Promise<CheckState> {
