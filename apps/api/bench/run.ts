@@ -525,7 +525,14 @@ async function main(): Promise<void> {
   });
 
   try {
-    if (!options.server) execFileSync(process.execPath, ['build.mjs'], { cwd: apiDir, stdio: 'ignore' });
+    if (!options.server) {
+      // The server bills against the local Stripe emulator, which it loads from the package's build.
+      execFileSync('npm', ['run', 'build', '-w', 'packages/stripe-emulator'], {
+        cwd: path.resolve(apiDir, '../..'),
+        stdio: 'ignore',
+      });
+      execFileSync(process.execPath, ['build.mjs'], { cwd: apiDir, stdio: 'ignore' });
+    }
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-bench-'));
     cleanups.push(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
