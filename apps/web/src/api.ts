@@ -29,6 +29,45 @@ import type {
   TwoFactorSetup,
 } from '@tierbase/contracts';
 
+// TEMP until the contracts land (h/orgs): the shapes of docs brief orgs-api.md.
+export type OrganizationRole = 'owner' | 'admin' | 'member';
+export type InvitableRole = 'admin' | 'member';
+export interface OrganizationSummary {
+  id: string;
+  name: string;
+  personal: boolean;
+  role: OrganizationRole;
+  memberCount: number;
+  active: boolean;
+}
+export interface OrganizationsResponse {
+  organizations: OrganizationSummary[];
+}
+export interface OrganizationDetailResponse {
+  organization: {
+    id: string;
+    name: string;
+    personal: boolean;
+    role: OrganizationRole;
+    memberCount: number;
+    seats: number;
+    createdAt: string;
+  };
+  members: { userId: string; name: string; email: string; role: OrganizationRole; joinedAt: string }[];
+  invitations: { id: string; email: string; role: InvitableRole; invitedAt: string; expiresAt: string }[];
+}
+export interface InvitationRequest {
+  email: string;
+  role: InvitableRole;
+}
+export interface InvitationPreview {
+  organizationName: string;
+  inviterName: string;
+  email: string;
+  role: InvitableRole;
+  expiresAt: string;
+}
+
 /**
  * The API client: fetch with the session cookie, the CSRF token on unsafe methods, and the error
  * envelope turned into an ApiError the pages switch on. Types come from packages/contracts only.
@@ -246,7 +285,33 @@ export const api = {
       `/api/ai/history/?limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
     ),
   aiGenerateStream,
+
+  organizations: () => request<OrganizationsResponse>('GET', '/api/organizations/'),
+  createOrganization: (name: string) =>
+    request<{ organization: OrganizationSummary }>('POST', '/api/organizations/', { name }),
+  organization: (id: string) => request<OrganizationDetailResponse>('GET', `/api/organizations/${enc(id)}/`),
+  renameOrganization: (id: string, name: string) =>
+    request<unknown>('PATCH', `/api/organizations/${enc(id)}/`, { name }),
+  deleteOrganization: (id: string) => request<unknown>('DELETE', `/api/organizations/${enc(id)}/`),
+  activateOrganization: (id: string) => request<unknown>('POST', `/api/organizations/${enc(id)}/activate/`),
+  inviteMember: (id: string, body: InvitationRequest) =>
+    request<unknown>('POST', `/api/organizations/${enc(id)}/invitations/`, body),
+  revokeInvitation: (id: string, invitationId: string) =>
+    request<unknown>('DELETE', `/api/organizations/${enc(id)}/invitations/${enc(invitationId)}/`),
+  changeMemberRole: (id: string, userId: string, role: InvitableRole) =>
+    request<unknown>('PATCH', `/api/organizations/${enc(id)}/members/${enc(userId)}/`, { role }),
+  removeMember: (id: string, userId: string) =>
+    request<unknown>('DELETE', `/api/organizations/${enc(id)}/members/${enc(userId)}/`),
+  leaveOrganization: (id: string) => request<unknown>('POST', `/api/organizations/${enc(id)}/leave/`),
+  transferOwnership: (id: string, userId: string) =>
+    request<unknown>('POST', `/api/organizations/${enc(id)}/transfer/`, { userId }),
+  previewInvitation: (token: string) =>
+    request<InvitationPreview>('POST', '/api/invitations/preview/', { token }),
+  acceptInvitation: (token: string) => request<unknown>('POST', '/api/invitations/accept/', { token }),
 };
+
+/** Ids go into the path as one segment, whatever they contain. */
+const enc = encodeURIComponent;
 
 export type AiStreamEvent =
   | { event: 'start'; data: AiStreamStartEvent }

@@ -4,6 +4,7 @@ import { useAuth } from '../hooks/useAuth.ts';
 import { useSubscription } from '../hooks/useSubscription.ts';
 import { buttonClass } from './Button.tsx';
 import { LogoMark } from './Logo.tsx';
+import { WorkspaceSwitcher } from './WorkspaceSwitcher.tsx';
 
 const linkClass = ({ isActive }: { isActive: boolean }) =>
   `rounded-md px-3 py-2 text-sm font-medium ${isActive ? 'bg-raised text-fg' : 'text-muted hover:text-fg hover:bg-raised'}`;
@@ -65,6 +66,7 @@ export function Navigation() {
 
   const account = isAuthenticated ? (
     <>
+      <WorkspaceSwitcher />
       <span
         className={`rounded-full px-2.5 py-0.5 text-xs font-semibold ${isPro ? 'bg-brand text-on-brand' : 'bg-raised text-muted'}`}
       >
