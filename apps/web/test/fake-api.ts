@@ -109,6 +109,7 @@ export function profile(
       createdAt: '2026-01-01T00:00:00.000Z',
       twoFactorEnabled: overrides.twoFactorEnabled ?? false,
     },
+    workspace: { id: 'o1', name: overrides.name ?? 'Ada Lovelace', personal: true, role: 'owner' },
     isPro: overrides.isPro ?? false,
     subscription: null,
     trialEnd: null,

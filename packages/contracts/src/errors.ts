@@ -37,6 +37,21 @@ export const ErrorCode = {
   INVALID_TWO_FACTOR_CODE: 'INVALID_TWO_FACTOR_CODE',
   /** The pending sign-in is gone (expired, used, or too many wrong codes): enter the password again. */
   TWO_FACTOR_EXPIRED: 'TWO_FACTOR_EXPIRED',
+  /** 409: the action is not possible on a personal workspace (invite, leave, delete, transfer). */
+  PERSONAL_WORKSPACE: 'PERSONAL_WORKSPACE',
+  /** 409: the address already belongs to a member of the organization. */
+  ALREADY_MEMBER: 'ALREADY_MEMBER',
+  /** 403: the invitation was sent to another address than the signed-in account's (verified) one. */
+  INVITATION_EMAIL_MISMATCH: 'INVITATION_EMAIL_MISMATCH',
+  /** 409: the owner cannot leave (or be removed); transfer ownership first. */
+  OWNER_CANNOT_LEAVE: 'OWNER_CANNOT_LEAVE',
+  /** 409: the organization has a live subscription; cancel it before deleting the organization. */
+  ORGANIZATION_HAS_SUBSCRIPTION: 'ORGANIZATION_HAS_SUBSCRIPTION',
+  /**
+   * 409: the account owns a team organization with other members; transfer ownership (or delete
+   * the organization) before deleting the account.
+   */
+  OWNS_TEAM_ORGANIZATION: 'OWNS_TEAM_ORGANIZATION',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -5,6 +5,7 @@ export * from './cursor.ts';
 export * from './envelope.ts';
 export * from './errors.ts';
 export * from './oauth.ts';
+export * from './organizations.ts';
 export * from './pages.ts';
 export * from './passkeys.ts';
 export * from './privacy.ts';

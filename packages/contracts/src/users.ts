@@ -99,8 +99,26 @@ export const userSchema = z.object({
 });
 export type User = z.infer<typeof userSchema>;
 
+/** A member's role in an organization: exactly one owner; admins manage members and billing. */
+export const organizationRoleSchema = z.enum(['owner', 'admin', 'member']);
+export type OrganizationRole = z.infer<typeof organizationRoleSchema>;
+
+/**
+ * The session's active workspace: the organization whose subscription, Pro gate and AI quota apply.
+ * Every user has one personal workspace (`personal: true`), the default.
+ */
+export const activeWorkspaceSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  personal: z.boolean(),
+  role: organizationRoleSchema,
+});
+export type ActiveWorkspace = z.infer<typeof activeWorkspaceSchema>;
+
 export const profileSchema = z.object({
   user: userSchema,
+  /** The active workspace; `isPro` and `subscription` describe it, not the user. */
+  workspace: activeWorkspaceSchema,
   isPro: z.boolean(),
   subscription: subscriptionSummarySchema.nullable(),
   trialEnd: z.iso.datetime().nullable(),
