@@ -7,17 +7,25 @@ import type {
   AiStreamDoneEvent,
   AiStreamErrorEvent,
   AiStreamStartEvent,
+  AssignableRole,
   BackupCodesResponse,
   BillingInterval,
   BillingStatus,
   ErrorCode,
   ErrorEnvelope,
   FieldErrors,
+  InvitationCreateRequest,
+  InvitationPreviewResponse,
+  InvitationResponse,
   InvoicesResponse,
   LoginRequest,
   LoginResponse,
+  MemberResponse,
   OAuthProvider,
   OAuthProvidersResponse,
+  OrganizationDetailResponse,
+  OrganizationListResponse,
+  OrganizationResponse,
   PasswordChangeRequest,
   PasswordResetConfirmRequest,
   PlansResponse,
@@ -28,45 +36,6 @@ import type {
   TwoFactorDisableRequest,
   TwoFactorSetup,
 } from '@tierbase/contracts';
-
-// TEMP until the contracts land (h/orgs): the shapes of docs brief orgs-api.md.
-export type OrganizationRole = 'owner' | 'admin' | 'member';
-export type InvitableRole = 'admin' | 'member';
-export interface OrganizationSummary {
-  id: string;
-  name: string;
-  personal: boolean;
-  role: OrganizationRole;
-  memberCount: number;
-  active: boolean;
-}
-export interface OrganizationsResponse {
-  organizations: OrganizationSummary[];
-}
-export interface OrganizationDetailResponse {
-  organization: {
-    id: string;
-    name: string;
-    personal: boolean;
-    role: OrganizationRole;
-    memberCount: number;
-    seats: number;
-    createdAt: string;
-  };
-  members: { userId: string; name: string; email: string; role: OrganizationRole; joinedAt: string }[];
-  invitations: { id: string; email: string; role: InvitableRole; invitedAt: string; expiresAt: string }[];
-}
-export interface InvitationRequest {
-  email: string;
-  role: InvitableRole;
-}
-export interface InvitationPreview {
-  organizationName: string;
-  inviterName: string;
-  email: string;
-  role: InvitableRole;
-  expiresAt: string;
-}
 
 /**
  * The API client: fetch with the session cookie, the CSRF token on unsafe methods, and the error
@@ -286,28 +255,30 @@ export const api = {
     ),
   aiGenerateStream,
 
-  organizations: () => request<OrganizationsResponse>('GET', '/api/organizations/'),
+  organizations: () => request<OrganizationListResponse>('GET', '/api/organizations/'),
   createOrganization: (name: string) =>
-    request<{ organization: OrganizationSummary }>('POST', '/api/organizations/', { name }),
+    request<OrganizationResponse>('POST', '/api/organizations/', { name }),
   organization: (id: string) => request<OrganizationDetailResponse>('GET', `/api/organizations/${enc(id)}/`),
   renameOrganization: (id: string, name: string) =>
-    request<unknown>('PATCH', `/api/organizations/${enc(id)}/`, { name }),
-  deleteOrganization: (id: string) => request<unknown>('DELETE', `/api/organizations/${enc(id)}/`),
-  activateOrganization: (id: string) => request<unknown>('POST', `/api/organizations/${enc(id)}/activate/`),
-  inviteMember: (id: string, body: InvitationRequest) =>
-    request<unknown>('POST', `/api/organizations/${enc(id)}/invitations/`, body),
+    request<OrganizationResponse>('PATCH', `/api/organizations/${enc(id)}/`, { name }),
+  deleteOrganization: (id: string) => request<MessageResponse>('DELETE', `/api/organizations/${enc(id)}/`),
+  activateOrganization: (id: string) =>
+    request<OrganizationResponse>('POST', `/api/organizations/${enc(id)}/activate/`),
+  inviteMember: (id: string, body: InvitationCreateRequest) =>
+    request<InvitationResponse>('POST', `/api/organizations/${enc(id)}/invitations/`, body),
   revokeInvitation: (id: string, invitationId: string) =>
-    request<unknown>('DELETE', `/api/organizations/${enc(id)}/invitations/${enc(invitationId)}/`),
-  changeMemberRole: (id: string, userId: string, role: InvitableRole) =>
-    request<unknown>('PATCH', `/api/organizations/${enc(id)}/members/${enc(userId)}/`, { role }),
+    request<MessageResponse>('DELETE', `/api/organizations/${enc(id)}/invitations/${enc(invitationId)}/`),
+  changeMemberRole: (id: string, userId: string, role: AssignableRole) =>
+    request<MemberResponse>('PATCH', `/api/organizations/${enc(id)}/members/${enc(userId)}/`, { role }),
   removeMember: (id: string, userId: string) =>
-    request<unknown>('DELETE', `/api/organizations/${enc(id)}/members/${enc(userId)}/`),
-  leaveOrganization: (id: string) => request<unknown>('POST', `/api/organizations/${enc(id)}/leave/`),
+    request<MessageResponse>('DELETE', `/api/organizations/${enc(id)}/members/${enc(userId)}/`),
+  leaveOrganization: (id: string) => request<MessageResponse>('POST', `/api/organizations/${enc(id)}/leave/`),
   transferOwnership: (id: string, userId: string) =>
-    request<unknown>('POST', `/api/organizations/${enc(id)}/transfer/`, { userId }),
+    request<OrganizationDetailResponse>('POST', `/api/organizations/${enc(id)}/transfer/`, { userId }),
   previewInvitation: (token: string) =>
-    request<InvitationPreview>('POST', '/api/invitations/preview/', { token }),
-  acceptInvitation: (token: string) => request<unknown>('POST', '/api/invitations/accept/', { token }),
+    request<InvitationPreviewResponse>('POST', '/api/invitations/preview/', { token }),
+  acceptInvitation: (token: string) =>
+    request<OrganizationResponse>('POST', '/api/invitations/accept/', { token }),
 };
 
 /** Ids go into the path as one segment, whatever they contain. */

@@ -77,7 +77,12 @@ export function WorkspaceSwitcher() {
         {workspace && !workspace.personal && (
           <span className="rounded bg-raised px-1.5 py-0.5 text-xs font-medium text-muted">Team</span>
         )}
-        <svg className="size-4 shrink-0 text-muted" viewBox="0 0 20 20" fill="currentColor" aria-hidden="true">
+        <svg
+          className="size-4 shrink-0 text-muted"
+          viewBox="0 0 20 20"
+          fill="currentColor"
+          aria-hidden="true"
+        >
           <path d="M5.3 7.3a1 1 0 0 1 1.4 0L10 10.6l3.3-3.3a1 1 0 1 1 1.4 1.4l-4 4a1 1 0 0 1-1.4 0l-4-4a1 1 0 0 1 0-1.4Z" />
         </svg>
       </button>

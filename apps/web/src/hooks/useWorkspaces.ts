@@ -22,12 +22,15 @@ export function useOrganizations() {
 /**
  * Re-reads everything after the active workspace changed: the profile (its workspace, isPro), the
  * billing status and invoices, AI usage and the workspace list all describe the active workspace.
- * Only the public plan catalogue stays.
+ * Only the public plan catalogue stays, and an invitation being accepted (its token is used up).
  */
 export function useRefreshWorkspace(): () => Promise<void> {
   const queryClient = useQueryClient();
   return useCallback(
-    () => queryClient.invalidateQueries({ predicate: (query) => query.queryKey[0] !== 'plans' }),
+    () =>
+      queryClient.invalidateQueries({
+        predicate: (query) => query.queryKey[0] !== 'plans' && query.queryKey[0] !== 'invitation',
+      }),
     [queryClient],
   );
 }

@@ -1,4 +1,4 @@
-import type { OrganizationRole } from '../api.ts';
+import type { OrganizationRole } from '@tierbase/contracts';
 
 export const roleLabel: Record<OrganizationRole, string> = {
   owner: 'Owner',
