@@ -11,10 +11,11 @@ import { Spinner } from './States.tsx';
  */
 export function WorkspaceSwitcher() {
   const { workspace } = useWorkspace();
-  const organizations = useOrganizations();
   const activate = useActivateWorkspace();
   const location = useLocation();
   const [open, setOpen] = useState(false);
+  // The profile names the active workspace; the list is read when the switcher opens.
+  const organizations = useOrganizations({ enabled: open });
   const panelId = useId();
   const headingId = useId();
   const rootRef = useRef<HTMLDivElement>(null);
@@ -42,8 +43,7 @@ export function WorkspaceSwitcher() {
     };
   }, [open]);
 
-  const active = organizations.data?.find((organization) => organization.active);
-  const name = workspace?.name ?? active?.name ?? 'Workspace';
+  const name = workspace?.name ?? 'Workspace';
 
   const choose = (id: string, isActive: boolean) => {
     if (isActive) {

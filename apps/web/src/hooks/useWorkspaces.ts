@@ -7,13 +7,13 @@ export const ORGANIZATIONS_KEY = ['organizations'] as const;
 
 export const organizationKey = (id: string) => ['organizations', id] as const;
 
-/** The caller's workspaces: the personal one first, then the teams (as the server orders them). */
-export function useOrganizations() {
+/** The caller's workspaces, in the server's order; `enabled: false` until they are needed. */
+export function useOrganizations({ enabled = true }: { enabled?: boolean } = {}) {
   const { isAuthenticated } = useAuth();
   return useQuery({
     queryKey: ORGANIZATIONS_KEY,
     queryFn: api.organizations,
-    enabled: isAuthenticated,
+    enabled: isAuthenticated && enabled,
     staleTime: 30_000,
     select: (data) => data.organizations,
   });
