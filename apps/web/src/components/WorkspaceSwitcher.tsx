@@ -60,7 +60,7 @@ export function WorkspaceSwitcher() {
   };
 
   return (
-    <div ref={rootRef} className="relative w-full md:w-auto">
+    <div ref={rootRef} className="relative w-full lg:w-auto">
       <button
         ref={toggleRef}
         type="button"
@@ -73,7 +73,7 @@ export function WorkspaceSwitcher() {
         className="inline-flex min-h-10 max-w-full items-center gap-2 rounded-lg border border-line-strong bg-surface px-3 py-2 text-sm font-semibold hover:bg-raised"
       >
         <span className="sr-only">Workspace: </span>
-        <span className="max-w-44 truncate">{name}</span>
+        <span className="max-w-44 truncate lg:max-xl:max-w-32">{name}</span>
         {workspace && !workspace.personal && (
           <span className="rounded bg-raised px-1.5 py-0.5 text-xs font-medium text-muted">Team</span>
         )}
@@ -89,7 +89,7 @@ export function WorkspaceSwitcher() {
       {open && (
         <div
           id={panelId}
-          className="z-30 mt-2 w-full rounded-xl border border-line bg-surface p-2 shadow-lg md:absolute md:right-0 md:w-72"
+          className="z-30 mt-2 w-full rounded-xl border border-line bg-surface p-2 shadow-lg lg:absolute lg:right-0 lg:w-72"
         >
           <p id={headingId} className="px-2 pt-1 pb-2 text-xs font-semibold text-muted uppercase">
             Switch workspace

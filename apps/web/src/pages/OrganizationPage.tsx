@@ -88,8 +88,9 @@ export default function OrganizationPage() {
         </p>
         <PageTitle className="mt-2 break-words">{organization.name}</PageTitle>
         <p className="mt-1 text-muted">
-          {team ? 'Team' : 'Personal workspace'} · you are {article(organization.role)}{' '}
-          {roleLabel[organization.role].toLowerCase()} · created {formatDate(organization.createdAt)}
+          {team ? 'Team' : 'Personal workspace'} · you are{' '}
+          {organization.role === 'owner' ? 'the owner' : `${article(organization.role)} ${organization.role}`}{' '}
+          · created {formatDate(organization.createdAt)}
         </p>
       </div>
 
@@ -544,7 +545,7 @@ function LeaveCard({ detail, notices }: { detail: Detail; notices: Notices }) {
     },
   });
   return (
-    <Card title="Leave team">
+    <Card title="Leave team" description="You lose access to the team's workspace and its plan.">
       {confirming ? (
         <ConfirmPanel
           title={`Leave ${organization.name}?`}
@@ -557,8 +558,7 @@ function LeaveCard({ detail, notices }: { detail: Detail; notices: Notices }) {
             requestAnimationFrame(() => triggerRef.current?.focus());
           }}
         >
-          You lose access to the team's workspace and its plan. To come back, an owner or admin has to invite
-          you again.
+          To come back, an owner or admin has to invite you again.
         </ConfirmPanel>
       ) : (
         <Button
