@@ -28,6 +28,7 @@ import './types.ts';
 import { adminRoutes } from './admin/routes.ts';
 import { aiPlugin } from './ai/plugin.ts';
 import { billingPlugin } from './billing/plugin.ts';
+import { organizationsPlugin } from './organizations/plugin.ts';
 import { privacyPlugin } from './privacy/plugin.ts';
 import { usersPlugin } from './users/plugin.ts';
 
@@ -159,6 +160,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(csrfRoutes);
   await app.register(emailPlugin, { workers });
   await app.register(usersPlugin);
+  await app.register(organizationsPlugin);
   await app.register(billingPlugin);
   await app.register(aiPlugin);
   await app.register(privacyPlugin);

@@ -17,7 +17,7 @@ async function withApp(work: (deps: PrivacyDeps) => Promise<void>): Promise<void
   // Logs go to stderr: stdout carries the command's output (the export's JSON).
   const app = await buildApp(config, { workers: false, logStream: process.stderr });
   try {
-    await work({ db: app.database.db, mailer: app.mailer, billing: app.billing });
+    await work({ db: app.database.db, mailer: app.mailer, billing: app.billing, jobs: app.jobs });
   } finally {
     await app.close();
   }

@@ -6,6 +6,7 @@ import type { subscriptions } from './db/schema/billing.ts';
 import type { Mailer } from './email/mailer.ts';
 import type { ErrorReporter } from './error-reporting.ts';
 import type { JobQueue } from './jobs/queue.ts';
+import type { Workspace } from './organizations/workspaces.ts';
 
 /** The signed-in caller, read once per request from the session cookie. */
 export interface AuthUser {
@@ -22,12 +23,18 @@ export interface AuthContext {
   user: AuthUser;
   sessionId: string;
   /**
-   * The seed's ProMiddleware as a decoration: derived from the subscription read in the same
-   * query as the session, so any route can gate on it without another query.
+   * The session's active workspace (decision 24) and the caller's role in it: the personal one
+   * unless the session switched to a team the user still belongs to.
+   */
+  workspace: Workspace;
+  /**
+   * The seed's ProMiddleware as a decoration: derived from the active workspace's subscription,
+   * read in the same query as the session, so any route can gate on it without another query.
    */
   isPro: boolean;
-  /** The user's subscription row (null before their first checkout) and profile fields, read in the same query. */
+  /** The active workspace's subscription row (null before its first checkout), read in the same query. */
   subscription: typeof subscriptions.$inferSelect | null;
+  /** The user's profile field (their own trial, whichever workspace is active). */
   trialEnd: Date | null;
 }
 

@@ -5,6 +5,7 @@ import { adminAuditLog, aiRequests, sessions, subscriptions, users } from '../sr
 import {
   type BillingHarness,
   deliverSigned,
+  personalOrganizationId,
   signUp,
   startBillingHarness,
   subscribe,
@@ -192,7 +193,7 @@ describe('admin console API', () => {
     await db()
       .update(subscriptions)
       .set({ status: 'canceled', plan: null })
-      .where(eq(subscriptions.userId, subscriber.userId));
+      .where(eq(subscriptions.organizationId, await personalOrganizationId(h.t, subscriber.userId)));
     expect((await subscriber.client.get('/api/billing/status/')).json().data.isPro).toBe(false);
 
     const res = await admin.client.post(`/api/admin/users/${subscriber.userId}/sync-subscription/`);
@@ -318,9 +319,14 @@ describe('admin console API', () => {
     const admin = await staff();
     const heavy = await signUp(h.t);
     const light = await signUp(h.t);
+    const organizations = new Map([
+      [heavy.userId, await personalOrganizationId(h.t, heavy.userId)],
+      [light.userId, await personalOrganizationId(h.t, light.userId)],
+    ]);
     const call = (userId: string, at: string, status: 'completed' | 'failed', tokens: [number, number]) => ({
       id: randomUUID(),
       userId,
+      organizationId: organizations.get(userId)!,
       status,
       model: 'test-model',
       prompt: 'hello',

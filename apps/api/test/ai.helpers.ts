@@ -36,21 +36,34 @@ export async function startAiHarness(env: Record<string, string> = {}): Promise<
   };
 }
 
+/** The user's personal workspace, by SQL: what a subscription or AI usage of theirs belongs to. */
+const personalOrganization = `(select id from organizations where personal_user_id = $1)`;
+
 /**
- * Makes the user Pro the way billing leaves it after a paid checkout: an active `pro` subscription
- * row (billing's own tests cover how rows get there).
+ * Makes the user's personal workspace Pro the way billing leaves it after a paid checkout: an
+ * active `pro` subscription row (billing's own tests cover how rows get there).
  */
 export async function makePro(
   t: TestApp,
   userId: string,
   options: { periodEnd?: Date; interval?: 'month' | 'year'; status?: string } = {},
 ) {
+  await makeOrganizationPro(t, { personalOf: userId }, options);
+}
+
+/** As makePro, for any organization (by id) or a user's personal workspace. */
+export async function makeOrganizationPro(
+  t: TestApp,
+  target: { organizationId: string } | { personalOf: string },
+  options: { periodEnd?: Date; interval?: 'month' | 'year'; status?: string } = {},
+) {
   const periodEnd = options.periodEnd ?? new Date(Date.now() + 20 * 24 * 3600 * 1000);
+  const organization = 'organizationId' in target ? '$1' : personalOrganization;
   await t.app.database.query(
-    `insert into subscriptions (user_id, stripe_customer_id, stripe_subscription_id, status, plan, interval, current_period_end)
-     values ($1, $2, $3, $4, 'pro', $5, $6)`,
+    `insert into subscriptions (organization_id, stripe_customer_id, stripe_subscription_id, status, plan, interval, current_period_end)
+     values (${organization}, $2, $3, $4, 'pro', $5, $6)`,
     [
-      userId,
+      'organizationId' in target ? target.organizationId : target.personalOf,
       `cus_${randomBytes(6).toString('hex')}`,
       `sub_${randomBytes(6).toString('hex')}`,
       options.status ?? 'active',
@@ -69,6 +82,7 @@ export async function proUser(t: TestApp, options: Parameters<typeof makePro>[2]
 export interface AiRow {
   id: string;
   user_id: string;
+  organization_id: string;
   status: string;
   output: string;
   prompt: string;
@@ -102,19 +116,28 @@ export async function waitForRows(
   }
 }
 
-/** Completed rows inserted directly, to bring a user to the edge of their quota. */
+/**
+ * Completed rows inserted directly, to bring a user's personal workspace (or the organization
+ * given) to the edge of its quota.
+ */
 export async function seedUsage(
   t: TestApp,
   userId: string,
-  options: { requests: number; tokensEach: number; at?: Date },
+  options: { requests: number; tokensEach: number; at?: Date; organizationId?: string },
 ) {
   await t.app.database.query(
-    `insert into ai_requests (id, user_id, status, model, prompt, output, stream, max_tokens,
+    `insert into ai_requests (id, user_id, organization_id, status, model, prompt, output, stream, max_tokens,
        reserved_tokens, prompt_tokens, completion_tokens, total_tokens, created_at, finished_at)
-     select 'seed-' || $1 || '-' || n, $1, 'completed', 'stub-model', 'seeded', 'seeded', false, 10,
-       $2, 0, $2, $2, $3, $3
+     select 'seed-' || $1 || '-' || gen_random_uuid(), $1, coalesce($5, ${personalOrganization}), 'completed',
+       'stub-model', 'seeded', 'seeded', false, 10, $2, 0, $2, $2, $3, $3
      from generate_series(1, $4::int) as n`,
-    [userId, options.tokensEach, (options.at ?? new Date()).toISOString(), options.requests],
+    [
+      userId,
+      options.tokensEach,
+      (options.at ?? new Date()).toISOString(),
+      options.requests,
+      options.organizationId ?? null,
+    ],
   );
 }
 

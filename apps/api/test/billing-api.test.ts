@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BillingHarness, signUp, startBillingHarness } from './billing-harness.ts';
+import {
+  type BillingHarness,
+  personalOrganizationId,
+  signUp,
+  startBillingHarness,
+} from './billing-harness.ts';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
 
 let h: BillingHarness;
@@ -72,8 +77,9 @@ describe('billing API', () => {
     expect(url.origin).toBe(h.emulator.url);
     const sessionId = url.pathname.split('/').pop()!;
     const session = await h.stripe.checkout.sessions.retrieve(sessionId);
-    expect(session.client_reference_id).toBe(userId);
-    expect(session.metadata?.user_id).toBe(userId);
+    const organizationId = await personalOrganizationId(h.t, userId);
+    expect(session.client_reference_id).toBe(organizationId);
+    expect(session.metadata?.organization_id).toBe(organizationId);
     expect(session.success_url).toBe(`${h.t.config.appUrl}/checkout/return?session_id={CHECKOUT_SESSION_ID}`);
     expect(session.cancel_url).toBe(`${h.t.config.appUrl}/checkout/return?canceled=1`);
   });

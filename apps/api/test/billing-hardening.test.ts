@@ -92,7 +92,9 @@ describe('webhook events Stripe can no longer act on', () => {
     const customer = await h.stripe.customers.create({ email: 'stranger@example.com' });
     const { id, payload } = event('invoice.paid', { id: 'in_x', object: 'invoice', customer: customer.id });
     expect((await deliver(payload)).statusCode).toBe(200);
-    expect((await recorded(id))?.note).toBe(`ignored: customer ${customer.id} is not linked to a user`);
+    expect((await recorded(id))?.note).toBe(
+      `ignored: customer ${customer.id} is not linked to an organization`,
+    );
   });
 
   it('still fails (so Stripe retries) when Stripe errors or times out, not when it says "no such"', async () => {

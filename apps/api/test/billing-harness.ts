@@ -4,8 +4,10 @@ import { and, eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { syncPlans } from '../src/billing/catalog.ts';
 import { STRIPE_API_VERSION } from '../src/billing/stripe-client.ts';
+import { findPersonalByUser } from '../src/billing/subscription-sync.ts';
 import { emailOutbox } from '../src/db/schema/email.ts';
-import { subscriptions, users } from '../src/db/schema/index.ts';
+import { users } from '../src/db/schema/index.ts';
+import { personalWorkspaceId } from '../src/organizations/workspaces.ts';
 import { createTestApp, type TestApp, TestClient, type TestDatabase } from './helper.ts';
 import { signUpAndVerify } from './users.helpers.ts';
 
@@ -136,9 +138,16 @@ export async function subscribe(
   return { url, paid, sessionId };
 }
 
+/** The subscription row of the user's personal workspace (which a new account acts in). */
 export async function subscriptionRow(t: TestApp, userId: string) {
-  const [row] = await t.app.database.db.select().from(subscriptions).where(eq(subscriptions.userId, userId));
-  return row;
+  return findPersonalByUser(t.app.database.db, userId);
+}
+
+/** The id of the user's personal workspace. */
+export async function personalOrganizationId(t: TestApp, userId: string): Promise<string> {
+  const id = await personalWorkspaceId(t.app.database.db, userId);
+  if (!id) throw new Error(`user ${userId} has no personal workspace`);
+  return id;
 }
 
 export async function emailsFor(t: TestApp, userId: string, template?: string) {

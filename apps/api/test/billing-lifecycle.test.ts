@@ -6,6 +6,7 @@ import {
   clockNow,
   DAY,
   emailsFor,
+  personalOrganizationId,
   signUp,
   startBillingHarness,
   subscribe,
@@ -233,7 +234,9 @@ describe('a subscription from trial to cancellation, on a test clock', () => {
     const customers = await h.stripe.customers.list({ email, limit: 100 });
     expect(customers.data).toHaveLength(1);
     expect((await subscriptionRow(h.t, userId))!.stripeCustomerId).toBe(customers.data[0]!.id);
-    expect((customers.data[0] as Stripe.Customer).metadata.user_id).toBe(userId);
+    expect((customers.data[0] as Stripe.Customer).metadata.organization_id).toBe(
+      await personalOrganizationId(h.t, userId),
+    );
   });
 
   it('answers 409 with the portal link to a user who already subscribes', async () => {

@@ -46,7 +46,12 @@ async function subscriber() {
   await h.emulator.webhooks.flush();
   const row = (await subscriptionRow(h.t, account.userId))!;
   expect(row.status).toBe('trialing');
-  return { ...account, customerId: row.stripeCustomerId, subscriptionId: row.stripeSubscriptionId! };
+  return {
+    ...account,
+    organizationId: row.organizationId,
+    customerId: row.stripeCustomerId,
+    subscriptionId: row.stripeSubscriptionId!,
+  };
 }
 
 async function staffClient() {
@@ -102,20 +107,20 @@ describe('reconciliation repairs what webhooks missed', () => {
 
     expect(await billingStatus(canceled.client)).toMatchObject({ status: 'canceled', isPro: false });
     expect((await subscriptionRow(h.t, cancelingLater.userId))?.cancelAtPeriodEnd).toBe(true);
-    const repairs = Object.fromEntries(report.repaired.map((repair) => [repair.userId, repair]));
-    expect(repairs[canceled.userId]).toEqual({
-      userId: canceled.userId,
+    const repairs = Object.fromEntries(report.repaired.map((repair) => [repair.organizationId, repair]));
+    expect(repairs[canceled.organizationId]).toEqual({
+      organizationId: canceled.organizationId,
       customerId: canceled.customerId,
       before: { status: 'trialing' },
       after: { status: 'canceled' },
     });
-    expect(repairs[cancelingLater.userId]).toEqual({
-      userId: cancelingLater.userId,
+    expect(repairs[cancelingLater.organizationId]).toEqual({
+      organizationId: cancelingLater.organizationId,
       customerId: cancelingLater.customerId,
       before: { cancelAtPeriodEnd: false },
       after: { cancelAtPeriodEnd: true },
     });
-    expect(repairs[untouched.userId]).toBeUndefined();
+    expect(repairs[untouched.organizationId]).toBeUndefined();
     expect(report.customersChecked).toBeGreaterThanOrEqual(3);
     expect(report.errors).toEqual([]);
 
@@ -124,15 +129,17 @@ describe('reconciliation repairs what webhooks missed', () => {
     expect(again!.report!.repaired).toEqual([]);
   });
 
-  it('finds a customer whose row was lost, from the user named in Stripe', async () => {
+  it('finds a customer whose row was lost, from the organization named in Stripe', async () => {
     const lost = await subscriber();
-    await h.t.app.database.db.delete(subscriptions).where(eq(subscriptions.userId, lost.userId));
+    await h.t.app.database.db
+      .delete(subscriptions)
+      .where(eq(subscriptions.organizationId, lost.organizationId));
     expect(await billingStatus(lost.client)).toMatchObject({ isPro: false });
 
     const report = (await run())!.report!;
 
     expect(await billingStatus(lost.client)).toMatchObject({ status: 'trialing', isPro: true });
-    const repair = report.repaired.find((candidate) => candidate.userId === lost.userId);
+    const repair = report.repaired.find((candidate) => candidate.organizationId === lost.organizationId);
     expect(repair).toMatchObject({
       customerId: lost.customerId,
       before: null,
@@ -317,7 +324,9 @@ describe('stripe:reconcile', () => {
     expect(lines[0]).toMatch(
       /^Reconciliation finished in \d+\.\d s: \d+ customers checked, 1 repaired, 0 events replayed, 0 errors\.$/,
     );
-    expect(lines).toContain(`  repaired ${user.userId} (${user.customerId}): status trialing → canceled`);
+    expect(lines).toContain(
+      `  repaired ${user.organizationId} (${user.customerId}): status trialing → canceled`,
+    );
 
     lines.length = 0;
     expect(await reconcileCommand(config, app.database, app.mailer, ['--json'], print)).toBe(true);
@@ -356,7 +365,7 @@ describe('stripe:reconcile', () => {
         },
       );
       expect(stdout).toContain(
-        `  repaired ${user.userId} (${user.customerId}): cancelAtPeriodEnd false → true`,
+        `  repaired ${user.organizationId} (${user.customerId}): cancelAtPeriodEnd false → true`,
       );
       expect((await subscriptionRow(h.t, user.userId))?.cancelAtPeriodEnd).toBe(true);
     },
@@ -409,7 +418,7 @@ describe('admin', () => {
     });
     expect(latest).toMatchObject({ trigger: 'admin', status: 'finished' });
     expect(latest.report?.repaired).toContainEqual({
-      userId: user.userId,
+      organizationId: user.organizationId,
       customerId: user.customerId,
       before: { status: 'trialing' },
       after: { status: 'canceled' },

@@ -32,6 +32,13 @@ const samples: TemplateData = {
     resetUrl: 'https://app.example.com/forgot-password',
   },
   'account-deleted': {},
+  'organization-invitation': {
+    inviterName: 'Ada <b>',
+    organizationName: 'Analytical & Co',
+    role: 'member',
+    url: 'https://app.example.com/invitations#token=abc',
+    expiresOn: 'March 3, 2026',
+  },
 };
 
 describe('email templates', () => {

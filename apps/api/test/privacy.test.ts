@@ -46,6 +46,7 @@ const deps = (): PrivacyDeps => ({
   db: h.t.app.database.db,
   mailer: h.t.app.mailer,
   billing: h.t.app.billing,
+  jobs: h.t.app.jobs,
 });
 
 /** A user who paid through Checkout, asked the AI something and signed in from a second browser. */
@@ -57,7 +58,8 @@ async function subscribedUser() {
   expect(synced.statusCode).toBe(200);
   await h.emulator.webhooks.flush();
   const [row] = await h.t.app.database.query<{ stripe_customer_id: string; stripe_subscription_id: string }>(
-    'select stripe_customer_id, stripe_subscription_id from subscriptions where user_id = $1',
+    `select stripe_customer_id, stripe_subscription_id from subscriptions
+     where organization_id = (select id from organizations where personal_user_id = $1)`,
     [account.user.id],
   );
   if (!row) throw new Error('no subscription row after checkout');

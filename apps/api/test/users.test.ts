@@ -450,25 +450,30 @@ describe('guards', () => {
     createdAt: new Date(),
     twoFactorEnabled: false,
   };
+  const workspace = { id: 'o1', name: 'Ada', personal: true, role: 'owner' as const };
   it('requireUser: 401 when anonymous', () => {
     expect(() => requireUser({ auth: null })).toThrow(
       expect.objectContaining({ status: 401, code: 'AUTHENTICATION_REQUIRED' }),
     );
     expect(
-      requireUser({ auth: { user, sessionId: 's', isPro: false, subscription: null, trialEnd: null } }).user
-        .id,
+      requireUser({
+        auth: { user, sessionId: 's', workspace, isPro: false, subscription: null, trialEnd: null },
+      }).user.id,
     ).toBe('u1');
   });
   it('requireStaff: 401 when anonymous, 403 when not staff', () => {
     expect(() => requireStaff({ auth: null })).toThrow(expect.objectContaining({ status: 401 }));
     expect(() =>
-      requireStaff({ auth: { user, sessionId: 's', isPro: false, subscription: null, trialEnd: null } }),
+      requireStaff({
+        auth: { user, sessionId: 's', workspace, isPro: false, subscription: null, trialEnd: null },
+      }),
     ).toThrow(expect.objectContaining({ status: 403, code: 'PERMISSION_DENIED' }));
     expect(
       requireStaff({
         auth: {
           user: { ...user, isStaff: true },
           sessionId: 's',
+          workspace,
           isPro: false,
           subscription: null,
           trialEnd: null,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageCursorSchema } from './cursor.ts';
-import { subscriptionStatusSchema } from './users.ts';
+import { organizationRoleSchema, subscriptionStatusSchema } from './users.ts';
 
 export const adminUsersQuery = z.strictObject({
   /** Matches the start of the email or name, case-insensitively. */
@@ -127,6 +127,27 @@ export const adminUserDetailSchema = adminUserSchema.extend({
     .nullable(),
   /** Sessions that have not expired. */
   activeSessions: z.number().int(),
+  /**
+   * Every organization the user belongs to, personal workspace first, with its subscription (the
+   * `subscription` above is the personal workspace's: what the user pays for themself).
+   */
+  organizations: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      personal: z.boolean(),
+      role: organizationRoleSchema,
+      memberCount: z.number().int(),
+      subscription: z
+        .object({
+          status: subscriptionStatusSchema.nullable(),
+          plan: z.string().nullable(),
+          stripeCustomerId: z.string(),
+          quantity: z.number().int().nullable(),
+        })
+        .nullable(),
+    }),
+  ),
 });
 export type AdminUserDetail = z.infer<typeof adminUserDetailSchema>;
 
@@ -203,7 +224,10 @@ export const reconciliationReportSchema = z.object({
   /** Rows that differed from Stripe, with only the fields that changed. `before` null: no row had been recorded. */
   repaired: z.array(
     z.object({
-      userId: z.string(),
+      /** The organization whose row was repaired. */
+      organizationId: z.string().optional(),
+      /** Reports written before organizations name the user instead. */
+      userId: z.string().optional(),
       customerId: z.string(),
       before: z.record(z.string(), trackedValue).nullable(),
       after: z.record(z.string(), trackedValue),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { invoiceSchema } from './billing.ts';
-import { subscriptionStatusSchema } from './users.ts';
+import { organizationRoleSchema, subscriptionStatusSchema } from './users.ts';
 
 const date = z.iso.datetime();
 
@@ -80,6 +80,10 @@ export const accountExportSchema = z.object({
   /** The Stripe events received about the user's customer. */
   stripeEvents: z.array(
     z.object({ eventId: z.string(), eventType: z.string(), processed: z.boolean(), receivedAt: date }),
+  ),
+  /** The organizations the user belongs to (`subscription` and `invoices` are the personal workspace's). */
+  organizations: z.array(
+    z.object({ name: z.string(), personal: z.boolean(), role: organizationRoleSchema, joinedAt: date }),
   ),
 });
 export type AccountExport = z.infer<typeof accountExportSchema>;

@@ -2,7 +2,7 @@ import { ErrorCode } from '@tierbase/contracts';
 import { eq } from 'drizzle-orm';
 import { RECONCILE_QUEUE } from '../billing/plugin.ts';
 import type { BillingContext } from '../billing/service.ts';
-import { findByUser, syncCustomer } from '../billing/subscription-sync.ts';
+import { findPersonalByUser, syncCustomer } from '../billing/subscription-sync.ts';
 import { replayEvents } from '../billing/webhooks.ts';
 import type { Database } from '../db/client.ts';
 import { adminAuditLog } from '../db/schema/admin.ts';
@@ -110,9 +110,10 @@ export async function setStaff(db: Database, actor: Actor, userId: string, isSta
 }
 
 /**
- * "Sync from Stripe now": reads the user's customer from Stripe and rewrites their subscription
- * row, through the billing module's one sync function (the same as a webhook). 409 when the user
- * has no Stripe customer yet.
+ * "Sync from Stripe now": reads the customer of the user's personal workspace from Stripe and
+ * rewrites its subscription row, through the billing module's one sync function (the same as a
+ * webhook). 409 when it has no Stripe customer yet. (Team subscriptions are kept right by the
+ * webhooks and the reconciliation.)
  */
 export async function syncUserSubscription(
   billing: BillingContext,
@@ -121,7 +122,7 @@ export async function syncUserSubscription(
 ): Promise<void> {
   const [user] = await billing.db.select({ id: users.id }).from(users).where(eq(users.id, userId));
   if (!user) throw notFound('No such user.');
-  const row = await findByUser(billing.db, userId);
+  const row = await findPersonalByUser(billing.db, userId);
   if (!row) {
     throw new AppError(409, ErrorCode.CONFLICT, 'This user has no Stripe customer yet: nothing to sync.');
   }

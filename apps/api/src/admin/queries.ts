@@ -16,6 +16,7 @@ import { aiRequests } from '../db/schema/ai.ts';
 import { sessions, users } from '../db/schema/auth.ts';
 import { subscriptions, webhookEvents } from '../db/schema/billing.ts';
 import { emailOutbox } from '../db/schema/email.ts';
+import { organizationMembers, organizations } from '../db/schema/organizations.ts';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
@@ -41,10 +42,12 @@ export async function listUsers(
     const pattern = likePrefix(query.search);
     conditions.push(or(ilike(users.email, pattern), ilike(users.name, pattern)));
   }
+  // The subscription shown is the personal workspace's: what the user pays for themself.
   const rows = await db
     .select({ user: users, subscription: subscriptions })
     .from(users)
-    .leftJoin(subscriptions, eq(subscriptions.userId, users.id))
+    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
+    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(and(...conditions))
     .orderBy(desc(users.createdAt), desc(users.id))
     .limit(query.limit + 1);
@@ -79,7 +82,10 @@ function userFields(user: typeof users.$inferSelect) {
   };
 }
 
-/** One user with their whole subscription row and how many sessions they hold; null if none. */
+/**
+ * One user with their personal workspace's whole subscription row, how many sessions they hold and
+ * every organization they belong to (with its subscription); null if none.
+ */
 export async function getUserDetail(db: Database, userId: string): Promise<AdminUserDetail | null> {
   const [row] = await db
     .select({
@@ -89,10 +95,31 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
         where ${sessions.userId} = ${users.id} and ${sessions.expiresAt} > now())`.mapWith(Number),
     })
     .from(users)
-    .leftJoin(subscriptions, eq(subscriptions.userId, users.id))
+    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
+    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(eq(users.id, userId));
   if (!row) return null;
   const { user, subscription } = row;
+  const memberships = await db
+    .select({
+      id: organizations.id,
+      name: organizations.name,
+      personalUserId: organizations.personalUserId,
+      role: organizationMembers.role,
+      memberCount: sql<number>`(select count(*) from ${organizationMembers} as m
+        where m.organization_id = ${organizations.id})`.mapWith(Number),
+      subscription: {
+        status: subscriptions.status,
+        plan: subscriptions.plan,
+        stripeCustomerId: subscriptions.stripeCustomerId,
+        quantity: subscriptions.quantity,
+      },
+    })
+    .from(organizationMembers)
+    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
+    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
+    .where(eq(organizationMembers.userId, userId))
+    .orderBy(sql`${organizations.personalUserId} is null`, organizations.name, organizations.id);
   return {
     ...userFields(user),
     subscription: subscription
@@ -111,6 +138,16 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
         }
       : null,
     activeSessions: row.activeSessions,
+    organizations: memberships.map((membership) => ({
+      id: membership.id,
+      name: membership.name,
+      personal: membership.personalUserId !== null,
+      role: membership.role,
+      memberCount: membership.memberCount,
+      subscription: membership.subscription?.stripeCustomerId
+        ? { ...membership.subscription, stripeCustomerId: membership.subscription.stripeCustomerId }
+        : null,
+    })),
   };
 }
 

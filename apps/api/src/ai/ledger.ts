@@ -69,10 +69,13 @@ interface Used {
   tokens: number;
 }
 
-/** Requests and tokens used in the period: settled calls at their cost, running ones at their bound. */
+/**
+ * Requests and tokens the organization's members used in the period: settled calls at their cost,
+ * running ones at their bound.
+ */
 async function usedInPeriod(
   db: Pick<Database, 'select'>,
-  userId: string,
+  organizationId: string,
   period: Period,
   now: Date,
 ): Promise<Used> {
@@ -86,7 +89,7 @@ async function usedInPeriod(
     .from(aiRequests)
     .where(
       and(
-        eq(aiRequests.userId, userId),
+        eq(aiRequests.organizationId, organizationId),
         gte(aiRequests.createdAt, period.start),
         lt(aiRequests.createdAt, period.end),
         ne(aiRequests.status, 'failed'),
@@ -96,14 +99,15 @@ async function usedInPeriod(
   return { requests: row?.requests ?? 0, tokens: row?.tokens ?? 0 };
 }
 
+/** The organization's usage against its plan's quota (shared by all its members). */
 export async function usageReport(
   db: Database,
-  userId: string,
+  organizationId: string,
   limits: PlanLimits,
   period: Period,
   now: Date = new Date(),
 ): Promise<AiUsage> {
-  const used = await usedInPeriod(db, userId, period, now);
+  const used = await usedInPeriod(db, organizationId, period, now);
   return {
     period: { start: period.start.toISOString(), end: period.end.toISOString() },
     requests: { used: used.requests, limit: limits.aiRequestsPerPeriod },
@@ -112,7 +116,10 @@ export async function usageReport(
 }
 
 export interface ReservationInput {
+  /** Who makes the call (their history shows it). */
   userId: string;
+  /** Whose quota it counts against: the caller's active workspace. */
+  organizationId: string;
   limits: PlanLimits;
   period: Period;
   model: string;
@@ -145,8 +152,9 @@ function quotaExceeded(what: 'requests' | 'tokens', limits: PlanLimits, period: 
 }
 
 /**
- * Reserves one call against the quota, atomically: the per-user lock makes concurrent
- * reservations (on any instance) take turns between reading the usage and writing the row.
+ * Reserves one call against the organization's quota, atomically: the per-organization lock makes
+ * concurrent reservations (by any member, on any instance) take turns between reading the usage
+ * and writing the row.
  * On PostgreSQL that is a transaction-scoped advisory lock; on PGlite (one connection)
  * transactions already run one at a time, and the lock is simply granted.
  */
@@ -157,8 +165,8 @@ export async function reserve(
 ): Promise<Reservation> {
   const reservedTokens = promptTokenBound(input.prompt, input.system) + input.maxTokens;
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`ai-quota:${input.userId}`}))`);
-    const used = await usedInPeriod(tx, input.userId, input.period, now);
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`ai-quota:${input.organizationId}`}))`);
+    const used = await usedInPeriod(tx, input.organizationId, input.period, now);
     if (used.requests + 1 > input.limits.aiRequestsPerPeriod) {
       throw quotaExceeded('requests', input.limits, input.period);
     }
@@ -169,6 +177,7 @@ export async function reserve(
     await tx.insert(aiRequests).values({
       id,
       userId: input.userId,
+      organizationId: input.organizationId,
       status: 'pending',
       model: input.model,
       prompt: input.prompt,
@@ -215,10 +224,13 @@ export async function settle(db: Database, id: string, settlement: Settlement): 
     .where(and(eq(aiRequests.id, id), eq(aiRequests.status, 'pending')));
 }
 
-/** The user's finished calls, newest first, a page at a time. Only ever the given user's rows. */
+/**
+ * The user's finished calls in one workspace, newest first, a page at a time. Only ever the given
+ * user's rows: members share a quota, not their prompts.
+ */
 export async function history(
   db: Database,
-  userId: string,
+  owner: { userId: string; organizationId: string },
   page: { limit: number; cursor?: PageCursor | undefined },
 ): Promise<{ items: AiHistoryItem[]; nextCursor: string | null }> {
   const after = page.cursor;
@@ -227,7 +239,8 @@ export async function history(
     .from(aiRequests)
     .where(
       and(
-        eq(aiRequests.userId, userId),
+        eq(aiRequests.userId, owner.userId),
+        eq(aiRequests.organizationId, owner.organizationId),
         ne(aiRequests.status, 'pending'),
         after
           ? sql`(${aiRequests.createdAt}, ${aiRequests.id}) < (${after.createdAt.toISOString()}::timestamptz, ${after.id})`

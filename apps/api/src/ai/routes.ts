@@ -12,8 +12,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { requirePro } from '../billing/guard.ts';
 import { ok } from '../http/envelope.ts';
+import type { AuthContext } from '../types.ts';
 import { history } from './ledger.ts';
-import { type AiContext, aiStatus, generate, type StreamEvent, startStream } from './service.ts';
+import { type AiContext, aiStatus, type Caller, generate, type StreamEvent, startStream } from './service.ts';
 
 const tags = ['ai'];
 const errors = {
@@ -37,6 +38,12 @@ function clientGone(reply: FastifyReply): AbortSignal {
 export async function registerAiRoutes(app: FastifyInstance, shared: AiContext) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   // The service logs through the request it serves, so each line carries that request's id.
+  // The active workspace's plan and quota apply; the call is recorded as the user's.
+  const callerOf = (auth: AuthContext): Caller => ({
+    userId: auth.user.id,
+    organizationId: auth.workspace.id,
+    isPro: auth.isPro,
+  });
   const contextOf = (request: FastifyRequest): AiContext => ({
     ...shared,
     log: (level, details, message) => request.log[level](details, message),
@@ -53,7 +60,7 @@ export async function registerAiRoutes(app: FastifyInstance, shared: AiContext) 
     },
     async (request) => {
       const auth = requirePro(request);
-      return ok(await aiStatus(contextOf(request), { userId: auth.user.id, isPro: auth.isPro }));
+      return ok(await aiStatus(contextOf(request), callerOf(auth)));
     },
   );
 
@@ -70,7 +77,7 @@ export async function registerAiRoutes(app: FastifyInstance, shared: AiContext) 
     },
     async (request, reply) => {
       const auth = requirePro(request);
-      const caller = { userId: auth.user.id, isPro: auth.isPro };
+      const caller = callerOf(auth);
       const signal = clientGone(reply);
       const ctx = contextOf(request);
       if (!request.body.stream) return ok(await generate(ctx, caller, request.body, signal));
@@ -113,14 +120,15 @@ export async function registerAiRoutes(app: FastifyInstance, shared: AiContext) 
     {
       schema: {
         tags,
-        summary: "The caller's AI requests, newest first (cursor pagination; Pro)",
+        summary:
+          "The caller's own AI requests in the active workspace, newest first (cursor pagination; Pro)",
         querystring: aiHistoryQuery,
         response: { 200: successEnvelope(aiHistoryResponse), ...errors },
       },
     },
     async (request) => {
-      const { user } = requirePro(request);
-      return ok(await history(shared.db, user.id, request.query));
+      const { user, workspace } = requirePro(request);
+      return ok(await history(shared.db, { userId: user.id, organizationId: workspace.id }, request.query));
     },
   );
 }

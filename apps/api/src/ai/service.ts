@@ -8,7 +8,7 @@ import {
   ErrorCode,
 } from '@tierbase/contracts';
 import { findPlan, type Plan } from '../billing/plans.ts';
-import { findByUser, type SubscriptionRow } from '../billing/subscription-sync.ts';
+import { findByOrganization, type SubscriptionRow } from '../billing/subscription-sync.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { AppError } from '../errors.ts';
@@ -60,6 +60,8 @@ export function createAiContext(config: Config['ai'], db: Database, log: AiLog):
 /** The signed-in caller, as the routes know them (the Pro gate has already run). */
 export interface Caller {
   userId: string;
+  /** The active workspace: its plan sets the limits, and its members share the quota. */
+  organizationId: string;
   isPro: boolean;
 }
 
@@ -75,7 +77,7 @@ function planOf(row: SubscriptionRow | undefined, isPro: boolean): Plan {
 }
 
 async function entitlement(db: Database, caller: Caller, now: Date) {
-  const row = await findByUser(db, caller.userId);
+  const row = await findByOrganization(db, caller.organizationId);
   const plan = planOf(row, caller.isPro);
   return { limits: plan.limits, period: billingPeriod(row, now) };
 }
@@ -92,7 +94,7 @@ export async function aiUsageFor(
 ): Promise<AiUsage | null> {
   const plan = planOf(row, caller.isPro);
   if (plan.limits.aiRequestsPerPeriod === 0) return null;
-  return usageReport(db, caller.userId, plan.limits, billingPeriod(row, now), now);
+  return usageReport(db, caller.organizationId, plan.limits, billingPeriod(row, now), now);
 }
 
 export async function aiStatus(ctx: AiContext, caller: Caller): Promise<AiStatusResponse> {
@@ -102,7 +104,7 @@ export async function aiStatus(ctx: AiContext, caller: Caller): Promise<AiStatus
     configured: Boolean(ctx.provider),
     model: ctx.model,
     limits: { maxPromptChars: limits.aiMaxPromptChars, maxOutputTokens: limits.aiMaxOutputTokens },
-    usage: await usageReport(ctx.db, caller.userId, limits, period, now),
+    usage: await usageReport(ctx.db, caller.organizationId, limits, period, now),
   };
 }
 
@@ -123,6 +125,7 @@ async function prepare(ctx: AiContext, caller: Caller, input: AiGenerateRequest)
     ctx.db,
     {
       userId: caller.userId,
+      organizationId: caller.organizationId,
       limits,
       period,
       model: ctx.provider.model,

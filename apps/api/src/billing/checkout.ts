@@ -1,15 +1,17 @@
 import { ErrorCode } from '@tierbase/contracts';
-import { eq } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { profiles } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
-import { AppError } from '../errors.ts';
+import { organizationMembers } from '../db/schema/organizations.ts';
+import { AppError, forbidden } from '../errors.ts';
+import { MANAGERS, type Workspace } from '../organizations/workspaces.ts';
 import { priceIdFor } from './catalog.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
 import { type BillingInterval, findPlan } from './plans.ts';
 import { callStripe, type StripeLog } from './stripe-client.ts';
-import { findByUser, type SubscriptionRow } from './subscription-sync.ts';
+import { findByOrganization, type SubscriptionRow } from './subscription-sync.ts';
 
 export interface CheckoutDeps {
   db: Database;
@@ -24,41 +26,79 @@ export interface BillingUser {
   name: string;
 }
 
-/** Statuses that mean the user already pays (or is about to): they manage it in the portal. */
-const HAS_LIVE_SUBSCRIPTION = new Set(['trialing', 'active', 'past_due', 'unpaid', 'paused']);
+/** Statuses that mean the workspace already pays (or is about to): it is managed in the portal. */
+export const HAS_LIVE_SUBSCRIPTION: ReadonlySet<string> = new Set([
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'paused',
+]);
 
 /**
- * The user's Stripe customer, created on first need. The idempotency key is derived from the user,
- * so any number of concurrent first clicks create one customer; the row insert is idempotent too.
+ * Billing actions (checkout, portal, plan changes) belong to the workspace's owner and admins;
+ * every member may read its status (decision 25).
  */
-export async function ensureCustomer(deps: CheckoutDeps, user: BillingUser): Promise<SubscriptionRow> {
-  const existing = await findByUser(deps.db, user.id);
+export function requireBillingManager(workspace: Workspace): void {
+  if (!MANAGERS.has(workspace.role)) {
+    throw forbidden("Only the organization's owner or an admin can manage its billing.");
+  }
+}
+
+/** Members of the organization: the seats a team's subscription is billed for. */
+export async function memberCount(db: Database, organizationId: string): Promise<number> {
+  const [row] = await db
+    .select({ members: count() })
+    .from(organizationMembers)
+    .where(eq(organizationMembers.organizationId, organizationId));
+  return row?.members ?? 0;
+}
+
+/**
+ * The workspace's Stripe customer, created on first need by whoever manages its billing (their
+ * address receives Stripe's receipts; a team's customer carries the team's name). The idempotency
+ * key is derived from the organization, so any number of concurrent first clicks create one
+ * customer; the row insert is idempotent too.
+ */
+export async function ensureCustomer(
+  deps: CheckoutDeps,
+  workspace: Workspace,
+  user: BillingUser,
+): Promise<SubscriptionRow> {
+  const existing = await findByOrganization(deps.db, workspace.id);
   if (existing) return existing;
+  const name = workspace.personal ? user.name : workspace.name;
   const customer = await callStripe(
     'customers.create',
     () =>
       deps.stripe.customers.create(
-        { email: user.email, name: user.name || undefined, metadata: { user_id: user.id } },
-        { idempotencyKey: `tierbase-customer-${user.id}` },
+        { email: user.email, name: name || undefined, metadata: { organization_id: workspace.id } },
+        { idempotencyKey: `tierbase-customer-${workspace.id}` },
       ),
     deps.log,
   );
   await deps.db
     .insert(subscriptions)
-    .values({ userId: user.id, stripeCustomerId: customer.id })
+    .values({ organizationId: workspace.id, stripeCustomerId: customer.id })
     .onConflictDoNothing();
-  const row = await findByUser(deps.db, user.id);
+  const row = await findByOrganization(deps.db, workspace.id);
   if (!row) throw new Error('customer row missing after insert');
   return row;
 }
 
-/** POST /api/billing/checkout/: a Stripe Checkout Session for the plan, with a trial if never had one. */
+/**
+ * POST /api/billing/checkout/: a Stripe Checkout Session for the plan, for the active workspace,
+ * with a trial if neither it nor the user ever had one. A team is billed per member (quantity =
+ * member count; the seat sync keeps it so as members come and go), a personal workspace for one.
+ */
 export async function createCheckout(
   deps: CheckoutDeps,
+  workspace: Workspace,
   user: BillingUser,
   planId: string,
   interval: BillingInterval,
 ): Promise<{ url: string }> {
+  requireBillingManager(workspace);
   const plan = findPlan(planId);
   if (!plan || plan.prices.length === 0) {
     throw new AppError(400, ErrorCode.VALIDATION_ERROR, 'Choose a paid plan.', {
@@ -66,12 +106,14 @@ export async function createCheckout(
     });
   }
   const priceId = await priceIdFor(deps.db, plan.id, interval);
-  const current = await findByUser(deps.db, user.id);
+  const current = await findByOrganization(deps.db, workspace.id);
   if (current?.status && HAS_LIVE_SUBSCRIPTION.has(current.status)) {
     throw new AppError(
       409,
       ErrorCode.ALREADY_SUBSCRIBED,
-      'You already have a subscription; manage it in the billing portal.',
+      workspace.personal
+        ? 'You already have a subscription; manage it in the billing portal.'
+        : 'This organization already has a subscription; manage it in the billing portal.',
       undefined,
       undefined,
       {
@@ -79,22 +121,23 @@ export async function createCheckout(
       },
     );
   }
-  const row = current ?? (await ensureCustomer(deps, user));
+  const row = current ?? (await ensureCustomer(deps, workspace, user));
   // Only the newest session can be paid: one subscription, however many tabs (decision 7). A
   // customer created just now has no sessions yet.
   if (current) await expireOpenCheckouts(deps, row.stripeCustomerId);
   const trialDays = (await hadTrial(deps.db, user.id, row)) ? 0 : plan.trialDays;
+  const quantity = workspace.personal ? 1 : Math.max(1, await memberCount(deps.db, workspace.id));
   const session = await callStripe(
     'checkout.sessions.create',
     () =>
       deps.stripe.checkout.sessions.create({
         mode: 'subscription',
         customer: row.stripeCustomerId,
-        client_reference_id: user.id,
-        metadata: { user_id: user.id },
-        line_items: [{ price: priceId, quantity: 1 }],
+        client_reference_id: workspace.id,
+        metadata: { organization_id: workspace.id },
+        line_items: [{ price: priceId, quantity }],
         subscription_data: {
-          metadata: { user_id: user.id },
+          metadata: { organization_id: workspace.id },
           ...(trialDays > 0 ? { trial_period_days: trialDays } : {}),
         },
         allow_promotion_codes: true,
@@ -107,7 +150,11 @@ export async function createCheckout(
   return { url: session.url };
 }
 
-/** One trial per user, ever: a recorded trial end, or any subscription that had a trial. */
+/**
+ * One trial per workspace and per person, ever: the workspace's recorded trial or subscription,
+ * or a trial on the user's profile (from any workspace they own), so making a new team does not
+ * buy a second trial.
+ */
 async function hadTrial(db: Database, userId: string, row: SubscriptionRow): Promise<boolean> {
   if (row.trialEnd || row.stripeSubscriptionId) return true;
   const [profile] = await db
@@ -117,9 +164,10 @@ async function hadTrial(db: Database, userId: string, row: SubscriptionRow): Pro
   return Boolean(profile?.trialEnd);
 }
 
-/** GET /api/stripe/portal/: a Billing Portal session URL for the user's customer. */
-export async function createPortal(deps: CheckoutDeps, userId: string): Promise<string> {
-  const row = await findByUser(deps.db, userId);
+/** GET /api/stripe/portal/: a Billing Portal session URL for the workspace's customer. */
+export async function createPortal(deps: CheckoutDeps, workspace: Workspace): Promise<string> {
+  requireBillingManager(workspace);
+  const row = await findByOrganization(deps.db, workspace.id);
   if (!row)
     throw new AppError(404, ErrorCode.NOT_FOUND, 'You have no billing account yet. Choose a plan first.');
   const session = await callStripe(

@@ -1,9 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { users } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
 import { emailOutbox } from '../db/schema/email.ts';
+import { organizationMembers } from '../db/schema/organizations.ts';
 import { formatMoney, type Mailer, type MailRequest } from '../email/mailer.ts';
 
 /**
@@ -31,11 +32,19 @@ interface Recipient {
   name: string;
 }
 
+/** Who hears about the customer's billing: the owner of its organization (for a personal one, its user). */
 async function recipientFor(db: Database, customerId: string): Promise<Recipient | undefined> {
   const [row] = await db
     .select({ email: users.email, name: users.name })
     .from(subscriptions)
-    .innerJoin(users, eq(users.id, subscriptions.userId))
+    .innerJoin(
+      organizationMembers,
+      and(
+        eq(organizationMembers.organizationId, subscriptions.organizationId),
+        eq(organizationMembers.role, 'owner'),
+      ),
+    )
+    .innerJoin(users, eq(users.id, organizationMembers.userId))
     .where(eq(subscriptions.stripeCustomerId, customerId));
   return row;
 }
@@ -46,7 +55,7 @@ const day = (seconds: number) =>
 type StripeCustomerRef = { customer: string | Stripe.Customer | Stripe.DeletedCustomer | null };
 
 /**
- * Sends one dunning email to the user behind a Stripe object's customer, keyed so it goes once.
+ * Sends one dunning email to the owner behind a Stripe object's customer, keyed so it goes once.
  * Objects of customers that are not ours are ignored.
  */
 async function notify(

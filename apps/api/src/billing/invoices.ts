@@ -2,7 +2,7 @@ import type { Invoice, InvoicesResponse } from '@tierbase/contracts';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { callStripe } from './stripe-client.ts';
-import { findByUser } from './subscription-sync.ts';
+import { findByOrganization } from './subscription-sync.ts';
 
 function toInvoice(invoice: Stripe.Invoice): Invoice {
   return {
@@ -20,15 +20,15 @@ function toInvoice(invoice: Stripe.Invoice): Invoice {
 }
 
 /**
- * GET /api/invoices/: the caller's invoices, read from Stripe (the source of truth; nothing is
- * copied), newest first, a page at a time. Only the caller's own customer is ever asked for.
+ * GET /api/invoices/: the workspace's invoices, read from Stripe (the source of truth; nothing is
+ * copied), newest first, a page at a time. Only the workspace's own customer is ever asked for.
  */
 export async function listInvoices(
   deps: { db: Database; stripe: Stripe; log?: (details: Record<string, unknown>, message: string) => void },
-  userId: string,
+  organizationId: string,
   page: { limit: number; startingAfter?: string | undefined },
 ): Promise<InvoicesResponse> {
-  const row = await findByUser(deps.db, userId);
+  const row = await findByOrganization(deps.db, organizationId);
   if (!row) return { invoices: [], hasMore: false, nextCursor: null };
   const list = await callStripe(
     'invoices.list',

@@ -4,11 +4,11 @@ import {
   type ReconciliationRun,
   type ReconciliationTrigger,
 } from '@tierbase/contracts';
-import { and, asc, desc, eq, gt, inArray, isNull, notInArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, notInArray, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database, DatabaseHandle } from '../db/client.ts';
-import { users } from '../db/schema/auth.ts';
 import { reconciliationRuns, subscriptions } from '../db/schema/billing.ts';
+import { organizations } from '../db/schema/organizations.ts';
 import { AppError } from '../errors.ts';
 import { StripeObjectMissing, Stripe as StripeSdk } from './stripe-client.ts';
 import { type SubscriptionRow, syncCustomer } from './subscription-sync.ts';
@@ -197,9 +197,10 @@ async function checkRecordedCustomers(
 }
 
 /**
- * Stripe's customers that name one of our users who has no row: the row was lost (a failure
- * between creating the customer and recording it, a restore from an older backup). Syncing adopts
- * the customer, as a webhook for it would. Customers of other users or of no user are left alone.
+ * Stripe's customers that name one of our organizations (or, made before organizations, a user,
+ * whose personal workspace inherited it) that has no row: the row was lost (a failure between
+ * creating the customer and recording it, a restore from an older backup). Syncing adopts the
+ * customer, as a webhook for it would. Customers of others or of no one are left alone.
  */
 async function checkStripeCustomers(
   deps: WebhookDeps,
@@ -213,24 +214,42 @@ async function checkStripeCustomers(
     await eachLimited(candidates, options, (customerId) => checkCustomer(deps, customerId, options, report));
   };
   for await (const customer of deps.stripe.customers.list({ limit: PAGE_SIZE })) {
-    if (!customer.metadata?.user_id) continue;
+    if (!customer.metadata?.organization_id && !customer.metadata?.user_id) continue;
     batch.push(customer);
     if (batch.length === PAGE_SIZE) await flush();
   }
   await flush();
 }
 
-/** Of these customers, those whose user exists and has no row yet. */
+/** Of these customers, those whose organization (or user's personal one) exists and has no row yet. */
 async function unrecorded(db: Database, customers: Stripe.Customer[]): Promise<string[]> {
   if (customers.length === 0) return [];
-  const userIds = [...new Set(customers.map((customer) => customer.metadata.user_id!))];
+  const named = (key: 'organization_id' | 'user_id') => [
+    ...new Set(customers.flatMap((customer) => customer.metadata[key] ?? [])),
+  ];
+  const organizationIds = named('organization_id');
+  const userIds = named('user_id');
   const orphans = await db
-    .select({ id: users.id })
-    .from(users)
-    .leftJoin(subscriptions, eq(subscriptions.userId, users.id))
-    .where(and(inArray(users.id, userIds), isNull(subscriptions.userId)));
-  const ids = new Set(orphans.map((user) => user.id));
-  return customers.filter((customer) => ids.has(customer.metadata.user_id!)).map((customer) => customer.id);
+    .select({ id: organizations.id, personalUserId: organizations.personalUserId })
+    .from(organizations)
+    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
+    .where(
+      and(
+        or(
+          organizationIds.length > 0 ? inArray(organizations.id, organizationIds) : undefined,
+          userIds.length > 0 ? inArray(organizations.personalUserId, userIds) : undefined,
+        ),
+        isNull(subscriptions.organizationId),
+      ),
+    );
+  const ids = new Set(orphans.map((organization) => organization.id));
+  const users = new Set(orphans.flatMap((organization) => organization.personalUserId ?? []));
+  return customers
+    .filter((customer) => {
+      const { organization_id: organizationId, user_id: userId } = customer.metadata;
+      return organizationId ? ids.has(organizationId) : Boolean(userId && users.has(userId));
+    })
+    .map((customer) => customer.id);
 }
 
 async function checkCustomer(
@@ -250,7 +269,7 @@ async function checkCustomer(
       const changed = Object.keys(after).filter((field) => before?.[field] !== after[field]);
       if (changed.length > 0) {
         note(report, options, 'repaired', {
-          userId: synced.row.userId,
+          organizationId: synced.row.organizationId,
           customerId,
           before: before && pick(before, changed),
           after: pick(after, changed),
@@ -381,7 +400,9 @@ export function describeRun(report: ReconciliationReport): string[] {
     const fields = Object.keys(repair.after).map(
       (field) => `${field} ${String(repair.before?.[field] ?? '∅')} → ${String(repair.after[field] ?? '∅')}`,
     );
-    lines.push(`  repaired ${repair.userId} (${repair.customerId}): ${fields.join('; ')}`);
+    lines.push(
+      `  repaired ${repair.organizationId ?? repair.userId} (${repair.customerId}): ${fields.join('; ')}`,
+    );
   }
   for (const event of report.eventsReplayed) {
     lines.push(`  replayed ${event.eventId}: ${event.ok ? 'processed' : `failed: ${event.error}`}`);

@@ -18,12 +18,17 @@ import { AppError } from '../errors.ts';
 import { ok } from '../http/envelope.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { requireUser } from '../users/guards.ts';
-import { createCheckout, createPortal } from './checkout.ts';
+import { createCheckout, createPortal, requireBillingManager } from './checkout.ts';
 import { listInvoices } from './invoices.ts';
 import { PLANS } from './plans.ts';
 import { type BillingContext, billingNotConfigured } from './service.ts';
 import { billingStatus } from './status.ts';
-import { findByUser, type SubscriptionRow, syncCheckoutSession, syncCustomer } from './subscription-sync.ts';
+import {
+  findByOrganization,
+  type SubscriptionRow,
+  syncCheckoutSession,
+  syncCustomer,
+} from './subscription-sync.ts';
 import { receiveWebhook } from './webhooks.ts';
 
 const tags = ['billing'];
@@ -59,9 +64,13 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
   // Stripe failures are logged by the request they happen in, so the line carries its request id.
   const logOf = (request: FastifyRequest) => (details: Record<string, unknown>, message: string) =>
     request.log.warn(details, message);
-  const withAiUsage = async (status: BillingStatus, userId: string, row: SubscriptionRow | undefined) => ({
+  const withAiUsage = async (
+    status: BillingStatus,
+    caller: { userId: string; organizationId: string },
+    row: SubscriptionRow | undefined,
+  ) => ({
     ...status,
-    aiUsage: await aiUsageFor(app.database.db, { userId, isPro: status.isPro }, row),
+    aiUsage: await aiUsageFor(app.database.db, { ...caller, isPro: status.isPro }, row),
   });
 
   routes.get(
@@ -81,14 +90,20 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     {
       schema: {
         tags,
-        summary: "The caller's subscription",
+        summary: "The active workspace's subscription and AI usage (any member)",
         response: { 200: successEnvelope(billingStatusSchema), ...errors },
       },
     },
     async (request) => {
-      const { user } = requireUser(request);
-      const row = await findByUser(app.database.db, user.id);
-      return ok(await withAiUsage(billingStatus(row, app.config.billing.pastDueGraceDays), user.id, row));
+      const { user, workspace } = requireUser(request);
+      const row = await findByOrganization(app.database.db, workspace.id);
+      return ok(
+        await withAiUsage(
+          billingStatus(row, app.config.billing.pastDueGraceDays),
+          { userId: user.id, organizationId: workspace.id },
+          row,
+        ),
+      );
     },
   );
 
@@ -97,17 +112,19 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     {
       schema: {
         tags,
-        summary: 'Start Stripe Checkout for a plan (409 with the portal link when already subscribed)',
+        summary:
+          'Start Stripe Checkout for a plan, for the active workspace (owner or admin; 409 with the portal link when already subscribed)',
         body: checkoutRequest,
         response: { 200: successEnvelope(urlResponse), ...errors },
       },
     },
     async (request) => {
-      const { user } = requireUser(request);
+      const { user, workspace } = requireUser(request);
       const deps = need();
       return ok(
         await createCheckout(
           { ...deps, log: logOf(request) },
+          workspace,
           user,
           request.body.plan,
           request.body.interval,
@@ -127,27 +144,39 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       },
     },
     async (request) => {
-      const { user } = requireUser(request);
+      const { user, workspace } = requireUser(request);
       const deps = need();
       const sessionId = request.body?.sessionId;
+      const owner = { organizationId: workspace.id, legacyUserId: workspace.personal ? user.id : undefined };
       const synced = sessionId
-        ? await syncCheckoutSession({ ...deps, log: logOf(request) }, user.id, sessionId)
-        : await findByUser(deps.db, user.id).then((found) =>
+        ? await syncCheckoutSession({ ...deps, log: logOf(request) }, owner, sessionId)
+        : await findByOrganization(deps.db, workspace.id).then((found) =>
             found ? syncCustomer({ ...deps, log: logOf(request) }, found.stripeCustomerId) : undefined,
           );
       const row = synced?.row;
       return ok(
-        await withAiUsage(billingStatus(row ?? undefined, deps.graceDays), user.id, row ?? undefined),
+        await withAiUsage(
+          billingStatus(row ?? undefined, deps.graceDays),
+          { userId: user.id, organizationId: workspace.id },
+          row ?? undefined,
+        ),
       );
     },
   );
 
   routes.get(
     '/api/stripe/portal',
-    { schema: { tags, summary: 'Redirect (302) to the Stripe Billing Portal', response: errors } },
+    {
+      schema: {
+        tags,
+        summary:
+          "Redirect (302) to the Stripe Billing Portal of the active workspace's customer (owner or admin)",
+        response: errors,
+      },
+    },
     async (request, reply) => {
-      const { user } = requireUser(request);
-      return reply.redirect(await createPortal({ ...need(), log: logOf(request) }, user.id), 302);
+      const { workspace } = requireUser(request);
+      return reply.redirect(await createPortal({ ...need(), log: logOf(request) }, workspace), 302);
     },
   );
 
@@ -156,14 +185,16 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     {
       schema: {
         tags,
-        summary: "The caller's invoices, newest first",
+        summary: "The active workspace's invoices, newest first (owner or admin)",
         querystring: invoicesQuery,
         response: { 200: successEnvelope(invoicesResponse), ...errors },
       },
     },
     async (request) => {
-      const { user } = requireUser(request);
-      return ok(await listInvoices({ ...need(), log: logOf(request) }, user.id, request.query));
+      const { workspace } = requireUser(request);
+      // Invoices carry the payer's billing details: for those who manage billing only.
+      requireBillingManager(workspace);
+      return ok(await listInvoices({ ...need(), log: logOf(request) }, workspace.id, request.query));
     },
   );
 

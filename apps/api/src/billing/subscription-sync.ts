@@ -1,9 +1,10 @@
 import { ErrorCode, type SubscriptionStatus } from '@tierbase/contracts';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { profiles, users } from '../db/schema/auth.ts';
+import { profiles } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
+import { organizationMembers, organizations } from '../db/schema/organizations.ts';
 import { AppError } from '../errors.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
 import type { CustomerLock } from './customer-lock.ts';
@@ -86,6 +87,7 @@ export function subscriptionColumns(
       | 'month'
       | 'year'
       | null,
+    quantity: item?.quantity ?? null,
     // Since API version 2025-03-31 the billing period lives on the subscription item.
     currentPeriodEnd: toDate(item?.current_period_end),
     cancelAtPeriodEnd: subscription.cancel_at_period_end || subscription.cancel_at !== null,
@@ -107,6 +109,7 @@ const NO_SUBSCRIPTION = {
   plan: null,
   priceId: null,
   interval: null,
+  quantity: null,
   currentPeriodEnd: null,
   cancelAtPeriodEnd: false,
   trialEnd: null,
@@ -115,7 +118,7 @@ const NO_SUBSCRIPTION = {
 };
 
 export interface Synced {
-  /** The user's row as written. */
+  /** The organization's row as written. */
   row: SubscriptionRow;
   /** The row as it was before, read under the same lock (null: none had been recorded). */
   previous: SubscriptionRow | null;
@@ -159,19 +162,26 @@ export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<
     const columns = governing
       ? subscriptionColumns(governing, row, now)
       : { ...NO_SUBSCRIPTION, updatedAt: now };
-    const userId = row.userId;
+    const organizationId = row.organizationId;
     const written = await db.transaction(async (tx) => {
       const [updated] = await tx
         .update(subscriptions)
         .set(columns)
-        .where(eq(subscriptions.userId, userId))
+        .where(eq(subscriptions.organizationId, organizationId))
         .returning();
       if (columns.trialEnd) {
-        // The profile remembers the user's trial for good: one trial per user, ever.
+        // The owner's profile remembers the trial for good: one trial per person, ever, whichever
+        // of their workspaces had it (checkout.ts#hadTrial).
         await tx
           .update(profiles)
           .set({ trialEnd: columns.trialEnd })
-          .where(and(eq(profiles.userId, userId), isNull(profiles.trialEnd)));
+          .where(
+            and(
+              isNull(profiles.trialEnd),
+              sql`${profiles.userId} = (select ${organizationMembers.userId} from ${organizationMembers}
+                where ${organizationMembers.organizationId} = ${organizationId} and ${organizationMembers.role} = 'owner')`,
+            ),
+          );
       }
       return updated;
     });
@@ -266,12 +276,23 @@ const idOf = (value: string | { id: string } | null | undefined) =>
   typeof value === 'string' ? value : (value?.id ?? null);
 
 /**
- * POST /api/billing/sync/ on return from Checkout: the session must be the caller's own; then the
- * customer's subscription is read from Stripe as a webhook would, so access is right at once.
+ * Whose Checkout Session may be synced: the active workspace's. A session started before
+ * organizations names the user (`client_reference_id` was the user id), which their personal
+ * workspace inherited.
+ */
+export interface CheckoutOwner {
+  organizationId: string;
+  /** Set for a personal workspace: its user's id. */
+  legacyUserId?: string | undefined;
+}
+
+/**
+ * POST /api/billing/sync/ on return from Checkout: the session must be the workspace's own; then
+ * the customer's subscription is read from Stripe as a webhook would, so access is right at once.
  */
 export async function syncCheckoutSession(
   deps: SyncDeps,
-  userId: string,
+  owner: CheckoutOwner,
   sessionId: string,
 ): Promise<Synced | null> {
   const session = await callStripe(
@@ -284,7 +305,9 @@ export async function syncCheckoutSession(
     deps.log,
   );
   const customerId = typeof session?.customer === 'string' ? session.customer : session?.customer?.id;
-  if (!session || session.client_reference_id !== userId || !customerId) {
+  const reference = session?.client_reference_id;
+  const ours = reference === owner.organizationId || (owner.legacyUserId && reference === owner.legacyUserId);
+  if (!session || !ours || !customerId) {
     throw new AppError(404, ErrorCode.NOT_FOUND, 'No such checkout session.');
   }
   if (session.status === 'complete') await expireOpenCheckouts(deps, customerId);
@@ -296,14 +319,53 @@ export async function findByCustomer(db: Database, customerId: string): Promise<
   return row;
 }
 
-export async function findByUser(db: Database, userId: string): Promise<SubscriptionRow | undefined> {
-  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.userId, userId));
+export async function findByOrganization(
+  db: Database,
+  organizationId: string,
+): Promise<SubscriptionRow | undefined> {
+  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.organizationId, organizationId));
   return row;
 }
 
+/** The subscription row of the user's personal workspace (what a user had before organizations). */
+export async function findPersonalByUser(db: Database, userId: string): Promise<SubscriptionRow | undefined> {
+  const [row] = await db
+    .select({ subscription: subscriptions })
+    .from(organizations)
+    .innerJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
+    .where(eq(organizations.personalUserId, userId));
+  return row?.subscription;
+}
+
 /**
- * A customer we have no row for, but whose metadata names one of our users who has no customer
- * yet (the row was lost between creating the customer and recording it): adopt it.
+ * The organization a Stripe customer's metadata names: `organization_id`, or for a customer made
+ * before organizations, `user_id` (whose personal workspace inherited it). Undefined when neither
+ * names one that exists.
+ */
+export async function organizationOfCustomerMetadata(
+  db: Database,
+  metadata: Record<string, string> | null | undefined,
+): Promise<string | undefined> {
+  const organizationId = metadata?.organization_id;
+  if (organizationId) {
+    const [row] = await db
+      .select({ id: organizations.id })
+      .from(organizations)
+      .where(eq(organizations.id, organizationId));
+    return row?.id;
+  }
+  const userId = metadata?.user_id;
+  if (!userId) return undefined;
+  const [row] = await db
+    .select({ id: organizations.id })
+    .from(organizations)
+    .where(eq(organizations.personalUserId, userId));
+  return row?.id;
+}
+
+/**
+ * A customer we have no row for, but whose metadata names one of our organizations that has no
+ * customer yet (the row was lost between creating the customer and recording it): adopt it.
  */
 async function linkCustomerByMetadata(
   deps: SyncDeps,
@@ -317,13 +379,11 @@ async function linkCustomerByMetadata(
     { object: customerId },
   );
   if (customer.deleted) return undefined;
-  const userId = customer.metadata?.user_id;
-  if (!userId) return undefined;
-  const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId));
-  if (!user) return undefined;
+  const organizationId = await organizationOfCustomerMetadata(db, customer.metadata);
+  if (!organizationId) return undefined;
   const [row] = await db
     .insert(subscriptions)
-    .values({ userId, stripeCustomerId: customerId })
+    .values({ organizationId, stripeCustomerId: customerId })
     .onConflictDoNothing()
     .returning();
   return row;

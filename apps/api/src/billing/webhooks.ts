@@ -140,7 +140,7 @@ async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<s
 const idOf = (value: string | { id: string } | null | undefined) =>
   typeof value === 'string' ? value : (value?.id ?? null);
 
-const notOurs = (customerId: string) => `ignored: customer ${customerId} is not linked to a user`;
+const notOurs = (customerId: string) => `ignored: customer ${customerId} is not linked to an organization`;
 
 /**
  * The effect of one event; returns why it had none, when it was acknowledged without one (kept on

@@ -13,6 +13,7 @@ export const privacyPlugin = fp(
       db: app.database.db,
       mailer: app.mailer,
       billing: app.billing,
+      jobs: app.jobs,
     }));
 
     await app.jobs.createQueue(ERASE_LEFTOVERS_QUEUE, { policy: 'exclusive', retryLimit: 2 });
@@ -22,5 +23,5 @@ export const privacyPlugin = fp(
     });
     await app.jobs.schedule(ERASE_LEFTOVERS_QUEUE, '23 * * * *');
   },
-  { name: 'privacy', dependencies: ['users', 'billing', 'email'] },
+  { name: 'privacy', dependencies: ['users', 'organizations', 'billing', 'email'] },
 );

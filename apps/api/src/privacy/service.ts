@@ -9,12 +9,19 @@ import {
 } from '../billing/erasure.ts';
 import { listInvoices } from '../billing/invoices.ts';
 import type { BillingContext } from '../billing/service.ts';
-import { findByUser } from '../billing/subscription-sync.ts';
+import {
+  findByOrganization,
+  findPersonalByUser,
+  type SubscriptionRow,
+} from '../billing/subscription-sync.ts';
 import type { Database } from '../db/client.ts';
 import {
   accounts,
   aiRequests,
   emailOutbox,
+  organizationInvitations,
+  organizationMembers,
+  organizations,
   passkeys,
   profiles,
   sessions,
@@ -24,6 +31,8 @@ import {
 } from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { AppError, notFound } from '../errors.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import { membershipChanged } from '../organizations/seats.ts';
 import { INVALID_CREDENTIALS_MESSAGE } from '../users/accounts.ts';
 
 /**
@@ -35,6 +44,8 @@ export interface PrivacyDeps {
   mailer: Mailer;
   /** Undefined while no Stripe is configured: then only users who never had a customer can be erased. */
   billing: BillingContext | undefined;
+  /** Leaving a team on deletion changes its seats (organizations/seats.ts). */
+  jobs: Pick<JobQueue, 'send'>;
 }
 
 /** What an erased outbox row's address becomes: not an address, and the same for everyone. */
@@ -51,49 +62,63 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
   const [user] = await db.select().from(users).where(eq(users.id, userId));
   if (!user) throw notFound('No such user.');
   const [profile] = await db.select().from(profiles).where(eq(profiles.userId, userId));
-  const subscription = await findByUser(db, userId);
+  // What the user pays for themself: their personal workspace's subscription. A team's billing
+  // belongs to the team, not to one member's export.
+  const subscription = await findPersonalByUser(db, userId);
 
-  const [signInMethods, sessionRows, passkeyRows, aiRows, emails, invoices, events] = await Promise.all([
-    db
-      .select({ provider: accounts.providerId, createdAt: accounts.createdAt })
-      .from(accounts)
-      .where(eq(accounts.userId, userId))
-      .orderBy(asc(accounts.createdAt)),
-    db
-      .select({
-        createdAt: sessions.createdAt,
-        expiresAt: sessions.expiresAt,
-        ipAddress: sessions.ipAddress,
-        userAgent: sessions.userAgent,
-      })
-      .from(sessions)
-      .where(eq(sessions.userId, userId))
-      .orderBy(asc(sessions.createdAt)),
-    db
-      .select({
-        name: passkeys.name,
-        createdAt: passkeys.createdAt,
-        lastUsedAt: passkeys.lastUsedAt,
-        backedUp: passkeys.backedUp,
-      })
-      .from(passkeys)
-      .where(eq(passkeys.userId, userId))
-      .orderBy(asc(passkeys.createdAt)),
-    db.select().from(aiRequests).where(eq(aiRequests.userId, userId)).orderBy(asc(aiRequests.createdAt)),
-    db
-      .select({
-        template: emailOutbox.template,
-        subject: emailOutbox.subject,
-        status: emailOutbox.status,
-        createdAt: emailOutbox.createdAt,
-        sentAt: emailOutbox.sentAt,
-      })
-      .from(emailOutbox)
-      .where(sameAddress(user.email))
-      .orderBy(asc(emailOutbox.createdAt)),
-    subscription ? allInvoices(deps, userId) : Promise.resolve([]),
-    subscription ? customerEvents(db, subscription.stripeCustomerId) : Promise.resolve([]),
-  ]);
+  const [signInMethods, sessionRows, passkeyRows, aiRows, emails, invoices, events, memberships] =
+    await Promise.all([
+      db
+        .select({ provider: accounts.providerId, createdAt: accounts.createdAt })
+        .from(accounts)
+        .where(eq(accounts.userId, userId))
+        .orderBy(asc(accounts.createdAt)),
+      db
+        .select({
+          createdAt: sessions.createdAt,
+          expiresAt: sessions.expiresAt,
+          ipAddress: sessions.ipAddress,
+          userAgent: sessions.userAgent,
+        })
+        .from(sessions)
+        .where(eq(sessions.userId, userId))
+        .orderBy(asc(sessions.createdAt)),
+      db
+        .select({
+          name: passkeys.name,
+          createdAt: passkeys.createdAt,
+          lastUsedAt: passkeys.lastUsedAt,
+          backedUp: passkeys.backedUp,
+        })
+        .from(passkeys)
+        .where(eq(passkeys.userId, userId))
+        .orderBy(asc(passkeys.createdAt)),
+      db.select().from(aiRequests).where(eq(aiRequests.userId, userId)).orderBy(asc(aiRequests.createdAt)),
+      db
+        .select({
+          template: emailOutbox.template,
+          subject: emailOutbox.subject,
+          status: emailOutbox.status,
+          createdAt: emailOutbox.createdAt,
+          sentAt: emailOutbox.sentAt,
+        })
+        .from(emailOutbox)
+        .where(sameAddress(user.email))
+        .orderBy(asc(emailOutbox.createdAt)),
+      subscription ? allInvoices(deps, subscription.organizationId) : Promise.resolve([]),
+      subscription ? customerEvents(db, subscription.stripeCustomerId) : Promise.resolve([]),
+      db
+        .select({
+          name: organizations.name,
+          personalUserId: organizations.personalUserId,
+          role: organizationMembers.role,
+          joinedAt: organizationMembers.createdAt,
+        })
+        .from(organizationMembers)
+        .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
+        .where(eq(organizationMembers.userId, userId))
+        .orderBy(asc(organizationMembers.createdAt)),
+    ]);
 
   return {
     format: 'tierbase-account-export/1',
@@ -157,19 +182,26 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
     })),
     invoices,
     stripeEvents: events.map((event) => ({ ...event, receivedAt: iso(event.receivedAt) })),
+    organizations: memberships.map((row) => ({
+      name: row.name,
+      personal: row.personalUserId !== null,
+      role: row.role,
+      joinedAt: iso(row.joinedAt),
+    })),
   };
 }
 
 /**
- * Every invoice of the user's customer, from Stripe. Without Stripe configured, or when Stripe
- * cannot be reached, the export fails (502/503) rather than silently leaving the invoices out.
+ * Every invoice of the personal workspace's customer, from Stripe. Without Stripe configured, or
+ * when Stripe cannot be reached, the export fails (502/503) rather than silently leaving the
+ * invoices out.
  */
-async function allInvoices(deps: PrivacyDeps, userId: string): Promise<Invoice[]> {
+async function allInvoices(deps: PrivacyDeps, organizationId: string): Promise<Invoice[]> {
   if (!deps.billing) throw billingNeeded();
   const invoices: Invoice[] = [];
   let startingAfter: string | undefined;
   for (;;) {
-    const page = await listInvoices(deps.billing, userId, { limit: 100, startingAfter });
+    const page = await listInvoices(deps.billing, organizationId, { limit: 100, startingAfter });
     invoices.push(...page.invoices);
     if (!page.hasMore || !page.nextCursor) return invoices;
     startingAfter = page.nextCursor;
@@ -212,26 +244,80 @@ export interface DeletionOutcome {
   canceledSubscriptions: string[];
 }
 
+/** What a deletion does to the user's organizations. */
+interface OrganizationsOfUser {
+  /** Deleted with the account: the personal workspace and teams the user owns alone. */
+  owned: string[];
+  /** Teams the user belongs to without owning them: they lose a member (and a seat). */
+  joined: string[];
+  /** Teams the user owns that have other members: these block the deletion. */
+  blocking: string[];
+}
+
+async function organizationsOf(db: Database, userId: string): Promise<OrganizationsOfUser> {
+  const rows = await db
+    .select({
+      id: organizationMembers.organizationId,
+      role: organizationMembers.role,
+      others: sql<number>`(select count(*) from ${organizationMembers} as other
+        where other.organization_id = ${organizationMembers.organizationId} and other.user_id <> ${userId})`.mapWith(
+        Number,
+      ),
+    })
+    .from(organizationMembers)
+    .where(eq(organizationMembers.userId, userId));
+  const result: OrganizationsOfUser = { owned: [], joined: [], blocking: [] };
+  for (const row of rows) {
+    if (row.role !== 'owner') result.joined.push(row.id);
+    else if (row.others > 0) result.blocking.push(row.id);
+    else result.owned.push(row.id);
+  }
+  return result;
+}
+
 /**
- * Erases the account. Safe to call again after any failure, and the order makes it so:
+ * An account that owns a team with other members cannot be deleted: the team, its subscription
+ * and its members' work would go with it, or be left without an owner (decision 24).
+ */
+const ownsTeam = () =>
+  new AppError(
+    409,
+    ErrorCode.OWNS_TEAM_ORGANIZATION,
+    'You own an organization that has other members. Transfer its ownership to another member (or remove the members and delete it) before deleting your account.',
+  );
+
+/**
+ * Erases the account. Refused (409 OWNS_TEAM_ORGANIZATION) while the user owns a team with other
+ * members. Safe to call again after any failure, and the order makes it so:
  *
- * 1. Stripe: live subscriptions canceled at once, then the customer deleted (Stripe keeps the
- *    invoices). A failure here changes nothing of ours; the caller retries.
- * 2. One database transaction, under the customer's lock so no webhook re-reads the customer
- *    half-way: the recorded events about the customer are redacted; the emails to the address lose
- *    address and body (undelivered ones are dropped); reset tokens, AI requests, sessions, passkeys,
- *    the password hash, the subscription row (the customer mapping: later webhooks find no one), the
- *    profile and finally the user row are deleted; and the "account deleted" email is stored.
+ * 1. Stripe: for the personal workspace and every team the user owns alone, live subscriptions
+ *    canceled at once, then the customer deleted (Stripe keeps the invoices). A failure here
+ *    changes nothing of ours; the caller retries.
+ * 2. One database transaction, under the personal customer's lock so no webhook re-reads it
+ *    half-way: the recorded events about those customers are redacted; the emails to the address
+ *    lose address and body (undelivered ones are dropped); reset tokens, invitations to the address,
+ *    AI requests, sessions, passkeys, the password hash, the organizations the user owns alone (with
+ *    their subscription rows: later webhooks find no one), the profile and finally the user row
+ *    (and with it their memberships of other teams, whose seat sync is enqueued) are deleted; and
+ *    the "account deleted" email is stored.
  *
  * The re-authentication is the caller's (the route checks the password; the CLI is the operator).
  */
 export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<DeletionOutcome> {
   const { db, billing } = deps;
-  const subscription = await findByUser(db, userId);
-  let canceledSubscriptions: string[] = [];
-  if (subscription) {
+  const before = await organizationsOf(db, userId);
+  if (before.blocking.length > 0) throw ownsTeam();
+  const customers: SubscriptionRow[] = [];
+  for (const organizationId of before.owned) {
+    const row = await findByOrganization(db, organizationId);
+    if (row) customers.push(row);
+  }
+  const personal = await findPersonalByUser(db, userId);
+  const canceledSubscriptions: string[] = [];
+  for (const customer of customers) {
     if (!billing) throw billingNeeded();
-    ({ canceledSubscriptions } = await eraseStripeCustomer(billing, subscription.stripeCustomerId));
+    const erased = await eraseStripeCustomer(billing, customer.stripeCustomerId);
+    canceledSubscriptions.push(...erased.canceledSubscriptions);
   }
 
   const erase = (database: Database) =>
@@ -242,7 +328,10 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
         .where(eq(users.id, userId))
         .for('update');
       if (!user) return false;
-      if (subscription) await redactCustomerEvents(tx, subscription.stripeCustomerId);
+      // Read again under the lock: a member may have joined one of the user's teams meanwhile.
+      const now = await organizationsOf(tx, user.id);
+      if (now.blocking.length > 0) throw ownsTeam();
+      for (const customer of customers) await redactCustomerEvents(tx, customer.stripeCustomerId);
 
       // Not delivered yet (or never deliverable): they must not go out now, and nothing needs them.
       await tx
@@ -262,11 +351,19 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
             sql`lower(${verifications.identifier}) = lower(${user.email})`,
           ),
         );
+      await tx
+        .delete(organizationInvitations)
+        .where(eq(organizationInvitations.email, user.email.toLowerCase()));
       await tx.delete(aiRequests).where(eq(aiRequests.userId, user.id));
       await tx.delete(sessions).where(eq(sessions.userId, user.id));
       await tx.delete(passkeys).where(eq(passkeys.userId, user.id));
       await tx.delete(accounts).where(eq(accounts.userId, user.id));
-      await tx.delete(subscriptions).where(eq(subscriptions.userId, user.id));
+      if (now.owned.length > 0) {
+        await tx.delete(subscriptions).where(inArray(subscriptions.organizationId, now.owned));
+        await tx.delete(organizations).where(inArray(organizations.id, now.owned));
+      }
+      // The memberships go with the user row; the teams' seat counts follow.
+      for (const organizationId of now.joined) await membershipChanged(deps.jobs, tx, organizationId);
       await tx.delete(profiles).where(eq(profiles.userId, user.id));
       await tx.delete(users).where(eq(users.id, user.id));
 
@@ -278,7 +375,7 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
     });
 
   const deleted =
-    subscription && billing ? await billing.lock(subscription.stripeCustomerId, erase) : await erase(db);
+    personal && billing ? await billing.lock(personal.stripeCustomerId, erase) : await erase(db);
   return { deleted, canceledSubscriptions };
 }
 

@@ -11,6 +11,7 @@ import type { Database } from '../db/client.ts';
 import { accounts, profiles, sessions, twoFactors, users, verifications } from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { scrubPersonalData } from '../logger.ts';
+import { ensurePersonalWorkspace } from '../organizations/workspaces.ts';
 import { oauthProviderConfigs } from './oauth.ts';
 import { passwordHasher } from './password-hasher.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './password-policy.ts';
@@ -39,7 +40,7 @@ export const RESET_TOKEN_PREFIX = 'reset-password:';
  */
 export function linkWithToken(
   appUrl: string,
-  path: '/reset-password' | '/verify-email',
+  path: '/reset-password' | '/verify-email' | '/invitations',
   token: string,
 ): string {
   return `${appUrl}${path}#token=${encodeURIComponent(token)}`;
@@ -189,9 +190,12 @@ export function createAuth({ config, db, mailer, logger }: AuthDependencies) {
     databaseHooks: {
       user: {
         create: {
-          // Every user has a profile, however it was created (sign-up or create-admin).
+          // Every user has a profile and a personal workspace (decision 24), however it was created
+          // (sign-up, OAuth, create-admin). Better Auth runs this once the user's transaction has
+          // committed; if it fails, the session hook makes the workspace on first use.
           async after(user) {
             await db.insert(profiles).values({ userId: user.id }).onConflictDoNothing();
+            await ensurePersonalWorkspace(db, user);
           },
         },
       },

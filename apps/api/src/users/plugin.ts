@@ -53,6 +53,7 @@ export const usersPlugin = fp(
       request.auth = {
         user: session.user,
         sessionId: session.sessionId,
+        workspace: session.workspace,
         subscription: session.subscription,
         trialEnd: session.trialEnd,
         isPro: isPro(

@@ -3,23 +3,34 @@ import { eq } from 'drizzle-orm';
 import { isPro } from '../billing/access.ts';
 import { subscriptionSummary } from '../billing/status.ts';
 import type { Database } from '../db/client.ts';
-import { profiles, subscriptions, users } from '../db/schema/index.ts';
+import { organizations, profiles, subscriptions, users } from '../db/schema/index.ts';
 import { unauthenticated } from '../errors.ts';
+import {
+  ensurePersonalWorkspace,
+  membershipOf,
+  personalWorkspaceName,
+  type Workspace,
+} from '../organizations/workspaces.ts';
 import type { AuthUser } from '../types.ts';
 import { authUserColumns } from './sessions.ts';
 
-/** What the profile is made of: the user and their profile row (absent only if never written). */
+/** What the profile is made of: the user, their profile row and the active workspace's subscription. */
 export interface ProfileSource {
   user: AuthUser;
+  workspace: Workspace;
   trialEnd: Date | null;
   subscription: typeof subscriptions.$inferSelect | null;
 }
 
 /**
- * The one place that shapes GET /api/profile/ (and the register/login answers): the user, whether
- * they are Pro (derived from the subscription, as billing defines it) and the subscription summary.
+ * The one place that shapes GET /api/profile/ (and the register/login answers): the user, the
+ * active workspace, whether it is Pro (derived from its subscription, as billing defines it) and
+ * the subscription summary.
  */
-export function toProfile({ user, trialEnd, subscription }: ProfileSource, graceDays: number): Profile {
+export function toProfile(
+  { user, workspace, trialEnd, subscription }: ProfileSource,
+  graceDays: number,
+): Profile {
   return {
     user: {
       id: user.id,
@@ -30,6 +41,7 @@ export function toProfile({ user, trialEnd, subscription }: ProfileSource, grace
       createdAt: user.createdAt.toISOString(),
       twoFactorEnabled: user.twoFactorEnabled,
     },
+    workspace,
     isPro: isPro(
       { status: subscription?.status ?? null, pastDueSince: subscription?.pastDueSince ?? null },
       graceDays,
@@ -39,24 +51,59 @@ export function toProfile({ user, trialEnd, subscription }: ProfileSource, grace
   };
 }
 
-/** Reads the user, their profile and subscription rows in one query on the primary key. */
-export async function loadProfile(db: Database, userId: string, graceDays: number): Promise<Profile> {
+/**
+ * Reads the user, their profile and the personal workspace with its subscription in one query on
+ * the primary key; with `workspaceId` (a session's active team), that workspace instead while the
+ * user is a member of it.
+ */
+export async function loadProfile(
+  db: Database,
+  userId: string,
+  graceDays: number,
+  workspaceId?: string,
+): Promise<Profile> {
   const [row] = await db
     .select({
       user: authUserColumns,
       trialEnd: profiles.trialEnd,
+      personal: { id: organizations.id, name: organizations.name },
       subscription: subscriptions,
     })
     .from(users)
     .leftJoin(profiles, eq(profiles.userId, users.id))
-    .leftJoin(subscriptions, eq(subscriptions.userId, users.id))
+    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
+    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(eq(users.id, userId))
     .limit(1);
   // The user was deleted between authentication and this read.
   if (!row) throw unauthenticated();
-  return toProfile(row, graceDays);
+  const team =
+    workspaceId && workspaceId !== row.personal?.id ? await membershipOf(db, workspaceId, userId) : undefined;
+  if (team) {
+    const [subscription] = await db
+      .select()
+      .from(subscriptions)
+      .where(eq(subscriptions.organizationId, team.id));
+    return toProfile({ ...row, workspace: team, subscription: subscription ?? null }, graceDays);
+  }
+  const personalId = row.personal?.id ?? (await ensurePersonalWorkspace(db, row.user));
+  const workspace: Workspace = {
+    id: personalId,
+    name: row.personal?.name ?? personalWorkspaceName(row.user.name),
+    personal: true,
+    role: 'owner',
+  };
+  return toProfile({ ...row, workspace }, graceDays);
 }
 
+/** Renames the user, and their personal workspace with them (it carries the user's name). */
 export async function updateName(db: Database, userId: string, name: string): Promise<void> {
-  await db.update(users).set({ name, updatedAt: new Date() }).where(eq(users.id, userId));
+  const now = new Date();
+  await db.transaction(async (tx) => {
+    await tx.update(users).set({ name, updatedAt: now }).where(eq(users.id, userId));
+    await tx
+      .update(organizations)
+      .set({ name: personalWorkspaceName(name), updatedAt: now })
+      .where(eq(organizations.personalUserId, userId));
+  });
 }

@@ -24,7 +24,7 @@ import type { Accounts } from './accounts.ts';
 import { INVALID_CREDENTIALS_MESSAGE, PASSWORD_RESET_MESSAGE } from './accounts.ts';
 import { CLIENT_IP_HEADER, type SessionCookie } from './auth.ts';
 import { requireUser } from './guards.ts';
-import { loadProfile, updateName } from './profile.ts';
+import { loadProfile, toProfile, updateName } from './profile.ts';
 
 export interface UserRouteDependencies {
   accounts: Accounts;
@@ -149,8 +149,8 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
     '/api/profile',
     { schema: { tags, summary: 'The signed-in user', response: { 200: profileEnvelope, ...errors } } },
     async (request) => {
-      const { user } = requireUser(request);
-      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays));
+      // Everything the profile shows was read with the session, in the hook's one query.
+      return ok(toProfile(requireUser(request), config.billing.pastDueGraceDays));
     },
   );
 
@@ -165,9 +165,9 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
       },
     },
     async (request) => {
-      const { user } = requireUser(request);
+      const { user, workspace } = requireUser(request);
       await updateName(db, user.id, request.body.name);
-      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays));
+      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays, workspace.id));
     },
   );
 

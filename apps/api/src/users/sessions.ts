@@ -1,7 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { and, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client.ts';
 import {
+  organizationInvitations,
+  organizationMembers,
+  organizations,
   passkeyChallenges,
   profiles,
   sessions,
@@ -9,6 +13,7 @@ import {
   users,
   verifications,
 } from '../db/schema/index.ts';
+import { ensurePersonalWorkspace, toWorkspace } from '../organizations/workspaces.ts';
 import type { AuthContext } from '../types.ts';
 import { SESSION_REFRESH_AFTER_SECONDS, SESSION_TTL_SECONDS } from './auth.ts';
 
@@ -53,9 +58,16 @@ export interface ResolvedSession extends Omit<AuthContext, 'isPro'> {
   expiresAt: Date;
 }
 
+const activeMember = alias(organizationMembers, 'active_member');
+const activeOrganization = alias(organizations, 'active_organization');
+const personalOrganization = alias(organizations, 'personal_organization');
+
 /**
- * Resolves a session token to its user with one query on the unique token index, ignoring expired
- * sessions. Prepared once per database handle, so PostgreSQL plans it once per connection.
+ * Resolves a session token to its user, active workspace (with the caller's role) and that
+ * workspace's subscription with one query on the unique token index, ignoring expired sessions.
+ * The active workspace is the session's organization while the user is a member of it, else their
+ * personal one: a removed member's sessions fall back by themselves. Prepared once per database
+ * handle, so PostgreSQL plans it once per connection.
  */
 export function createSessionResolver(db: Database) {
   const statement = db
@@ -63,6 +75,13 @@ export function createSessionResolver(db: Database) {
       sessionId: sessions.id,
       expiresAt: sessions.expiresAt,
       user: authUserColumns,
+      active: {
+        id: activeOrganization.id,
+        name: activeOrganization.name,
+        personalUserId: activeOrganization.personalUserId,
+        role: activeMember.role,
+      },
+      personal: { id: personalOrganization.id, name: personalOrganization.name },
       // What the Pro gate and the profile are derived from, in the same query (the seed's
       // ProMiddleware), so GET /api/profile/ and every Pro route cost no second query.
       subscription: subscriptions,
@@ -70,7 +89,22 @@ export function createSessionResolver(db: Database) {
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .leftJoin(subscriptions, eq(subscriptions.userId, sessions.userId))
+    .leftJoin(
+      activeMember,
+      and(
+        eq(activeMember.userId, sessions.userId),
+        eq(activeMember.organizationId, sessions.activeOrganizationId),
+      ),
+    )
+    .leftJoin(activeOrganization, eq(activeOrganization.id, activeMember.organizationId))
+    .leftJoin(personalOrganization, eq(personalOrganization.personalUserId, sessions.userId))
+    .leftJoin(
+      subscriptions,
+      eq(
+        subscriptions.organizationId,
+        sql`coalesce(${activeMember.organizationId}, ${personalOrganization.id})`,
+      ),
+    )
     .leftJoin(profiles, eq(profiles.userId, sessions.userId))
     .where(
       and(
@@ -83,10 +117,24 @@ export function createSessionResolver(db: Database) {
     .limit(1)
     .prepare('tierbase_session_by_token');
 
-  return async (token: string): Promise<ResolvedSession | null> => {
+  const resolve = async (token: string, healed = false): Promise<ResolvedSession | null> => {
     const [row] = await statement.execute({ token });
-    return row ?? null;
+    if (!row) return null;
+    const { active, personal, ...rest } = row;
+    if (active?.id && active.name !== null && active.role) {
+      const { id, name, personalUserId, role } = active;
+      return { ...rest, workspace: toWorkspace({ id, name, personalUserId, role }) };
+    }
+    if (personal?.id && personal.name !== null) {
+      return { ...rest, workspace: { id: personal.id, name: personal.name, personal: true, role: 'owner' } };
+    }
+    // Every user gets a personal workspace when the account is made (the user hook in auth.ts,
+    // which runs after the user's transaction commits); a crash in between leaves none. Make it now.
+    if (healed) throw new Error('personal workspace missing after creating it');
+    await ensurePersonalWorkspace(db, row.user);
+    return resolve(token, true);
   };
+  return (token: string) => resolve(token);
 }
 
 /** True once a day per session: its expiry then slides forward (as Better Auth's updateAge does). */
@@ -120,13 +168,19 @@ export async function deleteOtherSessions(
 }
 
 /**
- * Deletes expired sessions and expired verification rows (reset tokens). Lookups already ignore
- * them; this keeps the tables from growing without bound. Run on a schedule.
+ * Deletes expired sessions, verification rows (reset tokens), passkey challenges and organization
+ * invitations. Lookups already ignore them; this keeps the tables from growing without bound. Run
+ * on a schedule.
  */
 export async function deleteExpired(
   db: Database,
   now = new Date(),
-): Promise<{ sessions: number; verifications: number; passkeyChallenges: number }> {
+): Promise<{
+  sessions: number;
+  verifications: number;
+  passkeyChallenges: number;
+  organizationInvitations: number;
+}> {
   const expiredSessions = await db
     .delete(sessions)
     .where(lt(sessions.expiresAt, now))
@@ -139,9 +193,14 @@ export async function deleteExpired(
     .delete(passkeyChallenges)
     .where(lt(passkeyChallenges.expiresAt, now))
     .returning({ id: passkeyChallenges.id });
+  const expiredInvitations = await db
+    .delete(organizationInvitations)
+    .where(lt(organizationInvitations.expiresAt, now))
+    .returning({ id: organizationInvitations.id });
   return {
     sessions: expiredSessions.length,
     verifications: expiredVerifications.length,
     passkeyChallenges: expiredChallenges.length,
+    organizationInvitations: expiredInvitations.length,
   };
 }

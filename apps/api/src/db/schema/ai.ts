@@ -1,5 +1,6 @@
 import { boolean, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import { users } from './auth.ts';
+import { organizations } from './organizations.ts';
 
 export const aiRequestStatuses = ['pending', 'completed', 'cancelled', 'failed'] as const;
 
@@ -15,6 +16,10 @@ export const aiRequests = pgTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** The workspace whose quota the call counts against (the caller's active one). */
+    organizationId: text('organization_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
     status: text('status', { enum: aiRequestStatuses }).notNull(),
     model: text('model').notNull(),
     prompt: text('prompt').notNull(),
@@ -35,7 +40,9 @@ export const aiRequests = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
   (table) => [
-    // History (newest first, keyset) and the quota's per-period sums both walk this index.
+    // History (newest first, keyset) walks this index.
     index('ai_requests_user_created_idx').on(table.userId, table.createdAt.desc(), table.id.desc()),
+    // The quota's per-period sums are per organization.
+    index('ai_requests_organization_created_idx').on(table.organizationId, table.createdAt),
   ],
 );

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { organizations } from './organizations.ts';
 
 // The four tables Better Auth needs (user, session, account, verification), written here so the
 // migrations own them. Property names are Better Auth's field names; SQL names are ours.
@@ -41,6 +42,13 @@ export const sessions = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     ipAddress: text('ip_address'),
     userAgent: text('user_agent'),
+    /**
+     * The workspace this session acts in (decision 24); null, or one the user no longer belongs
+     * to, is their personal workspace. Ours: Better Auth neither reads nor writes it.
+     */
+    activeOrganizationId: text('active_organization_id').references(() => organizations.id, {
+      onDelete: 'set null',
+    }),
     ...timestamps,
   },
   (table) => [index('sessions_user_id_idx').on(table.userId)],

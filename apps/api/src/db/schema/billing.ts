@@ -1,6 +1,6 @@
 import { type SubscriptionStatus, subscriptionStatusSchema } from '@tierbase/contracts';
 import { boolean, index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
-import { users } from './auth.ts';
+import { organizations } from './organizations.ts';
 
 // The one list of Stripe's subscription statuses lives in the contracts.
 const subscriptionStatuses = subscriptionStatusSchema.options as [
@@ -9,22 +9,25 @@ const subscriptionStatuses = subscriptionStatusSchema.options as [
 ];
 
 /**
- * The user's Stripe customer and the subscription that decides their access, one row per user.
+ * An organization's Stripe customer and the subscription that decides its access, one row per
+ * organization (a personal workspace's is what a user had before organizations, decision 25).
  * Written only by billing/subscription-sync.ts, from what Stripe says; "is Pro" is derived from
  * `status`, never stored.
  */
 export const subscriptions = pgTable(
   'subscriptions',
   {
-    userId: text('user_id')
+    organizationId: text('organization_id')
       .primaryKey()
-      .references(() => users.id, { onDelete: 'cascade' }),
+      .references(() => organizations.id, { onDelete: 'cascade' }),
     stripeCustomerId: text('stripe_customer_id').notNull().unique(),
     stripeSubscriptionId: text('stripe_subscription_id').unique(),
     status: text('status', { enum: subscriptionStatuses }),
     plan: text('plan'),
     priceId: text('price_id'),
     interval: text('interval', { enum: ['month', 'year'] }),
+    /** Seats billed: the subscription item's quantity (a team's member count, once synced). */
+    quantity: integer('quantity'),
     currentPeriodEnd: timestamp('current_period_end', { withTimezone: true }),
     cancelAtPeriodEnd: boolean('cancel_at_period_end').notNull().default(false),
     trialEnd: timestamp('trial_end', { withTimezone: true }),

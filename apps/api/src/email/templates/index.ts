@@ -20,6 +20,14 @@ export interface TemplateData {
   trial_ending_soon: { name: string; trialEnd: string; billingUrl: string };
   /** Sent to the address of an account as it is erased: it carries nothing else about the person. */
   'account-deleted': Record<string, never>;
+  /** An invitation to join a team organization; `url` carries the single-use token in its fragment. */
+  'organization-invitation': {
+    inviterName: string;
+    organizationName: string;
+    role: 'admin' | 'member';
+    url: string;
+    expiresOn: string;
+  };
 }
 
 export type TemplateName = keyof TemplateData;
@@ -34,6 +42,7 @@ export const TEMPLATE_NAMES = [
   'trial_ending_soon',
   'account-exists',
   'account-deleted',
+  'organization-invitation',
 ] as const satisfies readonly TemplateName[];
 
 function greeting(name: string): string {
@@ -181,6 +190,26 @@ const templates: Templates = {
       },
     ],
   }),
+
+  'organization-invitation': ({ inviterName, organizationName, role, url, expiresOn }, { productName }) => {
+    const who = inviterName.trim() || 'A teammate';
+    return {
+      subject: `${who} invited you to ${organizationName} on ${productName}`,
+      preheader: `Join ${organizationName} as ${role === 'admin' ? 'an admin' : 'a member'}.`,
+      blocks: [
+        { kind: 'paragraph', text: 'Hi,' },
+        {
+          kind: 'paragraph',
+          text: `${who} invited you to join the organization ${organizationName} on ${productName} as ${role === 'admin' ? 'an admin' : 'a member'}. Sign in (or create an account) with this email address to accept.`,
+        },
+        { kind: 'button', label: 'Accept the invitation', url },
+        {
+          kind: 'note',
+          text: `The link works once and expires on ${expiresOn}. If you did not expect this invitation, you can ignore this email.`,
+        },
+      ],
+    };
+  },
 };
 
 /** Renders a template with its data into subject, HTML and plain text. */

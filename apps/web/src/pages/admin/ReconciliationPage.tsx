@@ -51,11 +51,11 @@ function LatestReport({ run }: { run: ReconciliationRun }) {
         ))}
       </dl>
       {report.repaired.length > 0 && (
-        <DataTable caption="Subscriptions repaired to match Stripe" columns={['Customer', 'User', 'Changed']}>
+        <DataTable caption="Subscriptions repaired to match Stripe" columns={['Customer', 'Organization', 'Changed']}>
           {report.repaired.map((repair) => (
             <tr key={repair.customerId}>
               <td className={`${cell} font-mono text-xs`}>{repair.customerId}</td>
-              <td className={`${cell} font-mono text-xs`}>{repair.userId}</td>
+              <td className={`${cell} font-mono text-xs`}>{repair.organizationId ?? repair.userId}</td>
               <td className={cell}>
                 {repair.before ? changes(repair.before, repair.after) : 'Recorded for the first time'}
               </td>
