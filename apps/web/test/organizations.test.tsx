@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type {
   OrganizationDetailResponse,
@@ -6,10 +6,15 @@ import type {
   OrganizationSummary,
   Profile,
 } from '@tierbase/contracts';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { expectNoAxeViolations } from './axe.ts';
 import { billingStatus, fail, fakeApi, ok, profile, UNAUTHENTICATED } from './fake-api.ts';
 import { renderApp } from './render.tsx';
+
+// These flows span several pages, each a lazily loaded chunk: on a busy machine the first load of
+// one takes longer than Testing Library's default second.
+configure({ asyncUtilTimeout: 4000 });
+vi.setConfig({ testTimeout: 20_000 });
 
 const PERSONAL: OrganizationSummary = {
   id: 'o1',

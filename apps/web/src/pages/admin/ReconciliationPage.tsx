@@ -51,7 +51,10 @@ function LatestReport({ run }: { run: ReconciliationRun }) {
         ))}
       </dl>
       {report.repaired.length > 0 && (
-        <DataTable caption="Subscriptions repaired to match Stripe" columns={['Customer', 'Organization', 'Changed']}>
+        <DataTable
+          caption="Subscriptions repaired to match Stripe"
+          columns={['Customer', 'Organization', 'Changed']}
+        >
           {report.repaired.map((repair) => (
             <tr key={repair.customerId}>
               <td className={`${cell} font-mono text-xs`}>{repair.customerId}</td>
