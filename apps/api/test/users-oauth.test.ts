@@ -155,6 +155,14 @@ describe('signing in with Google (OpenID Connect)', () => {
     const user = await userByEmail(t, person.email);
     expect(user).toMatchObject({ email_verified: true, name: person.name });
     expect(await countRows(t, 'profiles where user_id = $1', [user?.id])).toBe(1);
+    // An account made by a provider has its personal workspace, as one made by sign-up.
+    expect(
+      await countRows(
+        t,
+        "organizations o join organization_members m on m.organization_id = o.id and m.user_id = o.personal_user_id and m.role = 'owner' where o.personal_user_id = $1",
+        [user?.id],
+      ),
+    ).toBe(1);
     expect(await accountsOf(person.email)).toEqual([{ provider_id: 'google', account_id: person.sub }]);
     const methods = await browser.get(`${appUrl}/api/auth/methods/`);
     expect(await methods.json()).toEqual({

@@ -1,6 +1,6 @@
 import { type AccountExport, ErrorCode, type Invoice } from '@tierbase/contracts';
 import { verifyPassword } from 'better-auth/crypto';
-import { and, asc, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import {
   customerEvents,
   eraseStripeCustomer,
@@ -255,21 +255,26 @@ interface OrganizationsOfUser {
 }
 
 async function organizationsOf(db: Database, userId: string): Promise<OrganizationsOfUser> {
-  const rows = await db
-    .select({
-      id: organizationMembers.organizationId,
-      role: organizationMembers.role,
-      others: sql<number>`(select count(*) from ${organizationMembers} as other
-        where other.organization_id = ${organizationMembers.organizationId} and other.user_id <> ${userId})`.mapWith(
-        Number,
-      ),
-    })
+  const mine = await db
+    .select({ id: organizationMembers.organizationId, role: organizationMembers.role })
     .from(organizationMembers)
     .where(eq(organizationMembers.userId, userId));
   const result: OrganizationsOfUser = { owned: [], joined: [], blocking: [] };
-  for (const row of rows) {
+  if (mine.length === 0) return result;
+  const sizes = await db
+    .select({ id: organizationMembers.organizationId, members: count() })
+    .from(organizationMembers)
+    .where(
+      inArray(
+        organizationMembers.organizationId,
+        mine.map((row) => row.id),
+      ),
+    )
+    .groupBy(organizationMembers.organizationId);
+  const membersOf = new Map(sizes.map((row) => [row.id, row.members]));
+  for (const row of mine) {
     if (row.role !== 'owner') result.joined.push(row.id);
-    else if (row.others > 0) result.blocking.push(row.id);
+    else if ((membersOf.get(row.id) ?? 1) > 1) result.blocking.push(row.id);
     else result.owned.push(row.id);
   }
   return result;
