@@ -1,19 +1,12 @@
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, linkFromEmail, PASSWORD, uniqueEmail, usePage } from './support/browser.ts';
+import { auditPage, linkFromEmail, PASSWORD, uniqueEmail } from './support/browser.ts';
 import { expectNoProblems, registerThroughUi } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
-describe('account recovery and form errors', () => {
+test('account recovery and form errors', async ({ page }) => {
   const appUrl = inject('appUrl');
   const email = uniqueEmail('recovery');
   const newPassword = 'Brand-New-Secret-2031';
-  const session = usePage(appUrl);
-  let page: Page;
-  beforeAll(() => {
-    page = session.page;
-  });
-
-  test('sign-up puts the server’s validation messages on the fields', async () => {
+  await test.step('sign-up puts the server’s validation messages on the fields', async () => {
     await page.goto('/register');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('12345678');
@@ -26,7 +19,7 @@ describe('account recovery and form errors', () => {
     expectNoProblems(await auditPage(page, 'register-errors'));
   });
 
-  test('forgot password → reset by the emailed link → the old password is refused', async () => {
+  await test.step('forgot password → reset by the emailed link → the old password is refused', async () => {
     await registerThroughUi(page, email, 'Alan Turing');
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
@@ -64,7 +57,7 @@ describe('account recovery and form errors', () => {
     await page.getByRole('heading', { level: 1, name: /Welcome back, Alan/ }).waitFor();
   });
 
-  test('the used reset link no longer works', async () => {
+  await test.step('the used reset link no longer works', async () => {
     const link = await linkFromEmail(appUrl, email, '/reset-password#token=');
     await page.goto(link);
     await page.getByLabel('New password', { exact: true }).fill('Yet-Another-Secret-99');

@@ -1,7 +1,6 @@
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, PASSWORD, uniqueEmail, usePage } from './support/browser.ts';
+import { auditPage, PASSWORD, uniqueEmail } from './support/browser.ts';
 import { expectNoProblems, mainText } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
 /** A user made through the API (not the browser under test), as any visitor's sign-up would. */
 async function createUser(appUrl: string, email: string): Promise<void> {
@@ -32,20 +31,15 @@ async function apiLogin(appUrl: string, email: string): Promise<{ status: number
  * deactivates them and sees the entry in the audit log; every admin page is scanned with axe and
  * photographed.
  */
-describe('the admin console', () => {
+test('the admin console', async ({ page }) => {
   const appUrl = inject('appUrl');
   const staffEmail = inject('staffEmail');
   const staffPassword = inject('staffPassword');
   const target = uniqueEmail('deactivate-me');
   const problems: string[] = [];
-  const session = usePage(appUrl);
-  let page: Page;
-  beforeAll(async () => {
-    page = session.page;
-    await createUser(appUrl, target);
-  });
+  await createUser(appUrl, target);
 
-  test('staff sign in, search a user, deactivate them and see it in the audit log', async () => {
+  await test.step('staff sign in, search a user, deactivate them and see it in the audit log', async () => {
     expect((await apiLogin(appUrl, target)).status).toBe(200);
 
     await page.goto('/login');
@@ -85,7 +79,7 @@ describe('the admin console', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('the other admin pages pass axe at desktop and phone sizes', async () => {
+  await test.step('the other admin pages pass axe at desktop and phone sizes', async () => {
     const admin = page.getByRole('navigation', { name: 'Admin' });
     await admin.getByRole('link', { name: 'Webhook events' }).click();
     await page.getByRole('heading', { level: 1, name: 'Webhook events' }).waitFor();
@@ -130,7 +124,7 @@ describe('the admin console', () => {
           await page.getByRole('status').waitFor({ state: 'detached' });
           return (await latest.count()) > 0 && (await page.getByText('Customers checked').count()) > 0;
         },
-        { timeout: 60_000, interval: 1_000 },
+        { timeout: 60_000, intervals: [1_000] },
       )
       .toBe(true);
     problems.push(...(await auditPage(page, 'admin-reconciliation')));

@@ -1,8 +1,7 @@
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, uniqueEmail, usePage } from './support/browser.ts';
+import { auditPage, uniqueEmail } from './support/browser.ts';
 import { advanceClock, testClockOf } from './support/emulator.ts';
 import { expectNoProblems, mainText, registerThroughUi, subscribeWithCard } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
 const DAY = 86_400;
 
@@ -10,22 +9,15 @@ const DAY = 86_400;
  * A card that attaches but fails later (4000 0000 0000 0341): the trial ends, the charge fails,
  * the app shows the past-due banner, the customer fixes the card in the portal, the banner goes.
  */
-describe('a failed payment and its recovery', () => {
-  const appUrl = inject('appUrl');
+test('a failed payment and its recovery', async ({ page }) => {
   const emulatorUrl = inject('emulatorUrl');
   const email = uniqueEmail('dunning');
-  const session = usePage(appUrl);
-  let page: Page;
-  beforeAll(() => {
-    page = session.page;
-  });
-
-  test('the trial starts with a card that will fail', async () => {
+  await test.step('the trial starts with a card that will fail', async () => {
     await registerThroughUi(page, email, 'Grace Hopper');
     await subscribeWithCard(page, '4000 0000 0000 0341');
   });
 
-  test('when the trial ends and the charge fails, billing and the dashboard show the past-due banner', async () => {
+  await test.step('when the trial ends and the charge fails, billing and the dashboard show the past-due banner', async () => {
     const clock = await testClockOf(emulatorUrl, email);
     await advanceClock(emulatorUrl, clock, 15 * DAY);
 
@@ -38,7 +30,7 @@ describe('a failed payment and its recovery', () => {
           await page.getByRole('heading', { name: 'Current plan' }).waitFor();
           return banner.isVisible();
         },
-        { timeout: 30_000, interval: 500 },
+        { timeout: 30_000, intervals: [500] },
       )
       .toBe(true);
     await page.getByText('Past due').first().waitFor();
@@ -52,7 +44,7 @@ describe('a failed payment and its recovery', () => {
     expectNoProblems(await auditPage(page, 'dashboard-past-due'));
   });
 
-  test('fixing the card in the portal pays the invoice and the banner goes away', async () => {
+  await test.step('fixing the card in the portal pays the invoice and the banner goes away', async () => {
     await page.goto('/billing');
     await page.getByRole('link', { name: 'Fix your card' }).click();
     await page.getByText('Update payment method').click();

@@ -2,38 +2,29 @@ import { execSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestProject } from 'vitest/node';
 import { startFakeOpenAi } from './support/fake-openai.ts';
 import { OIDC_IDENTITY, startOidcProvider } from './support/oidc-provider.ts';
 import { startServer } from './support/server.ts';
+import { CONTEXT_VARIABLE, type E2eContext } from './support/test.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** The app's origin, e.g. http://localhost:43121 */
-    appUrl: string;
-    /** The Stripe emulator's origin (its control API moves test clocks). */
-    emulatorUrl: string;
-    /** A staff account made with the CLI's create-admin before the server started. */
-    staffEmail: string;
-    staffPassword: string;
-    /** The address the local OpenID provider (standing in for Google) signs in with. */
-    oidcEmail: string;
-  }
-}
 
 /**
  * Starts the built server once for every e2e file (PGlite in a temp folder, or a fresh PostgreSQL
  * database when DATABASE_URL is set) with its own Stripe emulator on a free port and a fake
- * OpenAI-compatible provider, so the Pro page's assistant answers.
+ * OpenAI-compatible provider, so the Pro page's assistant answers. The function it returns is
+ * Playwright's global teardown: it stops them all.
  */
-export default async function setup(project: TestProject) {
+export default async function globalSetup(): Promise<() => Promise<void>> {
   const built =
     fs.existsSync(path.join(root, 'apps/api/dist/server.js')) &&
-    fs.existsSync(path.join(root, 'apps/web/dist/index.html'));
+    fs.existsSync(path.join(root, 'apps/web/dist/index.html')) &&
+    // The built server loads the emulator (a package of its own) from its dist/.
+    fs.existsSync(path.join(root, 'packages/stripe-emulator/dist/index.js'));
   if (!built) {
-    console.log('[e2e] apps/api/dist or apps/web/dist is missing: running `npm run build` first');
+    console.log(
+      '[e2e] apps/api/dist, apps/web/dist or packages/stripe-emulator/dist is missing: running `npm run build` first',
+    );
     execSync('npm run build', { cwd: root, stdio: 'inherit' });
   }
   // Screenshots are this run's artifacts only.
@@ -54,11 +45,15 @@ export default async function setup(project: TestProject) {
     staff,
   );
   console.log(`[e2e] server on ${server.appUrl} (${server.database}); emulator on ${server.emulatorUrl}`);
-  project.provide('appUrl', server.appUrl);
-  project.provide('emulatorUrl', server.emulatorUrl);
-  project.provide('staffEmail', staff.email);
-  project.provide('staffPassword', staff.password);
-  project.provide('oidcEmail', OIDC_IDENTITY.email);
+  // Workers start after this and inherit the environment: support/test.ts's inject() reads it.
+  const context: E2eContext = {
+    appUrl: server.appUrl,
+    emulatorUrl: server.emulatorUrl,
+    staffEmail: staff.email,
+    staffPassword: staff.password,
+    oidcEmail: OIDC_IDENTITY.email,
+  };
+  process.env[CONTEXT_VARIABLE] = JSON.stringify(context);
   return async () => {
     await server.stop();
     await ai.stop();

@@ -1,6 +1,4 @@
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
 import {
   auditPage,
   DESKTOP,
@@ -9,7 +7,6 @@ import {
   SCREENSHOTS,
   seriousViolations,
   uniqueEmail,
-  usePage,
 } from './support/browser.ts';
 import {
   expectNoProblems,
@@ -18,23 +15,17 @@ import {
   subscribeWithCard,
   verifyEmailThroughLink,
 } from './support/flows.ts';
+import { expect, test } from './support/test.ts';
 
 /**
  * The main path a customer takes: visit, sign up, verify, subscribe on Stripe's Checkout, use Pro,
  * see billing and invoices, cancel at period end and resume in the portal, sign out.
  * Every page on the way is scanned with axe at desktop and 375 px and photographed.
  */
-describe('a customer from first visit to Pro and back', () => {
-  const appUrl = inject('appUrl');
+test('a customer from first visit to Pro and back', async ({ page }) => {
   const email = uniqueEmail('journey');
   const problems: string[] = [];
-  const session = usePage(appUrl);
-  let page: Page;
-  beforeAll(() => {
-    page = session.page;
-  });
-
-  test('a visitor sees the landing page, pricing and the sign-in pages', async () => {
+  await test.step('a visitor sees the landing page, pricing and the sign-in pages', async () => {
     await page.goto('/');
     await page.getByRole('heading', { level: 1, name: /Ship the product/ }).waitFor();
     await page.getByRole('heading', { name: 'Simple pricing' }).waitFor();
@@ -78,13 +69,13 @@ describe('a customer from first visit to Pro and back', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('a login-required page sends a visitor to sign in', async () => {
+  await test.step('a login-required page sends a visitor to sign in', async () => {
     await page.goto('/pro');
     await page.waitForURL(/\/login\?next=%2Fpro$/);
     await page.getByText('Sign in to continue.').waitFor();
   });
 
-  test('sign up, then follow the link in the outbox, which verifies the email and signs in', async () => {
+  await test.step('sign up, then follow the link in the outbox, which verifies the email and signs in', async () => {
     await submitRegistration(page, email, 'Ada Lovelace');
     problems.push(...(await auditPage(page, 'register-check-email')));
     await verifyEmailThroughLink(page, email);
@@ -102,7 +93,7 @@ describe('a customer from first visit to Pro and back', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('subscribe on the hosted Checkout with 4242…; Pro unlocks', async () => {
+  await test.step('subscribe on the hosted Checkout with 4242…; Pro unlocks', async () => {
     await page.goto('/pricing');
     await page.getByText('Current plan', { exact: true }).waitFor();
     problems.push(...(await auditPage(page, 'pricing-free-user')));
@@ -148,7 +139,7 @@ describe('a customer from first visit to Pro and back', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('billing shows the subscription and its invoice', async () => {
+  await test.step('billing shows the subscription and its invoice', async () => {
     await page.goto('/billing');
     await page.getByRole('heading', { level: 1, name: 'Billing' }).waitFor();
     await page.getByRole('heading', { name: 'Current plan' }).waitFor();
@@ -162,7 +153,7 @@ describe('a customer from first visit to Pro and back', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('cancel at period end in the portal shows the notice; resuming removes it', async () => {
+  await test.step('cancel at period end in the portal shows the notice; resuming removes it', async () => {
     await page.goto('/billing');
     await page.getByRole('link', { name: 'Manage billing' }).first().click();
     await page.getByRole('button', { name: 'Cancel plan at period end' }).click();
@@ -181,7 +172,7 @@ describe('a customer from first visit to Pro and back', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('settings: change the name, change the password, sign out other sessions', async () => {
+  await test.step('settings: change the name, change the password, sign out other sessions', async () => {
     await page.goto('/settings');
     await page.getByRole('heading', { level: 1, name: 'Account settings' }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('Ada King');
@@ -203,7 +194,7 @@ describe('a customer from first visit to Pro and back', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('after signing out, a protected page redirects to sign in, and back after it', async () => {
+  await test.step('after signing out, a protected page redirects to sign in, and back after it', async () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: /Ship the product/ }).waitFor();
     await page.goto('/billing');

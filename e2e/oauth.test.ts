@@ -1,17 +1,10 @@
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, usePage } from './support/browser.ts';
+import { auditPage } from './support/browser.ts';
 import { expectNoProblems } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
-describe('sign-in with Google (a local OpenID provider)', () => {
+test('sign-in with Google (a local OpenID provider)', async ({ page }) => {
   const appUrl = inject('appUrl');
-  const session = usePage(appUrl);
-  let page: Page;
-  beforeAll(() => {
-    page = session.page;
-  });
-
-  test('the sign-in and sign-up pages offer only the configured provider', async () => {
+  await test.step('the sign-in and sign-up pages offer only the configured provider', async () => {
     await page.goto('/login');
     const google = page.getByRole('link', { name: 'Continue with Google' });
     await google.waitFor();
@@ -21,7 +14,7 @@ describe('sign-in with Google (a local OpenID provider)', () => {
     await page.getByRole('link', { name: 'Continue with Google' }).waitFor();
   });
 
-  test('Continue with Google → the provider → signed in on the dashboard', async () => {
+  await test.step('Continue with Google → the provider → signed in on the dashboard', async () => {
     await page.goto('/login');
     await page.getByRole('link', { name: 'Continue with Google' }).click();
     await page.getByRole('heading', { level: 1, name: 'Welcome back, Grace' }).waitFor();
@@ -31,7 +24,7 @@ describe('sign-in with Google (a local OpenID provider)', () => {
     expectNoProblems(await auditPage(page, 'oauth-signed-in'));
   });
 
-  test('Settings lists Google as a sign-in method, and no password yet', async () => {
+  await test.step('Settings lists Google as a sign-in method, and no password yet', async () => {
     await page.goto('/settings');
     const card = page.getByRole('region', { name: 'Sign-in methods' });
     await card.getByText('Connected').waitFor();
@@ -40,7 +33,7 @@ describe('sign-in with Google (a local OpenID provider)', () => {
     expectNoProblems(await auditPage(page, 'settings-sign-in-methods'));
   });
 
-  test('a failed OAuth sign-in is explained on the sign-in page', async () => {
+  await test.step('a failed OAuth sign-in is explained on the sign-in page', async () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
     // A callback this browser did not start (no state cookie for it) is refused.

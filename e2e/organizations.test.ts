@@ -1,31 +1,25 @@
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, linkFromEmail, PASSWORD, uniqueEmail, usePage } from './support/browser.ts';
+import { auditPage, linkFromEmail, PASSWORD, uniqueEmail } from './support/browser.ts';
 import { expectNoProblems, mainText, registerThroughUi } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
 /**
- * A team from both sides, in two browsers: the owner creates it and invites by email; the invitee
- * opens the emailed link signed out, creates an account, verifies it and accepts; the owner then
- * sees them among the members. Every organization page on the way is scanned with axe and
+ * A team from both sides, in two browser contexts: the owner creates it and invites by email; the
+ * invitee opens the emailed link signed out, creates an account, verifies it and accepts; the owner
+ * then sees them among the members. Every organization page on the way is scanned with axe and
  * photographed.
  */
-describe('a team: create, invite by email, join, see the member', () => {
+test('a team: create, invite by email, join, see the member', async ({ page: owner, browser }) => {
   const appUrl = inject('appUrl');
   const ownerEmail = uniqueEmail('team-owner');
   const inviteeEmail = uniqueEmail('team-invitee');
   const team = `Acme ${Date.now().toString(36)}`;
   const problems: string[] = [];
-  const ownerSession = usePage(appUrl);
-  const inviteeSession = usePage(appUrl);
-  let owner: Page;
-  let invitee: Page;
+  // The invitee: a second, signed-out browser context.
+  const inviteeContext = await browser.newContext({ baseURL: appUrl, viewport: owner.viewportSize() });
+  const invitee = await inviteeContext.newPage();
   let teamPath = '';
-  beforeAll(() => {
-    owner = ownerSession.page;
-    invitee = inviteeSession.page;
-  });
 
-  test('the owner creates a team from the workspace switcher and invites a member', async () => {
+  await test.step('the owner creates a team from the workspace switcher and invites a member', async () => {
     await registerThroughUi(owner, ownerEmail, 'Olivia Owner');
     const nav = owner.getByRole('navigation', { name: 'Main' });
     await nav.getByRole('button', { name: 'Workspace: Olivia Owner' }).click();
@@ -54,7 +48,7 @@ describe('a team: create, invite by email, join, see the member', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('the invitee opens the emailed link signed out, creates an account, verifies it and accepts', async () => {
+  await test.step('the invitee opens the emailed link signed out, creates an account, verifies it and accepts', async () => {
     const link = await linkFromEmail(appUrl, inviteeEmail, '/invitations#token=');
     await invitee.goto(link);
     await invitee.getByRole('heading', { level: 1, name: `Join ${team}` }).waitFor();
@@ -98,7 +92,7 @@ describe('a team: create, invite by email, join, see the member', () => {
     expectNoProblems(problems.splice(0));
   });
 
-  test('the owner sees the new member, and the invitation is no longer pending', async () => {
+  await test.step('the owner sees the new member, and the invitation is no longer pending', async () => {
     await owner.reload();
     const members = owner.getByRole('region', { name: 'Members' });
     await members.getByText(inviteeEmail, { exact: true }).waitFor();
@@ -109,4 +103,6 @@ describe('a team: create, invite by email, join, see the member', () => {
     problems.push(...(await auditPage(owner, 'organization-with-member')));
     expectNoProblems(problems.splice(0));
   });
+
+  await inviteeContext.close();
 });

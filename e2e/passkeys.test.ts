@@ -1,42 +1,35 @@
-import type { CDPSession, Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, uniqueEmail, usePage } from './support/browser.ts';
+import type { CDPSession } from '@playwright/test';
+import { auditPage, uniqueEmail } from './support/browser.ts';
 import { expectNoProblems, registerThroughUi } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
 /**
  * Passkeys in a real Chromium, with its virtual authenticator (the DevTools protocol's WebAuthn
  * domain) standing in for the platform one: a signed-in user adds a passkey in Settings, signs
  * out, and signs in with it alone.
  */
-describe('passkeys', () => {
+test('passkeys', async ({ page }) => {
   const appUrl = inject('appUrl');
   const email = uniqueEmail('passkey');
-  const session = usePage(appUrl);
-  let page: Page;
-  let cdp: CDPSession;
-  let authenticatorId: string;
-  beforeAll(async () => {
-    page = session.page;
-    // WebAuthn needs a secure context: http://localhost is one.
-    expect(new URL(appUrl).hostname).toBe('localhost');
-    cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    }));
+  // WebAuthn needs a secure context: http://localhost is one.
+  expect(new URL(appUrl).hostname).toBe('localhost');
+  const cdp: CDPSession = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
   });
 
   const storedCredentials = async () =>
     (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
 
-  test('a signed-in user adds a passkey in Settings', async () => {
+  await test.step('a signed-in user adds a passkey in Settings', async () => {
     await registerThroughUi(page, email, 'Grace Hopper');
     await page.goto('/settings');
     const card = page.getByRole('region', { name: 'Passkeys' });
@@ -53,7 +46,7 @@ describe('passkeys', () => {
     expect(credentials[0]).toMatchObject({ isResidentCredential: true, rpId: 'localhost' });
   });
 
-  test('after signing out, the passkey alone signs the user back in', async () => {
+  await test.step('after signing out, the passkey alone signs the user back in', async () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
 
@@ -71,7 +64,7 @@ describe('passkeys', () => {
     await card.getByText(/last used/).waitFor();
   });
 
-  test('a deleted passkey no longer signs in', async () => {
+  await test.step('a deleted passkey no longer signs in', async () => {
     const card = page.getByRole('region', { name: 'Passkeys' });
     await card.getByRole('button', { name: 'Delete This laptop' }).click();
     await card.getByText('You have no passkeys yet.').waitFor();

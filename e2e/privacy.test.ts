@@ -1,19 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, PASSWORD, uniqueEmail, usePage } from './support/browser.ts';
+import { auditPage, PASSWORD, uniqueEmail } from './support/browser.ts';
 import { expectNoProblems, registerThroughUi, subscribeWithCard } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
-describe('your data: download it, then delete the account', () => {
+test('your data: download it, then delete the account', async ({ page }) => {
   const appUrl = inject('appUrl');
   const email = uniqueEmail('privacy');
-  const session = usePage(appUrl);
-  let page: Page;
-  beforeAll(() => {
-    page = session.page;
-  });
-
-  test('a subscriber downloads everything held about them', async () => {
+  await test.step('a subscriber downloads everything held about them', async () => {
     await registerThroughUi(page, email, 'Grace Hopper');
     await subscribeWithCard(page, '4242 4242 4242 4242');
     await page.goto('/settings');
@@ -32,7 +25,7 @@ describe('your data: download it, then delete the account', () => {
     await page.getByText('Your data has been downloaded.').waitFor();
   });
 
-  test('deleting asks for the password, signs out, and the old sign-in no longer works', async () => {
+  await test.step('deleting asks for the password, signs out, and the old sign-in no longer works', async () => {
     const password = page.getByLabel('Your password, to confirm');
     await password.fill('not-my-password');
     await page.getByRole('button', { name: 'Delete my account' }).click();

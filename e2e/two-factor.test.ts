@@ -1,9 +1,8 @@
 import { base32 } from '@better-auth/utils/base32';
 import { createOTP } from '@better-auth/utils/otp';
-import type { Page } from 'playwright-core';
-import { beforeAll, describe, expect, inject, test } from 'vitest';
-import { auditPage, PASSWORD, uniqueEmail, usePage } from './support/browser.ts';
+import { auditPage, PASSWORD, uniqueEmail } from './support/browser.ts';
 import { expectNoProblems, registerThroughUi } from './support/flows.ts';
+import { expect, inject, test } from './support/test.ts';
 
 /** What the user's authenticator app shows for the key they typed in. */
 function authenticatorCode(secret: string): Promise<string> {
@@ -15,17 +14,11 @@ async function wrongCode(secret: string): Promise<string> {
   return (await authenticatorCode(secret)) === '000000' ? '111111' : '000000';
 }
 
-describe('two-factor authentication', () => {
+test('two-factor authentication', async ({ page }) => {
   const appUrl = inject('appUrl');
   const email = uniqueEmail('totp');
-  const session = usePage(appUrl);
-  let page: Page;
   let secret = '';
   let backupCodes: string[] = [];
-  beforeAll(() => {
-    page = session.page;
-  });
-
   async function signOut() {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
@@ -39,7 +32,7 @@ describe('two-factor authentication', () => {
     await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
   }
 
-  test('a user turns it on in Settings: QR code, typed key, backup codes, first code', async () => {
+  await test.step('a user turns it on in Settings: QR code, typed key, backup codes, first code', async () => {
     const problems: string[] = [];
     await registerThroughUi(page, email, 'Grace Hopper');
     await page.goto('/settings');
@@ -79,7 +72,7 @@ describe('two-factor authentication', () => {
     expectNoProblems(problems);
   });
 
-  test('signing in then asks for the code after the password', async () => {
+  await test.step('signing in then asks for the code after the password', async () => {
     const problems: string[] = [];
     await signOut();
     await passwordStep();
@@ -98,7 +91,7 @@ describe('two-factor authentication', () => {
     expectNoProblems(problems);
   });
 
-  test('a backup code signs in once', async () => {
+  await test.step('a backup code signs in once', async () => {
     const backupCode = backupCodes[0] ?? '';
     await signOut();
     await passwordStep();
@@ -116,7 +109,7 @@ describe('two-factor authentication', () => {
     expectNoProblems(await auditPage(page, 'login-backup-code-used'));
   });
 
-  test('it can be turned off in Settings with the password and a code', async () => {
+  await test.step('it can be turned off in Settings with the password and a code', async () => {
     await page.getByLabel('Backup code').fill(backupCodes[1] ?? '');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('heading', { level: 1, name: /Welcome back, Grace/ }).waitFor();

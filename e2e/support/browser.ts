@@ -2,68 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { expect, type Page } from '@playwright/test';
+import { DESKTOP, PHONE } from './chromium.ts';
+
+export { DESKTOP, PHONE };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const SCREENSHOTS = path.resolve(here, '../artifacts/screenshots');
-
-export const DESKTOP = { width: 1280, height: 860 };
-export const PHONE = { width: 375, height: 812 };
-
-/** Debian's Chromium (CI installs it with apt-get); `npx playwright install` cannot run here. */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
-
-export async function newUserPage(
-  browser: Browser,
-  baseURL: string,
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL, viewport: DESKTOP });
-  context.setDefaultTimeout(15_000);
-  const page = await context.newPage();
-  return { context, page };
-}
-
-/**
- * A browser and a fresh (signed-out) page on the app for the tests of one describe block: opened
- * before them, photographed when one fails, closed after. Call it at the top of the block.
- */
-export function usePage(baseURL: string): { readonly page: Page } {
-  let browser: Browser | undefined;
-  let context: BrowserContext | undefined;
-  let page: Page | undefined;
-  beforeAll(async () => {
-    browser = await launchBrowser();
-    ({ context, page } = await newUserPage(browser, baseURL));
-  });
-  afterEach(async (test) => {
-    await screenshotOnFailure(page, test.task);
-  });
-  afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-  });
-  return {
-    get page() {
-      if (!page) throw new Error('usePage: the page opens in beforeAll');
-      return page;
-    },
-  };
-}
 
 /** A unique address per run, so reruns against a kept database never collide. */
 export function uniqueEmail(label: string): string {
@@ -84,17 +29,24 @@ interface OutboxMessage {
 /** The newest email to `to` whose text contains a link to `pathPart`, read from the dev outbox. */
 export async function linkFromEmail(appUrl: string, to: string, pathPart: string): Promise<string> {
   const pattern = new RegExp(`https?://[^\\s)>\\]"]*${pathPart.replace(/[/?]/g, '\\$&')}[^\\s)>\\]"]*`);
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
+  const find = async (): Promise<string | undefined> => {
     const response = await fetch(`${appUrl}/dev/mail/messages?to=${encodeURIComponent(to)}`);
     const body = (await response.json()) as { data: { messages: OutboxMessage[] } };
     for (const message of body.data.messages) {
       const match = pattern.exec(message.text);
       if (match) return match[0];
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`no email to ${to} with a ${pathPart} link arrived in 20 s`);
+    return undefined;
+  };
+  let link: string | undefined;
+  await expect
+    .poll(async () => (link = await find()), {
+      message: `an email to ${to} with a ${pathPart} link`,
+      timeout: 20_000,
+      intervals: [250],
+    })
+    .toBeDefined();
+  return link as string;
 }
 
 export interface AxeViolationSummary {
@@ -120,6 +72,21 @@ export async function seriousViolations(page: Page): Promise<AxeViolationSummary
 }
 
 /**
+ * Waits until the page has laid itself out again (two frames) and its finite CSS transitions and
+ * animations have finished, so axe and the screenshot see the final colours after a resize or a
+ * theme change.
+ */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const finite = document
+      .getAnimations()
+      .filter((animation) => animation.effect?.getComputedTiming().iterations !== Number.POSITIVE_INFINITY);
+    await Promise.all(finite.map((animation) => animation.finished.catch(() => undefined)));
+  });
+}
+
+/**
  * Checks the page as it is now at desktop and at 375 px (light), and at 375 px dark: no serious or
  * critical axe violation, no horizontal scrolling on the phone, and a full-page screenshot of each
  * written as an artifact.
@@ -136,7 +103,7 @@ export async function auditPage(page: Page, name: string): Promise<string[]> {
     ['phone', PHONE],
   ] as const) {
     await page.setViewportSize(size);
-    await page.waitForTimeout(150);
+    await settled(page);
     for (const violation of await seriousViolations(page)) {
       problems.push(
         `${name} (${label}): ${violation.impact} ${violation.id}: ${violation.help} at ${violation.targets.join(', ')}`,
@@ -170,7 +137,7 @@ export async function auditPage(page: Page, name: string): Promise<string[]> {
   }
   // The dark theme follows the system: the same checks with the system asking for dark.
   await page.emulateMedia({ colorScheme: 'dark' });
-  await page.waitForTimeout(100);
+  await settled(page);
   for (const violation of await seriousViolations(page)) {
     problems.push(
       `${name} (phone, dark): ${violation.impact} ${violation.id}: ${violation.help} at ${violation.targets.join(', ')}`,
@@ -180,18 +147,4 @@ export async function auditPage(page: Page, name: string): Promise<string[]> {
   await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize(original);
   return problems;
-}
-
-/** When a test failed, a screenshot of where the page was, named after the test. */
-export async function screenshotOnFailure(
-  page: Page | undefined,
-  task: { name: string; result?: { state?: string } },
-): Promise<void> {
-  if (!page || task.result?.state !== 'fail') return;
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  const name = task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
-  await page
-    .screenshot({ path: path.join(SCREENSHOTS, `FAILED-${name}.png`), fullPage: true })
-    .catch(() => {});
-  console.log(`[e2e] failed at ${page.url()}`);
 }

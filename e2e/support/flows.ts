@@ -1,5 +1,4 @@
-import type { Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { expect, type Page } from '@playwright/test';
 import { linkFromEmail, PASSWORD } from './browser.ts';
 
 /** Fills and sends the sign-up form; the page then says to check the inbox (no one is signed in). */

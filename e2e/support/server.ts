@@ -114,8 +114,12 @@ export async function startServer(
   child.stderr?.pipe(log);
 
   let output = '';
-  const emulatorUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in 60 s; see ${logFile}`)), 60_000);
+  const started = new Promise<string>((resolve, reject) => {
+    // Generous: on a busy two-core machine the migrated PGlite takes a while to open.
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in 120 s; see ${logFile}`)),
+      120_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /local Stripe emulator at (http:\/\/[^\s)"]+)/.exec(output);
@@ -131,6 +135,16 @@ export async function startServer(
       reject(new Error(`server exited with ${code} before listening; see ${logFile}`));
     });
   });
+  let emulatorUrl: string;
+  try {
+    emulatorUrl = await started;
+  } catch (error) {
+    // No teardown runs for a setup that failed: leave no server behind.
+    child.kill('SIGKILL');
+    await database.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
 
   return {
     appUrl,

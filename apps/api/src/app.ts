@@ -10,27 +10,39 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
+import { adminRoutes } from './admin/routes.ts';
+import { aiPlugin } from './ai/plugin.ts';
+import { billingPlugin } from './billing/plugin.ts';
 import type { Config } from './config.ts';
-import { openDatabase } from './db/client.ts';
+import { type DatabaseHandle, openDatabase } from './db/client.ts';
 import { emailPlugin } from './email/plugin.ts';
-import { createSentryReporter, noErrorReporter } from './error-reporting.ts';
+import { createSentryReporter, type ErrorReporter, noErrorReporter } from './error-reporting.ts';
 import { clientErrorHandler, frameworkErrors, registerErrorHandling } from './http/error-handler.ts';
 import { healthRoutes } from './http/health.ts';
 import { registerInputGuard } from './http/input.ts';
 import { registerLoadShedding } from './http/load-shedding.ts';
-import { METRICS_PATH, registerMetrics } from './http/metrics.ts';
-import { makeLimiter, registerRateLimitStore } from './http/rate-limit.ts';
+import { registerMetrics } from './http/metrics.ts';
+import { makeLimiter, registerRateLimitStore, routeCounts } from './http/rate-limit.ts';
 import { csrfRoutes, registerSecurity } from './http/security.ts';
-import { spaPlugin } from './http/spa.ts';
-import { createJobQueue } from './jobs/queue.ts';
+import { spaPlugin, trackRouteNamespaces } from './http/spa.ts';
+import { createJobQueue, type JobQueue } from './jobs/queue.ts';
 import { loggerOptions, OneLinePerRequest } from './logger.ts';
-import './types.ts';
-import { adminRoutes } from './admin/routes.ts';
-import { aiPlugin } from './ai/plugin.ts';
-import { billingPlugin } from './billing/plugin.ts';
 import { organizationsPlugin } from './organizations/plugin.ts';
 import { privacyPlugin } from './privacy/plugin.ts';
 import { usersPlugin } from './users/plugin.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: DatabaseHandle;
+    redis: Redis | undefined;
+    jobs: JobQueue;
+    /** Set when shutdown begins: readiness answers 503 so load balancers stop sending traffic. */
+    draining: boolean;
+    /** Unexpected errors go here as well as to the log (Sentry when SENTRY_DSN is set). */
+    errorReporter: ErrorReporter;
+  }
+}
 
 export interface BuildOptions {
   /** A migrated in-memory PGlite (tests); otherwise the config decides the database. */
@@ -45,12 +57,6 @@ export interface BuildOptions {
   /** Serve the SPA from this folder instead of the built apps/web/dist (tests). */
   webRoot?: string;
 }
-
-const STRIPE_WEBHOOK_PATH = '/api/stripe/webhook';
-/** Paths that take no CSRF token because they are not called by a browser session. */
-// Neither is redirected to HTTPS in production either: a server-to-server call has already sent
-// its body or token when a redirect would answer (docs/decisions/0012).
-export const CSRF_EXEMPT_PATHS = [STRIPE_WEBHOOK_PATH, METRICS_PATH];
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -78,6 +84,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new OneLinePerRequest(),
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Before any route is added, so it sees them all.
+  const routeNamespaces = trackRouteNamespaces(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorate('config', config);
@@ -115,7 +123,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   redis?.on('error', (error) => app.log.warn({ err: error }, 'redis error'));
   app.decorate('redis', redis);
   app.decorate('draining', false);
-  app.decorateRequest('auth', null);
 
   const workers = options.workers ?? config.processRole !== 'api';
   const jobs = await createJobQueue(database, { config, log: app.log, workers });
@@ -143,15 +150,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // that policy refuses; the bar only shows that logo and the spec's URL.
   await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { layout: 'BaseLayout' } });
 
-  await registerSecurity(app, config, { csrfExemptPaths: CSRF_EXEMPT_PATHS });
+  await registerSecurity(app, config);
   await registerRateLimitStore(app, redis, config.redisKeyPrefix);
   const perIp = makeLimiter(app, {
     name: 'ip',
     max: config.rateLimits.globalPerMinute,
     windowMs: 60_000,
-    // Stripe's deliveries are not counted here: the webhook limits its unverified requests itself
-    // (billing/routes.ts), and a verified event must never be refused.
-    key: (request) => (request.routeOptions.url === STRIPE_WEBHOOK_PATH ? null : request.ip),
+    // A route can opt out (`config.rateLimit.perIp`): Stripe's webhook limits its unverified
+    // requests itself (billing/routes.ts), and a verified event must never be refused.
+    key: (request) => (routeCounts(request, 'perIp') ? request.ip : null),
     failOpen: true,
   });
   app.addHook('onRequest', perIp);
@@ -165,6 +172,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(aiPlugin);
   await app.register(privacyPlugin);
   await app.register(adminRoutes);
-  await app.register(spaPlugin, options.webRoot ? { root: options.webRoot } : {});
+  await app.register(spaPlugin, {
+    namespaces: routeNamespaces,
+    ...(options.webRoot ? { root: options.webRoot } : {}),
+  });
   return app;
 }

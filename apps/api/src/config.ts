@@ -132,82 +132,6 @@ export function stripeCallWorstCaseMs(timeoutMs: number, maxNetworkRetries: numb
   return attempts * timeoutMs + backoffMs;
 }
 
-export interface Config {
-  env: 'development' | 'test' | 'production';
-  isProduction: boolean;
-  port: number;
-  host: string;
-  /** On SIGTERM: serve this long with readiness at 503 before closing (load balancers catch up). */
-  shutdownDelaySeconds: number;
-  /**
-   * `all`: serve requests and run the job workers. `api`: no job workers. `worker`: the workers,
-   * with the HTTP port kept for health probes (no load balancer routes to it).
-   */
-  processRole: 'all' | 'api' | 'worker';
-  appUrl: string;
-  dataDir: string;
-  databaseUrl: string | undefined;
-  databasePoolMax: number;
-  redisUrl: string | undefined;
-  /** Prefix of every key the app writes to Redis, so several deployments can share one server. */
-  redisKeyPrefix: string;
-  secretKey: string;
-  smtpUrl: string | undefined;
-  mailFrom: string;
-  stripe: {
-    secretKey: string | undefined;
-    webhookSecret: string | undefined;
-    /** Without a secret key: run billing against the in-process emulator (never by default in production). */
-    emulator: boolean;
-    /** The emulator's port when it runs in process (any free one if taken). */
-    emulatorPort: number;
-    /** Another Stripe-compatible API (the local emulator); unset means api.stripe.com. */
-    apiBase: string | undefined;
-    timeoutMs: number;
-    maxNetworkRetries: number;
-  };
-  billing: { pastDueGraceDays: number };
-  /** billing/reconcile.ts: the schedule (cron, UTC; null: none) and the age past which an unprocessed event is replayed. */
-  reconcile: { cron: string | null; eventAgeMinutes: number };
-  ai: {
-    apiKey: string | undefined;
-    baseUrl: string | undefined;
-    model: string;
-    timeoutMs: number;
-    maxRetries: number;
-    retryBaseDelayMs: number;
-  };
-  /** Sign-in providers that are configured (both id and secret set); absent ones are not offered. */
-  oauth: {
-    github: { clientId: string; clientSecret: string; url: string; apiUrl: string } | undefined;
-    google: { clientId: string; clientSecret: string; issuerUrl: string } | undefined;
-  };
-  corsOrigins: string[];
-  trustedProxies: string[];
-  logLevel: string;
-  bodyLimitBytes: number;
-  rateLimits: {
-    globalPerMinute: number;
-    userPerMinute: number;
-    loginPer15Minutes: number;
-    loginPerIpPer15Minutes: number;
-    webhookPerMinute: number;
-  };
-  jobs: { pollIntervalSeconds: number; poolMax: number; stopTimeoutSeconds: number };
-  mailRetry: { limit: number; delaySeconds: number; delayMaxSeconds: number };
-  observability: {
-    /** Bearer token that /metrics requires; unset: /metrics is open outside production, absent in it. */
-    metricsToken: string | undefined;
-    /** OTLP/HTTP base URL; traces are exported only when set. */
-    otlpEndpoint: string | undefined;
-    serviceName: string;
-    /** Sentry-compatible DSN; unexpected 500s and fatal errors are reported only when set. */
-    sentryDsn: string | undefined;
-  };
-  /** Load-shedding limits; 0 disables a check. */
-  pressure: { maxEventLoopDelayMs: number; maxHeapUsedBytes: number; maxRssBytes: number };
-}
-
 /**
  * The repository root (the npm workspace root), found from this module's own location, so
  * `npm start` (run from the root), `npm run cli` (run from apps/api) and a command started from any
@@ -238,17 +162,10 @@ export class ConfigError extends Error {
 }
 
 /**
- * Parses and validates every environment variable the server reads, once, at start. Problems are
- * reported by variable name only: values may be secrets and never appear in the message.
+ * What only holds across variables (production needs, roles, Stripe's time budget), checked once
+ * each variable is valid on its own. Each problem names its variables first, `NAME: why`.
  */
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  // An empty variable means "not set", as in most .env tooling.
-  const env = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const e = parsed.data;
+function combinationProblems(e: z.output<typeof envSchema>): string[] {
   const isProduction = e.NODE_ENV === 'production';
   const problems: string[] = [];
   if (isProduction) {
@@ -285,20 +202,40 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       problems.push(`OAUTH_${name}_CLIENT_ID, OAUTH_${name}_CLIENT_SECRET: set both or neither`);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  return problems;
+}
 
+/**
+ * The environment in, the server's settings out: `Config` is this schema's output type, so the
+ * settings and their parsing cannot drift apart.
+ */
+const configSchema = envSchema.transform((e, context) => {
+  // Here rather than in a refinement: a transform runs only once every variable is valid on its own.
+  const problems = combinationProblems(e);
+  if (problems.length > 0) {
+    // Without a path: each message already starts with the variables it is about.
+    for (const message of problems) context.addIssue({ code: 'custom', message, path: [] });
+    return z.NEVER;
+  }
+  const isProduction = e.NODE_ENV === 'production';
   return {
     env: e.NODE_ENV,
     isProduction,
     port: e.PORT,
     host: e.HOST,
+    /** On SIGTERM: serve this long with readiness at 503 before closing (load balancers catch up). */
     shutdownDelaySeconds: e.SHUTDOWN_DELAY_SECONDS,
+    /**
+     * `all`: serve requests and run the job workers. `api`: no job workers. `worker`: the workers,
+     * with the HTTP port kept for health probes (no load balancer routes to it).
+     */
     processRole: e.PROCESS_ROLE,
     appUrl: (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     dataDir: path.resolve(projectRoot(), e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     redisUrl: e.REDIS_URL,
+    /** Prefix of every key the app writes to Redis, so several deployments can share one server. */
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     secretKey: e.SECRET_KEY ?? DEV_SECRET,
     smtpUrl: e.SMTP_URL,
@@ -306,13 +243,17 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     stripe: {
       secretKey: e.STRIPE_SECRET_KEY,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      /** Without a secret key: run billing against the in-process emulator (never by default in production). */
       emulator: !e.STRIPE_SECRET_KEY && (e.STRIPE_EMULATOR ?? !isProduction),
+      /** The emulator's port when it runs in process (any free one if taken). */
       emulatorPort: e.STRIPE_EMULATOR_PORT,
+      /** Another Stripe-compatible API (the local emulator); unset means api.stripe.com. */
       apiBase: e.STRIPE_API_BASE,
       timeoutMs: e.STRIPE_TIMEOUT_MS,
       maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
     },
     billing: { pastDueGraceDays: e.PAST_DUE_GRACE_DAYS },
+    /** billing/reconcile.ts: the schedule (cron, UTC; null: none) and the age past which an unprocessed event is replayed. */
     reconcile: {
       cron: e.RECONCILE_CRON === 'off' ? null : e.RECONCILE_CRON,
       eventAgeMinutes: e.RECONCILE_EVENT_AGE_MINUTES,
@@ -325,6 +266,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxRetries: e.AI_MAX_RETRIES,
       retryBaseDelayMs: e.AI_RETRY_BASE_DELAY_MS,
     },
+    /** Sign-in providers that are configured (both id and secret set); absent ones are not offered. */
     oauth: {
       github:
         e.OAUTH_GITHUB_CLIENT_ID && e.OAUTH_GITHUB_CLIENT_SECRET
@@ -366,15 +308,39 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       delayMaxSeconds: e.MAIL_RETRY_DELAY_MAX_SECONDS,
     },
     observability: {
+      /** Bearer token that /metrics requires; unset: /metrics is open outside production, absent in it. */
       metricsToken: e.METRICS_TOKEN,
+      /** OTLP/HTTP base URL; traces are exported only when set. */
       otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
       serviceName: e.OTEL_SERVICE_NAME,
+      /** Sentry-compatible DSN; unexpected 500s and fatal errors are reported only when set. */
       sentryDsn: e.SENTRY_DSN,
     },
+    /** Load-shedding limits; 0 disables a check. */
     pressure: {
       maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
       maxHeapUsedBytes: e.MAX_HEAP_USED_BYTES,
       maxRssBytes: e.MAX_RSS_BYTES,
     },
   };
+});
+
+export type Config = z.output<typeof configSchema>;
+
+/**
+ * Parses and validates every environment variable the server reads, once, at start. Problems are
+ * reported by variable name only: values may be secrets and never appear in the message.
+ */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as in most .env tooling.
+  const env = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) =>
+        issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message,
+      ),
+    );
+  }
+  return parsed.data;
 }

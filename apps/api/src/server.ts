@@ -3,7 +3,14 @@ import type { PGlite } from '@electric-sql/pglite';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import { type LocalStripe, startLocalStripe, syncLocalPlans } from './billing/local-stripe.ts';
+import {
+  EmulatorMissingError,
+  type EmulatorModule,
+  type LocalStripe,
+  loadEmulator,
+  startLocalStripe,
+  syncLocalPlans,
+} from './billing/local-stripe.ts';
 import { type Config, ConfigError, loadConfig } from './config.ts';
 import { openDatabase } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
@@ -29,10 +36,12 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Before the database is opened (and its data folder locked): a missing emulator stops the start.
+  const emulator = config.stripe.emulator ? await loadEmulatorOrExit() : undefined;
   // Migrate before the app exists, so no request or job ever runs against an old schema.
   const pglite = await migrate(config);
   // No Stripe key: billing runs against the local emulator, the same code path as against Stripe.
-  const localStripe = config.stripe.emulator ? await startLocalStripe(config) : undefined;
+  const localStripe = emulator ? await startLocalStripe(config, emulator) : undefined;
   const effective = localStripe?.config ?? config;
   const app = await buildApp(effective, pglite ? { pglite } : {});
   if (localStripe) app.addHook('onClose', () => localStripe.stop());
@@ -41,6 +50,18 @@ async function main(): Promise<void> {
   announce(app, effective, localStripe);
   // After listening: the sync's webhooks are delivered to this server at once, not retried later.
   if (localStripe) await syncLocalPlans(effective, app.database.db);
+}
+
+async function loadEmulatorOrExit(): Promise<EmulatorModule> {
+  try {
+    return await loadEmulator();
+  } catch (error) {
+    if (error instanceof EmulatorMissingError) {
+      process.stderr.write(`Tierbase cannot start. ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { vi } from 'vitest';
 import { createTestApp, type TestApp, type TestClient } from './helper.ts';
 import { type OpenAiStub, startOpenAiStub } from './openai-stub-server.ts';
 import { registered } from './users.helpers.ts';
@@ -107,13 +108,14 @@ export async function waitForRows(
   predicate: (rows: AiRow[]) => boolean,
   timeoutMs = 5000,
 ): Promise<AiRow[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = await aiRows(t, userId);
-    if (predicate(rows)) return rows;
-    if (Date.now() > deadline) throw new Error(`rows never matched: ${JSON.stringify(rows)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return vi.waitFor(
+    async () => {
+      const rows = await aiRows(t, userId);
+      if (!predicate(rows)) throw new Error(`rows never matched: ${JSON.stringify(rows)}`);
+      return rows;
+    },
+    { timeout: timeoutMs, interval: 20 },
+  );
 }
 
 /**

@@ -54,6 +54,8 @@ describe.skipIf(missing)('/api/docs in Chromium', () => {
     // Open an operation: its parameters, schemas and example values render too.
     await page.locator('.opblock-summary').first().click();
     await page.locator('.opblock-body').first().waitFor();
+    // A fixed pause on purpose, "no CSP violation is reported" under test: the browser reports
+    // refusals asynchronously, so give it a moment after rendering before reading the list.
     await page.waitForTimeout(300);
     expect(refused).toEqual([]);
     await page.close();

@@ -28,7 +28,8 @@ describe('when Stripe fails', () => {
       h.emulator.faults.failNext(kind === 'drop' ? 2 : 1, kind, { delayMs: 1000 });
       const res = await client.post('/api/billing/checkout/', { plan: 'pro', interval: 'month' });
       h.emulator.faults.clear();
-      // A request that hung may still complete on Stripe's side, holding its idempotency key meanwhile.
+      // A request that hung may still complete on Stripe's side, holding its idempotency key meanwhile:
+      // a fixed pause on purpose, past the fault's 1000 ms, so the retry below is a user's later click.
       if (kind === 'slow') await new Promise((resolve) => setTimeout(resolve, 1100));
       expect(res.statusCode).toBe(502);
       expect(res.json()).toMatchObject({ success: false, code: 'BILLING_PROVIDER_ERROR', status: 502 });

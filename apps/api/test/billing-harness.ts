@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type RunningEmulator, startEmulator } from '@tierbase/stripe-emulator';
 import { and, eq } from 'drizzle-orm';
 import Stripe from 'stripe';
+import { expect } from 'vitest';
 import { syncPlans } from '../src/billing/catalog.ts';
 import { STRIPE_API_VERSION } from '../src/billing/stripe-client.ts';
 import { findPersonalByUser } from '../src/billing/subscription-sync.ts';
@@ -170,11 +171,12 @@ export async function advance(h: BillingHarness, customerId: string, to: Date | 
   if (!clockId) throw new Error('customer has no test clock');
   const frozen = Math.floor((typeof to === 'number' ? to : to.getTime()) / 1000);
   await h.stripe.testHelpers.testClocks.advance(clockId, { frozen_time: frozen });
-  for (let i = 0; i < 200; i++) {
-    const clock = await h.stripe.testHelpers.testClocks.retrieve(clockId);
-    if (clock.status === 'ready') break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await expect
+    .poll(async () => (await h.stripe.testHelpers.testClocks.retrieve(clockId)).status, {
+      timeout: 4000,
+      interval: 20,
+    })
+    .toBe('ready');
   await h.emulator.webhooks.flush();
 }
 

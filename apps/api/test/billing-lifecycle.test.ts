@@ -98,6 +98,9 @@ describe('a subscription from trial to cancellation, on a test clock', () => {
     const pastDue = await status(client);
     expect(pastDue).toMatchObject({ status: 'past_due', isPro: true });
     expect(pastDue.pastDueGraceEnd).not.toBeNull();
+    // The profile shows the same subscription, field for field, grace period included.
+    const { isPro, hasBillingAccount, aiUsage, ...subscription } = pastDue as Record<string, unknown>;
+    expect((await client.get('/api/profile/')).json().data.subscription).toEqual(subscription);
     expect(await emailsFor(h.t, userId, 'payment_failed')).toHaveLength(1);
 
     // Smart retries fail again: still one dunning email for the one invoice.

@@ -3,15 +3,18 @@
  * account in the test environment: these tests read the files as Docker and Render would, and run
  * what they configure through the real code (loadConfig, the app's proxy trust).
  */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config.ts';
 import {
+  apiStage,
   blockList,
   builtEntryPoints,
   dockerfile,
   dockerfileEnv,
   documented,
+  emulatorStage,
   operatorValue,
   read,
   readByConfig,
@@ -20,7 +23,7 @@ import {
 import { createTestApp } from './helper.ts';
 
 interface ComposeService {
-  build?: { context?: string; dockerfile?: string };
+  build?: { context?: string; dockerfile?: string; target?: string };
   command?: string[];
   environment?: Record<string, string | number | boolean>;
   healthcheck?: { test?: string[] };
@@ -62,12 +65,12 @@ function interpolate(value: string): string {
 }
 
 const builtFromImage = (service: ComposeService) => service.build?.dockerfile === 'deploy/Dockerfile';
-/** Services that run the image's CMD (the API server) rather than another entry point. */
+/** Services that run the API image's CMD (the API server) rather than another entry point. */
 const composeApiServices = Object.entries(compose.services).filter(
-  ([, service]) => builtFromImage(service) && !service.command,
+  ([, service]) => builtFromImage(service) && !service.build?.target && !service.command,
 );
 const composeEmulatorServices = Object.entries(compose.services).filter(
-  ([, service]) => builtFromImage(service) && service.command?.join(' ').includes('stripe-emulator.js'),
+  ([, service]) => builtFromImage(service) && service.build?.target === 'stripe-emulator',
 );
 const renderApiServices = render.services.filter((service) => service.startCommand?.includes('server.js'));
 
@@ -196,7 +199,7 @@ describe('deploy files: TRUSTED_PROXIES', () => {
 
 describe('deploy files: health checks', () => {
   it('the image probes liveness: a database outage must not get containers restarted', () => {
-    const healthcheck = dockerfile.slice(dockerfile.indexOf('HEALTHCHECK'));
+    const healthcheck = apiStage.slice(apiStage.indexOf('HEALTHCHECK'));
     expect(healthcheck).toMatch(/^HEALTHCHECK [^\n]*\\\n\s+CMD [^\n]*\/health\/live'/);
   });
 
@@ -226,12 +229,29 @@ describe('deploy files: the build', () => {
       expect(install, workspace).toContain(`COPY ${workspace}/package.json ${workspace}/`);
       const scripts = (JSON.parse(read(`${workspace}/package.json`)) as { scripts?: Record<string, string> })
         .scripts;
-      // Each workspace that builds, builds into dist/, which the runtime stage copies.
+      // Each workspace that builds, builds into dist/, which the stage that runs it copies: the
+      // emulator's only into its own image, the others into the API's.
       if (scripts?.build) {
-        expect(dockerfile).toContain(`COPY --from=build /app/${workspace}/dist ./${workspace}/dist`);
+        const stage = workspace === 'packages/stripe-emulator' ? emulatorStage : apiStage;
+        expect(stage, workspace).toContain(`COPY --from=build /app/${workspace}/dist ./${workspace}/dist`);
       }
     }
     expect(dockerfile).toContain('RUN npm run build');
+  });
+
+  it('the API image has none of the Stripe emulator; the emulator image starts its bin', () => {
+    expect(apiStage).not.toContain('stripe-emulator');
+    const emulatorPackage = JSON.parse(read('packages/stripe-emulator/package.json')) as {
+      bin: Record<string, string>;
+    };
+    const binFile = path.posix.join('packages/stripe-emulator', emulatorPackage.bin['stripe-emulator'] ?? '');
+    expect(emulatorStage).toContain(`CMD ["node", "${binFile}"]`);
+    const apiPackage = JSON.parse(read('apps/api/package.json')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(apiPackage.dependencies['@tierbase/stripe-emulator']).toBeUndefined();
+    expect(apiPackage.devDependencies['@tierbase/stripe-emulator']).toBeDefined();
   });
 
   it('every entry point the files start is one the API build produces', () => {
@@ -240,7 +260,7 @@ describe('deploy files: the build', () => {
       ...read('deploy/docker-compose.yml').matchAll(/apps\/api\/dist\/([\w-]+)\.js/g),
       ...read('deploy/render.yaml').matchAll(/apps\/api\/dist\/([\w-]+)\.js/g),
     ].map((m) => m[1] ?? '');
-    expect(new Set(started)).toEqual(new Set(['server', 'cli', 'stripe-emulator']));
+    expect(new Set(started)).toEqual(new Set(['server', 'cli']));
     const built = builtEntryPoints();
     for (const entry of started) expect(built.has(entry), entry).toBe(true);
   });

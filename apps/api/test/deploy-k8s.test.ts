@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { type Config, loadConfig } from '../src/config.ts';
 import {
+  apiStage,
   builtEntryPoints,
   dockerfile,
   dockerfileEnv,
@@ -307,7 +308,7 @@ describe('deploy/k8s: the manifests', () => {
   });
 
   it('every file a container starts is an entry point of the API build', () => {
-    const cmd = dockerfile.match(/^CMD (\[.*\])$/m)?.[1];
+    const cmd = apiStage.match(/^CMD (\[.*\])$/m)?.[1];
     const imageCommand = JSON.parse(cmd ?? '[]') as string[];
     const built = builtEntryPoints();
     const distBuilt = exists('apps/api/dist/server.js');

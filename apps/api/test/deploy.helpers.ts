@@ -32,10 +32,17 @@ export function operatorValue(name: string): string {
 }
 
 export const dockerfile = read('deploy/Dockerfile');
+/** The final stage: the API image, the default target. */
+export const apiStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+/** The Stripe emulator's image (target stripe-emulator), for demos. */
+export const emulatorStage = (() => {
+  const start = dockerfile.indexOf(' AS stripe-emulator\n');
+  return start < 0 ? '' : dockerfile.slice(start, dockerfile.indexOf('\nFROM ', start));
+})();
 
 /** The image's own ENV (the final stage), which a container's environment overrides. */
 export function dockerfileEnv(): Record<string, string> {
-  const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const finalStage = apiStage;
   const env: Record<string, string> = {};
   for (const line of finalStage.split('\n').filter((l) => l.startsWith('ENV '))) {
     for (const pair of line.slice(4).trim().split(/\s+/)) {

@@ -75,7 +75,7 @@ describe('mail over SMTP', () => {
       template: 'payment_failed',
       data: {
         name: 'Grace',
-        amountDue: '$12.00',
+        amountDue: { amount: 1200, currency: 'usd' },
         invoiceUrl: 'https://invoices.example.com/in_1',
         updateCardUrl: 'http://localhost:8000/billing',
       },
@@ -88,7 +88,8 @@ describe('mail over SMTP', () => {
 
     await waitFor(() => sink.to(to).length > 0);
     await waitFor(async () => (await outboxRow(first.id)).status === 'sent');
-    // Several polling rounds later, still exactly one message.
+    // A fixed pause on purpose, "nothing more arrives" under test: several polling rounds later,
+    // still exactly one message.
     await sleep(1500);
     expect(sink.to(to)).toHaveLength(1);
     const rows = await t.app.database.db.select().from(emailOutbox).where(eq(emailOutbox.toAddress, to));
@@ -121,6 +122,7 @@ describe('mail over SMTP', () => {
       return row.status === 'sent' ? row : undefined;
     });
     expect(sent.attempts).toBeGreaterThan(1);
+    // A fixed pause on purpose: several polling rounds later, still delivered once.
     await sleep(1500);
     expect(sink.to(to)).toHaveLength(1);
     expect(sink.to(to)[0]!.subject).toBe('Reset your Tierbase password');
@@ -140,6 +142,7 @@ describe('mail over SMTP', () => {
     expect(row.attempts).toBe(1);
     expect(row.lastError).toContain('550');
     expect(row.lastError).not.toContain('@');
+    // A fixed pause on purpose: several polling rounds later, still not retried.
     await sleep(1500);
     expect((await outboxRow(id)).attempts).toBe(1);
     expect(sink.to(to)).toHaveLength(0);

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emailOutbox } from '../src/db/schema/index.ts';
 import type { MailRequest } from '../src/email/mailer.ts';
-import { formatMoney, renderEmail, TEMPLATE_NAMES, type TemplateData } from '../src/email/templates/index.ts';
+import { renderEmail, TEMPLATE_NAMES, type TemplateData } from '../src/email/templates/index.ts';
 import { createTestApp, type TestApp } from './helper.ts';
 
 const brand = { productName: 'Tierbase', appUrl: 'http://localhost:8000' };
@@ -14,11 +14,15 @@ const samples: TemplateData = {
   'password-reset': { name: 'Ada "the" Countess', url: 'https://app.example.com/reset?token=t' },
   payment_failed: {
     name: 'Grace',
-    amountDue: '$12.00',
+    amountDue: { amount: 1200, currency: 'usd' },
     invoiceUrl: 'https://invoice.example.com/i/1?x=<y>',
     updateCardUrl: 'https://app.example.com/billing',
   },
-  payment_recovered: { name: 'Grace', amountPaid: '$12.00', billingUrl: 'https://app.example.com/billing' },
+  payment_recovered: {
+    name: 'Grace',
+    amountPaid: { amount: 1200, currency: 'usd' },
+    billingUrl: 'https://app.example.com/billing',
+  },
   payment_action_required: { name: 'Grace', invoiceUrl: 'https://invoice.example.com/i/2' },
   subscription_canceled: { name: 'Grace', pricingUrl: 'https://app.example.com/pricing' },
   trial_ending_soon: {
@@ -81,9 +85,34 @@ describe('email templates', () => {
     expect(() => renderEmail('verify-email', { name: 'x', url: '/relative' }, brand)).toThrow(/absolute/);
   });
 
-  it('formats amounts in minor units for people', () => {
-    expect(formatMoney(1250, 'usd')).toBe('$12.50');
-    expect(formatMoney(1200, 'jpy')).toBe('¥1,200');
+  it('formats amounts as Stripe sends them, in the currency’s smallest unit: cents, or whole yen', () => {
+    const usd = renderEmail(
+      'payment_failed',
+      { ...samples.payment_failed, amountDue: { amount: 1250, currency: 'usd' } },
+      brand,
+    );
+    expect(usd.text).toContain('your payment of $12.50 for');
+    // JPY has no minor unit: 1200 is ¥1,200, never ¥12.
+    const jpy = renderEmail(
+      'payment_failed',
+      { ...samples.payment_failed, amountDue: { amount: 1200, currency: 'jpy' } },
+      brand,
+    );
+    expect(jpy.text).toContain('your payment of ¥1,200 for');
+    expect(jpy.html).toContain('¥1,200');
+    const recovered = renderEmail(
+      'payment_recovered',
+      { ...samples.payment_recovered, amountPaid: { amount: 1200, currency: 'JPY' } },
+      brand,
+    );
+    expect(recovered.text).toContain('your payment of ¥1,200 and');
+    // ISK is two-decimal at Stripe (ISO 4217 says none): 12300 is ISK 123.
+    const isk = renderEmail(
+      'payment_failed',
+      { ...samples.payment_failed, amountDue: { amount: 12_300, currency: 'isk' } },
+      brand,
+    );
+    expect(isk.text).toContain('your payment of ISK\u00a0123.00 for');
   });
 
   it('checks each template’s data at compile time', () => {

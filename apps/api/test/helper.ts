@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { PGlite } from '@electric-sql/pglite';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { inject, vi } from 'vitest';
 import { type BuildOptions, buildApp } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/config.ts';
 import { withDatabase } from './global-setup.ts';
@@ -72,6 +72,8 @@ export interface TestAppOptions extends Omit<BuildOptions, 'pglite' | 'logStream
   env?: Record<string, string>;
   /** Build on an existing test database (e.g. a second instance); it is then not dropped on close. */
   database?: TestDatabase;
+  /** Adds routes of the test's own to the built app before it starts (e.g. to show a route policy applies). */
+  routes?: (app: FastifyInstance) => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
     logStream: logs,
   });
+  options.routes?.(app);
   await app.ready();
   return {
     app,
@@ -182,19 +185,28 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A fixed pause, only where the time itself is under test: "nothing happens within N ms" (a
+ * duplicate that must not arrive, a job that must not run) or a stage of a request held open on
+ * purpose. To wait for something to happen, use `waitFor` / `vi.waitFor` / `expect.poll`.
+ */
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `check` until it returns something truthy (returned), or fails after `timeoutMs`. */
-export async function waitFor<T>(
+/**
+ * `vi.waitFor` for a check that answers with a value: polls `check` until it returns something
+ * truthy (returned), or fails after `timeoutMs`.
+ */
+export function waitFor<T>(
   check: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 15_000,
   intervalMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await sleep(intervalMs);
-  }
+  return vi.waitFor(
+    async () => {
+      const value = await check();
+      if (!value) throw new Error('timed out waiting');
+      return value;
+    },
+    { timeout: timeoutMs, interval: intervalMs },
+  );
 }

@@ -103,6 +103,8 @@ describe('a server that is shutting down', () => {
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     // Half a request: the connection is busy, so close() waits for it instead of dropping it idle.
     socket.write('GET /api/csrf/ HTTP/1.1\r\nHost: localhost\r\n');
+    // A fixed pause on purpose: the half request reaches the server before close() (nothing
+    // observable says it has been read).
     await sleep(100);
     const closed = draining.app.close();
     await waitFor(() => !draining.app.server.listening);

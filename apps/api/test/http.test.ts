@@ -2,8 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
 
 let t: TestApp;
+const answer = async () => ({ success: true, data: null });
+
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({
+    routes: (app) => {
+      app.post('/api/test/open', { config: { csrf: false } }, answer);
+      app.post('/api/test/guarded', answer);
+    },
+  });
 });
 afterAll(async () => t?.close());
 
@@ -35,6 +42,18 @@ describe('HTTP layer', () => {
     });
     expect(wrong.statusCode).toBe(403);
     expect(wrong.json()).toMatchObject({ code: 'CSRF_FAILED' });
+  });
+
+  it('lets a route that declares `csrf: false` take no token, and only that route', async () => {
+    for (const url of ['/api/test/open', '/api/test/open/']) {
+      expect((await t.app.inject({ method: 'POST', url })).statusCode, url).toBe(200);
+    }
+    const guarded = await t.app.inject({ method: 'POST', url: '/api/test/guarded/' });
+    expect(guarded.statusCode).toBe(403);
+    expect(guarded.json()).toMatchObject({ code: 'CSRF_FAILED' });
+    // Stripe's webhook declares it: an unsigned post is refused for its signature, not for CSRF.
+    const webhook = await t.app.inject({ method: 'POST', url: '/api/stripe/webhook/', payload: {} });
+    expect(webhook.json().code).not.toBe('CSRF_FAILED');
   });
 
   it('issues a CSRF cookie that scripts can read, with and without the trailing slash', async () => {
@@ -87,9 +106,24 @@ describe('HTTP layer in production', () => {
         CORS_ORIGINS: 'https://www.example.com',
         STRIPE_EMULATOR: 'true',
       },
+      routes: (app) => {
+        app.get('/api/test/plain', { config: { httpsRedirect: false } }, answer);
+      },
     });
   });
   afterAll(async () => prod?.close());
+
+  it('serves plain HTTP to the routes that declare `httpsRedirect: false`: their own, health, metrics, the webhook', async () => {
+    expect((await prod.app.inject({ method: 'GET', url: '/api/test/plain/' })).statusCode).toBe(200);
+    for (const url of ['/health/live', '/health/ready', '/health/']) {
+      expect((await prod.app.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    }
+    // Not served in production without METRICS_TOKEN: 404, but not a redirect.
+    expect((await prod.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+    const webhook = await prod.app.inject({ method: 'POST', url: '/api/stripe/webhook/', payload: {} });
+    expect(webhook.statusCode).not.toBe(301);
+    expect(webhook.json().code).not.toBe('CSRF_FAILED');
+  });
 
   it('redirects plain HTTP to HTTPS, believing X-Forwarded-Proto only from a trusted proxy', async () => {
     const plain = await prod.app.inject({ method: 'GET', url: '/api/csrf/?a=1' });

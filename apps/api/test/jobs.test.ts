@@ -112,6 +112,7 @@ describe('job queue', () => {
         ranIn.push('idle');
       });
       const id = await idle.app.jobs.send('test.where', {});
+      // A fixed pause on purpose, "nothing runs" under test: longer than a polling interval.
       await sleep(1200);
       expect(ranIn).toEqual([]);
       expect(await jobState(idle, id!)).toBe('created');
@@ -147,6 +148,7 @@ describe('job queue', () => {
     const stopping = t.app.jobs.stop().then(() => {
       stopped = true;
     });
+    // A fixed pause on purpose, "stop() has not returned yet" under test.
     await sleep(700);
     expect(stopped).toBe(false);
     release();
@@ -199,6 +201,7 @@ describe('job queue during a database outage', () => {
            where application_name = 'tierbase-jobs' and datname = current_database()`,
         );
       await cut();
+      // The outage lasts a while on purpose: the queue's reconnect attempts are cut again.
       await sleep(300);
       await cut();
       const id = await t.app.jobs.send('test.outage', { n: 1 });

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { vi } from 'vitest';
 
 /**
  * A local OpenAI-compatible server for the AI tests: POST /v1/chat/completions, with and without
@@ -196,11 +197,12 @@ export async function startOpenAiStub(): Promise<OpenAiStub> {
       stub.requests = [];
     },
     async waitFor(predicate, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate(stub.requests)) {
-        if (Date.now() > deadline) throw new Error('the stub did not see what was awaited in time');
-        await sleep(10);
-      }
+      await vi.waitFor(
+        () => {
+          if (!predicate(stub.requests)) throw new Error('the stub did not see what was awaited in time');
+        },
+        { timeout: timeoutMs, interval: 10 },
+      );
     },
     async close() {
       for (const socket of sockets) socket.destroy();

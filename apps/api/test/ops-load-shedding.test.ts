@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, sleep, type TestApp } from './helper.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestApp, type TestApp } from './helper.ts';
 
 /** Holds the event loop, as a CPU-bound request or a long GC pause would. */
 function blockEventLoop(ms: number): void {
@@ -20,9 +20,15 @@ describe('load shedding (@fastify/under-pressure)', () => {
   it('answers 503 in the envelope with Retry-After while the event loop lags; liveness and /metrics still answer', async () => {
     // Longer than the 1 s sampling interval, so the next sample sees the delay.
     blockEventLoop(1500);
-    await sleep(20);
-    const shed = await t.app.inject({ method: 'GET', url: '/api/billing/plans/' });
-    expect(shed.statusCode).toBe(503);
+    // The sampler's timer runs once the loop is free again; well before its next sample clears it.
+    const shed = await vi.waitFor(
+      async () => {
+        const response = await t.app.inject({ method: 'GET', url: '/api/billing/plans/' });
+        expect(response.statusCode).toBe(503);
+        return response;
+      },
+      { timeout: 500, interval: 10 },
+    );
     expect(shed.headers['retry-after']).toBe('5');
     expect(shed.headers['x-request-id']).toBeTruthy();
     expect(shed.json()).toEqual({
@@ -56,10 +62,15 @@ describe('load shedding (@fastify/under-pressure)', () => {
       env: { MAX_EVENT_LOOP_DELAY_MS: '0', MAX_HEAP_USED_BYTES: '1' },
     });
     try {
-      // The first sample is taken one interval after start.
-      await sleep(1100);
-      const shed = await heavy.app.inject({ method: 'GET', url: '/api/billing/plans/' });
-      expect(shed.statusCode).toBe(503);
+      // The first sample is taken one interval (1 s) after start.
+      const shed = await vi.waitFor(
+        async () => {
+          const response = await heavy.app.inject({ method: 'GET', url: '/api/billing/plans/' });
+          expect(response.statusCode).toBe(503);
+          return response;
+        },
+        { timeout: 3000, interval: 100 },
+      );
       expect(shed.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
       expect((await heavy.app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
     } finally {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
 
 /**
@@ -85,12 +85,14 @@ describe('log hygiene', () => {
     expect((await send(stranger, 'POST', '/api/logout/')).statusCode).toBe(200);
 
     // The verification and reset emails carry tokens; wait for the reset one to be written.
-    let tokens: string[] = [];
-    for (let attempt = 0; attempt < 50 && tokens.length < 2; attempt++) {
-      tokens = await emailedTokens(email);
-      if (tokens.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(tokens.length).toBeGreaterThanOrEqual(2);
+    const tokens = await vi.waitFor(
+      async () => {
+        const found = await emailedTokens(email);
+        expect(found.length).toBeGreaterThanOrEqual(2);
+        return found;
+      },
+      { timeout: 5000, interval: 100 },
+    );
     for (const token of tokens) secrets.add(token);
     for (const client of [user, stranger]) for (const value of client.cookies.values()) secrets.add(value);
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, freePort, type TestApp, TestClient } from './helper.ts';
 import { signUpAndVerify } from './users.helpers.ts';
 
@@ -23,19 +23,19 @@ async function startRedis(port: number): Promise<ChildProcess> {
       stdio: 'ignore',
     },
   );
-  for (let i = 0; i < 100; i++) {
-    const ready = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ready) return child;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('redis-server did not start');
+  await vi.waitFor(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.end();
+          resolve();
+        });
+        socket.once('error', () => reject(new Error('redis-server did not start')));
+      }),
+    { timeout: 5000, interval: 50 },
+  );
+  return child;
 }
 
 async function stopRedis(child: ChildProcess): Promise<void> {
@@ -91,13 +91,12 @@ describe.skipIf(missing)('Redis outage', () => {
     expect(login.json().code).toBe('SERVICE_UNAVAILABLE');
 
     redis = await startRedis(port);
-    let recovered = false;
-    for (let i = 0; i < 50 && !recovered; i++) {
-      const ready = await t.app.inject({ method: 'GET', url: '/health/ready' });
-      recovered = ready.json().data?.status === 'ok';
-      if (!recovered) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(recovered).toBe(true);
+    await expect
+      .poll(async () => (await t.app.inject({ method: 'GET', url: '/health/ready' })).json().data?.status, {
+        timeout: 5000,
+        interval: 100,
+      })
+      .toBe('ok');
     expect((await new TestClient(t.app).post('/api/login/', { email, password })).statusCode).toBe(200);
   });
 });

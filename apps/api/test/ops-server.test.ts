@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DEV_SECRET } from '../src/config.ts';
 import { payOnHostedCheckout } from './billing-harness.ts';
 import { freePort, waitFor as waitForValue } from './helper.ts';
@@ -55,22 +55,23 @@ function startServer(env: Record<string, string>): ServerProcess {
 }
 
 async function waitForHealth(server: ServerProcess, timeoutMs = 60_000): Promise<Response> {
-  const deadline = Date.now() + timeoutMs;
-  let exitCode: number | null | undefined;
-  void server.exited.then((code) => {
-    exitCode = code;
-  });
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`server exited with ${exitCode}:\n${server.output()}`);
-    try {
+  const healthy = vi.waitFor(
+    async () => {
+      // Throws while nothing listens yet: vi.waitFor tries again.
       const response = await fetch(`${server.baseUrl}/health/`);
-      if (response.ok) return response;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!response.ok) throw new Error(`/health/ answered ${response.status}`);
+      return response;
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
+  const exited = server.exited.then((code) => {
+    throw new Error(`server exited with ${code}:\n${server.output()}`);
+  });
+  try {
+    return await Promise.race([healthy, exited]);
+  } catch (error) {
+    throw new Error(`server did not answer /health/ in time (${String(error)}):\n${server.output()}`);
   }
-  throw new Error(`server did not answer /health/ in time:\n${server.output()}`);
 }
 
 function tempDataDir(): string {
@@ -127,10 +128,13 @@ describe('the server process', () => {
         request.on('error', reject);
         request.write(body.slice(0, half));
         // Send the rest only after the server has begun shutting down.
-        void waitFor(() => first.output().includes('shutting down'), 5000).then(() =>
-          setTimeout(() => request.end(body.slice(half)), 300),
-        );
+        // The 300 ms is under test: the request stays in flight that long into the shutdown.
+        void waitFor(() => first.output().includes('shutting down'), 5000)
+          .catch(() => undefined)
+          .then(() => setTimeout(() => request.end(body.slice(half)), 300));
       });
+      // A fixed pause on purpose: the half-sent request reaches the server before SIGTERM does
+      // (the server logs nothing per chunk that could be awaited instead).
       await new Promise((resolve) => setTimeout(resolve, 200));
       const signalledAt = Date.now();
       first.child.kill('SIGTERM');
@@ -323,7 +327,11 @@ async function countMigrations(dataDir: string): Promise<number> {
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+function waitFor(condition: () => boolean, timeout: number): Promise<void> {
+  return vi.waitFor(
+    () => {
+      if (!condition()) throw new Error('the condition did not hold in time');
+    },
+    { timeout, interval: 20 },
+  );
 }

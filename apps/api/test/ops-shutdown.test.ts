@@ -42,12 +42,15 @@ it('a keep-alive connection busy when shutdown begins is answered, then closed, 
         body.slice(0, half),
       ].join('\r\n'),
     );
+    // A fixed pause on purpose: the first half reaches the server before close() starts (nothing
+    // observable says it has been read).
     await sleep(100);
 
     let closed = false;
     const closing = t.app.close().then(() => {
       closed = true;
     });
+    // The rest arrives while close() is draining: the pause is the scenario under test.
     await sleep(100);
     connected.write(body.slice(half));
 

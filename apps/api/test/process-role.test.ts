@@ -63,7 +63,8 @@ describe.skipIf(!onPostgres)('PROCESS_ROLE: an API process and a worker process 
           ids,
         ]);
       await waitFor(async () => (await state()).every((row) => row.state === 'completed'));
-      // Another poll interval or two: the API process still takes nothing.
+      // A fixed pause on purpose, "nothing happens" under test: another poll interval or two, and
+      // the API process still takes nothing.
       await sleep(1200);
       expect(ranIn).toEqual(['worker', 'worker', 'worker']);
     } finally {

@@ -8,6 +8,14 @@ beforeAll(async () => {
   // Small per-user and per-IP login budgets, so the limits are reached in a few requests.
   t = await createTestApp({
     env: { RATE_LIMIT_USER_PER_MINUTE: '8', RATE_LIMIT_LOGIN_PER_IP_PER_15_MINUTES: '8' },
+    // Outside /api/ on purpose: what a route's config says decides, not its path.
+    routes: (app) => {
+      app.get('/custom/counted', async () => ({ success: true, data: null }));
+      app.get('/api/custom/uncounted', { config: { limits: { perUser: false } } }, async () => ({
+        success: true,
+        data: null,
+      }));
+    },
   });
 });
 afterAll(async () => t?.close());
@@ -91,6 +99,21 @@ describe('per-user API limit', () => {
 
     const other = await registered(t);
     expect((await other.client.get('/api/profile/')).statusCode).toBe(200);
+  });
+
+  it('counts the routes whose config does not opt out, whatever their path', async () => {
+    const { client } = await registered(t);
+    // Health, metrics and a route declaring `limits: { perUser: false }` never use up the budget.
+    for (let i = 0; i < 9; i++) {
+      for (const url of ['/health/ready', '/metrics', '/api/custom/uncounted/']) {
+        expect((await client.get(url)).statusCode, url).toBe(200);
+      }
+    }
+    expect((await client.get('/api/profile/')).statusCode).toBe(200);
+    // A route that declares nothing is counted, outside /api/ too: 1 + 7 more reach the 8.
+    for (let i = 0; i < 7; i++) expect((await client.get('/custom/counted')).statusCode).toBe(200);
+    expect((await client.get('/custom/counted')).statusCode).toBe(429);
+    expect((await client.get('/api/profile/')).statusCode).toBe(429);
   });
 });
 

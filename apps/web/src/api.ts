@@ -36,6 +36,7 @@ import type {
   TwoFactorDisableRequest,
   TwoFactorSetup,
 } from '@tierbase/contracts';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 
 /**
  * The API client: fetch with the session cookie, the CSRF token on unsafe methods, and the error
@@ -309,32 +310,30 @@ async function aiGenerateStream(
     },
   );
   if (!response.body) throw new ApiError('INTERNAL_ERROR', 500, 'The answer had no body.');
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    let boundary = buffer.indexOf('\n\n');
-    while (boundary !== -1) {
-      const block = buffer.slice(0, boundary);
-      buffer = buffer.slice(boundary + 2);
-      const parsed = parseSseBlock(block);
-      if (parsed) onEvent(parsed);
-      boundary = buffer.indexOf('\n\n');
-    }
-  }
+  await readAiStream(response.body, onEvent);
 }
 
-export function parseSseBlock(block: string): AiStreamEvent | null {
-  let event = 'message';
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event:')) event = line.slice(6).trim();
-    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+const AI_STREAM_EVENTS = new Set(['start', 'delta', 'done', 'error']);
+
+/**
+ * Reads an AI answer's event stream to its end, handing each of our events to `onEvent`;
+ * eventsource-parser does the framing (chunks split anywhere, comments, CRLF, multi-line data).
+ */
+export async function readAiStream(
+  body: ReadableStream<Uint8Array<ArrayBuffer>>,
+  onEvent: (event: AiStreamEvent) => void,
+): Promise<void> {
+  const events = body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
+  for (;;) {
+    const { value, done } = await events.read();
+    if (done) return;
+    if (value.event && AI_STREAM_EVENTS.has(value.event)) {
+      onEvent({ event: value.event, data: JSON.parse(value.data) } as AiStreamEvent);
+    }
   }
-  if (data.length === 0 || !['start', 'delta', 'done', 'error'].includes(event)) return null;
-  return { event, data: JSON.parse(data.join('\n')) } as AiStreamEvent;
 }
 
 /** The billing portal is a redirect the browser follows (a 302 to Stripe), not a fetch. */

@@ -1,6 +1,6 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { billingStatus, fail, fakeApi, ok, profile } from './fake-api.ts';
 import { renderApp } from './render.tsx';
 
@@ -157,9 +157,9 @@ describe('admin console', () => {
     await user.type(screen.getByLabelText('Event type'), 'invoice.payment_failed');
     await user.selectOptions(screen.getByLabelText('Status'), 'failed');
     await user.click(screen.getByRole('button', { name: 'Filter' }));
-    await vitestWait(() =>
-      api.calls.some(
-        (call) => call.path === '/api/admin/webhook-events/?type=invoice.payment_failed&status=failed',
+    await vi.waitFor(() =>
+      expect(api.calls.map((call) => call.path)).toContain(
+        '/api/admin/webhook-events/?type=invoice.payment_failed&status=failed',
       ),
     );
 
@@ -303,8 +303,3 @@ describe('admin console', () => {
     expect(await screen.findByText('A reconciliation is already queued or running.')).toBeInTheDocument();
   });
 });
-
-async function vitestWait(check: () => boolean) {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(check()).toBe(true);
-}

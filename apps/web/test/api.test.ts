@@ -1,5 +1,5 @@
 import { describe, expect, test, vi } from 'vitest';
-import { ApiError, api, parseSseBlock, setApiEvents } from '../src/api.ts';
+import { type AiStreamEvent, ApiError, api, readAiStream, setApiEvents } from '../src/api.ts';
 import { errorMessage, fieldErrors, retryIn } from '../src/lib/errors.ts';
 import { fail, fakeApi, ok, profile } from './fake-api.ts';
 
@@ -115,11 +115,27 @@ describe('error messages', () => {
 });
 
 describe('server-sent events', () => {
-  test('parses the AI stream events', () => {
-    expect(parseSseBlock('event: delta\ndata: {"text":"Hel"}')).toEqual({
-      event: 'delta',
-      data: { text: 'Hel' },
+  test('reads the AI stream events however the chunks split them, skipping comments and others', async () => {
+    const wire = [
+      ': keep-alive\n\n',
+      'event: start\ndata: {"requestId":"r1"}\n\nevent: del',
+      'ta\ndata: {"text":"Hel"}\r\n\r',
+      '\nevent: ping\ndata: {}\n\n',
+      'event: done\ndata: {"usage":\ndata: 3}\n\n',
+    ];
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array<ArrayBuffer>>({
+      start(controller) {
+        for (const chunk of wire) controller.enqueue(encoder.encode(chunk));
+        controller.close();
+      },
     });
-    expect(parseSseBlock(': keep-alive')).toBeNull();
+    const events: AiStreamEvent[] = [];
+    await readAiStream(body, (event) => events.push(event));
+    expect(events).toEqual([
+      { event: 'start', data: { requestId: 'r1' } },
+      { event: 'delta', data: { text: 'Hel' } },
+      { event: 'done', data: { usage: 3 } },
+    ]);
   });
 });

@@ -171,6 +171,33 @@ describe('SubscriptionContext', () => {
     );
   });
 
+  test('billing shows each invoice in its own currency: yen are whole, dollars are cents', async () => {
+    const invoice = {
+      status: 'paid',
+      amountPaid: 0,
+      created: '2026-12-09T00:00:00.000Z',
+      hostedInvoiceUrl: null,
+      invoicePdf: null,
+    };
+    fakeApi({
+      'GET /api/profile/': ok(profile({ isPro: true })),
+      'GET /api/billing/status/': ok(PRO_STATUS),
+      'GET /api/invoices/': ok({
+        invoices: [
+          { ...invoice, id: 'in_jpy', number: 'JPY-0001', amountDue: 1200, total: 1200, currency: 'jpy' },
+          { ...invoice, id: 'in_usd', number: 'USD-0001', amountDue: 1950, total: 1950, currency: 'usd' },
+        ],
+        hasMore: false,
+        nextCursor: null,
+      }),
+    });
+    renderApp('/billing');
+    // Both the phone list and the table show the total; ¥12 would be reading yen as cents.
+    expect((await screen.findAllByText('¥1,200')).length).toBeGreaterThan(0);
+    expect(screen.queryByText('¥12')).not.toBeInTheDocument();
+    expect(screen.getAllByText('$19.50').length).toBeGreaterThan(0);
+  });
+
   test('checkout return shows "activating", syncs, then the truth', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {

@@ -37,13 +37,15 @@ describe('OAuth sign-in buttons', () => {
     first.unmount();
 
     api.set('GET /api/auth/providers/', ok({ providers: [] }));
-    renderApp('/login');
+    const second = renderApp('/login');
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeInTheDocument();
     await waitFor(() =>
       expect(api.calls.filter((call) => call.path === '/api/auth/providers/')).toHaveLength(2),
     );
-    // Let the answer render.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The empty answer has arrived and rendered (waitFor flushes React's update).
+    await waitFor(() =>
+      expect(second.queryClient.getQueryState(['oauth-providers'])?.status).toBe('success'),
+    );
     expect(screen.queryByRole('link', { name: /Continue with/ })).not.toBeInTheDocument();
   });
 

@@ -11,12 +11,15 @@ function LocationProbe() {
   return <output data-testid="location">{`${location.pathname}${location.search}${location.hash}`}</output>;
 }
 
-/** The whole app (providers, routes, layout) at `path`, talking to whatever fetch is stubbed. */
+/**
+ * The whole app (providers, routes, layout) at `path`, talking to whatever fetch is stubbed; with
+ * its query client, for a test to wait until a query has settled.
+ */
 export function renderApp(path: string) {
   const queryClient = new QueryClient({
     defaultOptions: { queries: { retry: false }, mutations: { retry: false } },
   });
-  return render(
+  const rendered = render(
     <QueryClientProvider client={queryClient}>
       <MemoryRouter initialEntries={[path]}>
         <AuthProvider>
@@ -28,4 +31,5 @@ export function renderApp(path: string) {
       </MemoryRouter>
     </QueryClientProvider>,
   );
+  return Object.assign(rendered, { queryClient });
 }

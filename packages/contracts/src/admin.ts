@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { pageCursorSchema } from './cursor.ts';
-import { organizationRoleSchema, subscriptionStatusSchema } from './users.ts';
+import { subscriptionStatusSchema } from './subscription.ts';
+import { organizationRoleSchema } from './users.ts';
 
 export const adminUsersQuery = z.strictObject({
   /** Matches the start of the email or name, case-insensitively. */

@@ -1,9 +1,6 @@
 import { z } from 'zod';
 import { aiUsageSchema } from './ai.ts';
-import { subscriptionStatusSchema } from './users.ts';
-
-export const billingIntervalSchema = z.enum(['month', 'year']);
-export type BillingInterval = z.infer<typeof billingIntervalSchema>;
+import { billingIntervalSchema, subscriptionSchema, subscriptionStatusSchema } from './subscription.ts';
 
 export const planSchema = z.object({
   id: z.string(),
@@ -40,16 +37,13 @@ export const syncRequest = z.strictObject({
 });
 export type SyncRequest = z.infer<typeof syncRequest>;
 
-export const billingStatusSchema = z.object({
+/**
+ * GET /api/billing/status/: the subscription's own fields (the profile's `subscription`), flat,
+ * with `status` null and `plan` "free" before any, and what the account has besides.
+ */
+export const billingStatusSchema = subscriptionSchema.extend({
   status: subscriptionStatusSchema.nullable(),
-  plan: z.string(),
-  interval: billingIntervalSchema.nullable(),
-  currentPeriodEnd: z.iso.datetime().nullable(),
-  cancelAtPeriodEnd: z.boolean(),
-  trialEnd: z.iso.datetime().nullable(),
   isPro: z.boolean(),
-  /** Set while past_due: when access ends unless the payment succeeds. */
-  pastDueGraceEnd: z.iso.datetime().nullable(),
   hasBillingAccount: z.boolean(),
   /** AI requests and tokens used this billing period against the plan's quota; null without AI. */
   aiUsage: aiUsageSchema.nullable(),

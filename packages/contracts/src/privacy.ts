@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { invoiceSchema } from './billing.ts';
-import { organizationRoleSchema, subscriptionStatusSchema } from './users.ts';
+import { subscriptionStatusSchema } from './subscription.ts';
+import { organizationRoleSchema } from './users.ts';
 
 const date = z.iso.datetime();
 

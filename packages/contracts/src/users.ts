@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { subscriptionSchema } from './subscription.ts';
 
 export const emailSchema = z
   .string()
@@ -64,29 +65,6 @@ export const passwordChangeRequest = z.strictObject({
 });
 export type PasswordChangeRequest = z.infer<typeof passwordChangeRequest>;
 
-export const subscriptionStatusSchema = z.enum([
-  'incomplete',
-  'incomplete_expired',
-  'trialing',
-  'active',
-  'past_due',
-  'canceled',
-  'unpaid',
-  'paused',
-]);
-export type SubscriptionStatus = z.infer<typeof subscriptionStatusSchema>;
-
-/** What the profile shows of a subscription; null until the user has one. */
-export const subscriptionSummarySchema = z.object({
-  status: subscriptionStatusSchema,
-  plan: z.string(),
-  interval: z.enum(['month', 'year']).nullable(),
-  currentPeriodEnd: z.iso.datetime().nullable(),
-  cancelAtPeriodEnd: z.boolean(),
-  trialEnd: z.iso.datetime().nullable(),
-});
-export type SubscriptionSummary = z.infer<typeof subscriptionSummarySchema>;
-
 export const userSchema = z.object({
   id: z.string(),
   email: z.string(),
@@ -120,7 +98,8 @@ export const profileSchema = z.object({
   /** The active workspace; `isPro` and `subscription` describe it, not the user. */
   workspace: activeWorkspaceSchema,
   isPro: z.boolean(),
-  subscription: subscriptionSummarySchema.nullable(),
+  /** Null until the user has had a subscription; the same shape as in GET /api/billing/status/. */
+  subscription: subscriptionSchema.nullable(),
   trialEnd: z.iso.datetime().nullable(),
 });
 export type Profile = z.infer<typeof profileSchema>;

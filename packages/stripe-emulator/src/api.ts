@@ -1,6 +1,6 @@
 /** What resource modules share: the route table type, lookups, pagination and `expand[]`. */
 import type Stripe from 'stripe';
-import type { BillingEngine } from './billing-engine.ts';
+import type { BillingEngine } from './billing/engine.ts';
 import type { Core } from './core.ts';
 import { invalidRequest, noSuch } from './errors.ts';
 import { int, type Params, str } from './form.ts';

@@ -3,12 +3,13 @@
  * `stripe` package talks to unchanged (only `host`, `port`, `protocol` differ).
  */
 import type { AddressInfo } from 'node:net';
-import { BillingEngine, DEFAULT_RETRY_SCHEDULE } from './billing-engine.ts';
+import { DEFAULT_RETRY_SCHEDULE } from './billing/dunning.ts';
+import { BillingEngine } from './billing/engine.ts';
 import { wallNow } from './clock.ts';
 import { API_VERSION, Core } from './core.ts';
 import { FaultInjector } from './faults.ts';
 import { randomToken } from './ids.ts';
-import { buildWebhookEndpoint } from './objects.ts';
+import { buildWebhookEndpoint } from './objects/webhook-endpoints.ts';
 import { buildServer } from './server.ts';
 import { Store } from './store.ts';
 import { DEFAULT_WEBHOOK_RETRY_DELAYS_MS, WebhookDispatcher } from './webhooks.ts';

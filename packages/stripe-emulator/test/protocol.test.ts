@@ -148,6 +148,8 @@ describe('Stripe protocol', () => {
       body: 'email=a%40b.c',
       headers: { 'idempotency-key': 'k2' },
     });
+    // A fixed pause on purpose: the slow request (300 ms) has reached the emulator and holds the
+    // key before the second one is sent; nothing observable says it has arrived.
     await new Promise((r) => setTimeout(r, 50));
     const conflict = await raw('/v1/customers', {
       method: 'POST',

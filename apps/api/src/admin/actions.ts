@@ -43,11 +43,11 @@ export async function recordAudit(db: Database, actor: Actor, record: AuditRecor
 /** Staff never lock themselves out: someone else has to take their access away. */
 function refuseSelf(actor: Actor, userId: string, what: string): void {
   if (actor.id === userId) {
-    throw new AppError(
-      409,
-      ErrorCode.CONFLICT,
-      `You cannot ${what} your own account; ask another staff member.`,
-    );
+    throw new AppError({
+      status: 409,
+      code: ErrorCode.CONFLICT,
+      message: `You cannot ${what} your own account; ask another staff member.`,
+    });
   }
 }
 
@@ -124,7 +124,11 @@ export async function syncUserSubscription(
   if (!user) throw notFound('No such user.');
   const row = await findPersonalByUser(billing.db, userId);
   if (!row) {
-    throw new AppError(409, ErrorCode.CONFLICT, 'This user has no Stripe customer yet: nothing to sync.');
+    throw new AppError({
+      status: 409,
+      code: ErrorCode.CONFLICT,
+      message: 'This user has no Stripe customer yet: nothing to sync.',
+    });
   }
   const audit = (details: Record<string, unknown>) =>
     recordAudit(billing.db, actor, {

@@ -218,11 +218,11 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       if (!app.config.smtpUrl) {
-        throw new AppError(
-          409,
-          ErrorCode.CONFLICT,
-          'SMTP_URL is not set: emails are kept in the outbox, not sent.',
-        );
+        throw new AppError({
+          status: 409,
+          code: ErrorCode.CONFLICT,
+          message: 'SMTP_URL is not set: emails are kept in the outbox, not sent.',
+        });
       }
       if (!(await retryEmail(db, app.jobs, actor(request), request.params.id))) {
         throw notFound('No failed email with that id.');
@@ -291,7 +291,11 @@ export async function adminRoutes(app: FastifyInstance): Promise<void> {
       // The queue holds one reconciliation at most, queued or running.
       const jobId = await queueReconciliation(db, app.jobs, actor(request));
       if (!jobId)
-        throw new AppError(409, ErrorCode.CONFLICT, 'A reconciliation is already queued or running.');
+        throw new AppError({
+          status: 409,
+          code: ErrorCode.CONFLICT,
+          message: 'A reconciliation is already queued or running.',
+        });
       reply.code(202);
       return ok({ queued: true as const, jobId });
     },

@@ -141,14 +141,12 @@ function quotaExceeded(what: 'requests' | 'tokens', limits: PlanLimits, period: 
     what === 'requests'
       ? `all ${limits.aiRequestsPerPeriod} AI requests of this billing period are used`
       : `this request could take more of the ${limits.aiTokensPerPeriod} AI tokens of this billing period than are left (lower maxTokens or shorten the prompt)`;
-  return new AppError(
-    429,
-    ErrorCode.AI_QUOTA_EXCEEDED,
-    `Your AI quota is used up: ${detail}. It resets at ${resetsAt}.`,
-    undefined,
-    undefined,
-    { resetsAt, billing: '/billing' },
-  );
+  return new AppError({
+    status: 429,
+    code: ErrorCode.AI_QUOTA_EXCEEDED,
+    message: `Your AI quota is used up: ${detail}. It resets at ${resetsAt}.`,
+    links: { resetsAt, billing: '/billing' },
+  });
 }
 
 /**

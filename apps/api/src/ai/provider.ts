@@ -69,11 +69,12 @@ export function aiConfigured(config: Config['ai']): boolean {
 }
 
 export function aiNotConfigured(): AppError {
-  return new AppError(
-    503,
-    ErrorCode.AI_NOT_CONFIGURED,
-    'The AI assistant is not configured on this server. Set OPENAI_API_KEY (and OPENAI_BASE_URL for an OpenAI-compatible server such as Ollama), then restart.',
-  );
+  return new AppError({
+    status: 503,
+    code: ErrorCode.AI_NOT_CONFIGURED,
+    message:
+      'The AI assistant is not configured on this server. Set OPENAI_API_KEY (and OPENAI_BASE_URL for an OpenAI-compatible server such as Ollama), then restart.',
+  });
 }
 
 /** Raised by a stream whose provider went quiet for longer than the timeout. */
@@ -240,27 +241,31 @@ async function withRetries<T>(options: ProviderOptions, signal: AbortSignal, att
 export function providerFailure(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof ProviderTimeoutError || error instanceof OpenAI.APIConnectionTimeoutError) {
-    return new AppError(
-      503,
-      ErrorCode.AI_PROVIDER_UNAVAILABLE,
-      'The AI provider did not answer in time. Try again in a moment.',
-    );
+    return new AppError({
+      status: 503,
+      code: ErrorCode.AI_PROVIDER_UNAVAILABLE,
+      message: 'The AI provider did not answer in time. Try again in a moment.',
+    });
   }
   if (error instanceof OpenAI.APIConnectionError) {
-    return new AppError(
-      503,
-      ErrorCode.AI_PROVIDER_UNAVAILABLE,
-      'The AI provider cannot be reached right now. Try again in a moment.',
-    );
+    return new AppError({
+      status: 503,
+      code: ErrorCode.AI_PROVIDER_UNAVAILABLE,
+      message: 'The AI provider cannot be reached right now. Try again in a moment.',
+    });
   }
   if (error instanceof OpenAI.APIError && error.status === 429) {
-    return new AppError(
-      503,
-      ErrorCode.AI_PROVIDER_UNAVAILABLE,
-      'The AI provider is busy right now. Try again in a moment.',
-    );
+    return new AppError({
+      status: 503,
+      code: ErrorCode.AI_PROVIDER_UNAVAILABLE,
+      message: 'The AI provider is busy right now. Try again in a moment.',
+    });
   }
-  return new AppError(502, ErrorCode.AI_PROVIDER_ERROR, 'The AI provider answered with an error.');
+  return new AppError({
+    status: 502,
+    code: ErrorCode.AI_PROVIDER_ERROR,
+    message: 'The AI provider answered with an error.',
+  });
 }
 
 /** A description of a provider failure that is safe to log: kind and status, no provider text. */

@@ -12,7 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { requirePro } from '../billing/guard.ts';
 import { ok } from '../http/envelope.ts';
-import type { AuthContext } from '../types.ts';
+import type { AuthContext } from '../users/auth-context.ts';
 import { history } from './ledger.ts';
 import { type AiContext, aiStatus, type Caller, generate, type StreamEvent, startStream } from './service.ts';
 

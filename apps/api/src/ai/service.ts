@@ -205,7 +205,11 @@ async function recordCancelledBeforeAnswer(ctx: AiContext, prepared: Prepared, i
     errorCode: null,
     latencyMs: elapsed(prepared),
   });
-  return new AppError(499, ErrorCode.SERVICE_UNAVAILABLE, 'The client closed the request.');
+  return new AppError({
+    status: 499,
+    code: ErrorCode.SERVICE_UNAVAILABLE,
+    message: 'The client closed the request.',
+  });
 }
 
 /**

@@ -108,16 +108,21 @@ async function ensurePrice(
 export async function priceIdFor(db: Database, planId: string, interval: BillingInterval): Promise<string> {
   const price = findPrice(planId, interval);
   if (!price)
-    throw new AppError(400, ErrorCode.VALIDATION_ERROR, 'Unknown plan or interval.', {
-      plan: ['Unknown plan.'],
+    throw new AppError({
+      status: 400,
+      code: ErrorCode.VALIDATION_ERROR,
+      message: 'Unknown plan or interval.',
+      details: {
+        plan: ['Unknown plan.'],
+      },
     });
   const [row] = await db.select().from(stripePrices).where(eq(stripePrices.lookupKey, price.lookupKey));
   if (!row) {
-    throw new AppError(
-      503,
-      ErrorCode.SERVICE_UNAVAILABLE,
-      'Billing is not set up yet: run `npm run cli -- stripe:sync-plans`.',
-    );
+    throw new AppError({
+      status: 503,
+      code: ErrorCode.SERVICE_UNAVAILABLE,
+      message: 'Billing is not set up yet: run `npm run cli -- stripe:sync-plans`.',
+    });
   }
   return row.priceId;
 }

@@ -101,25 +101,28 @@ export async function createCheckout(
   requireBillingManager(workspace);
   const plan = findPlan(planId);
   if (!plan || plan.prices.length === 0) {
-    throw new AppError(400, ErrorCode.VALIDATION_ERROR, 'Choose a paid plan.', {
-      plan: ['Choose a paid plan.'],
+    throw new AppError({
+      status: 400,
+      code: ErrorCode.VALIDATION_ERROR,
+      message: 'Choose a paid plan.',
+      details: {
+        plan: ['Choose a paid plan.'],
+      },
     });
   }
   const priceId = await priceIdFor(deps.db, plan.id, interval);
   const current = await findByOrganization(deps.db, workspace.id);
   if (current?.status && HAS_LIVE_SUBSCRIPTION.has(current.status)) {
-    throw new AppError(
-      409,
-      ErrorCode.ALREADY_SUBSCRIBED,
-      workspace.personal
+    throw new AppError({
+      status: 409,
+      code: ErrorCode.ALREADY_SUBSCRIBED,
+      message: workspace.personal
         ? 'You already have a subscription; manage it in the billing portal.'
         : 'This organization already has a subscription; manage it in the billing portal.',
-      undefined,
-      undefined,
-      {
+      links: {
         portal: '/api/stripe/portal/',
       },
-    );
+    });
   }
   const row = current ?? (await ensureCustomer(deps, workspace, user));
   // Only the newest session can be paid: one subscription, however many tabs (decision 7). A
@@ -169,7 +172,11 @@ export async function createPortal(deps: CheckoutDeps, workspace: Workspace): Pr
   requireBillingManager(workspace);
   const row = await findByOrganization(deps.db, workspace.id);
   if (!row)
-    throw new AppError(404, ErrorCode.NOT_FOUND, 'You have no billing account yet. Choose a plan first.');
+    throw new AppError({
+      status: 404,
+      code: ErrorCode.NOT_FOUND,
+      message: 'You have no billing account yet. Choose a plan first.',
+    });
   const session = await callStripe(
     'billingPortal.sessions.create',
     () =>

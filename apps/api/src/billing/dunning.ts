@@ -5,7 +5,7 @@ import { users } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
 import { emailOutbox } from '../db/schema/email.ts';
 import { organizationMembers } from '../db/schema/organizations.ts';
-import { formatMoney, type Mailer, type MailRequest } from '../email/mailer.ts';
+import type { Mailer, MailRequest } from '../email/mailer.ts';
 
 /**
  * The emails that follow a subscription through trouble. Each is keyed to the Stripe object it is
@@ -77,7 +77,7 @@ export async function sendPaymentFailed(deps: DunningDeps, invoice: Stripe.Invoi
     template: 'payment_failed',
     data: {
       name: to.name,
-      amountDue: formatMoney(invoice.amount_due, invoice.currency),
+      amountDue: { amount: invoice.amount_due, currency: invoice.currency },
       invoiceUrl: invoice.hosted_invoice_url ?? `${deps.appUrl}/billing`,
       updateCardUrl: `${deps.appUrl}/billing`,
     },
@@ -96,7 +96,7 @@ export async function sendPaymentRecovered(deps: DunningDeps, invoice: Stripe.In
     template: 'payment_recovered',
     data: {
       name: to.name,
-      amountPaid: formatMoney(invoice.amount_paid, invoice.currency),
+      amountPaid: { amount: invoice.amount_paid, currency: invoice.currency },
       billingUrl: `${deps.appUrl}/billing`,
     },
   }));

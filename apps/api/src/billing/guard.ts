@@ -1,6 +1,6 @@
 import { ErrorCode } from '@tierbase/contracts';
 import { AppError } from '../errors.ts';
-import type { AuthContext } from '../types.ts';
+import type { AuthContext } from '../users/auth-context.ts';
 import { requireUser } from '../users/guards.ts';
 
 /**
@@ -10,16 +10,14 @@ import { requireUser } from '../users/guards.ts';
 export function requirePro(request: { auth: AuthContext | null }): AuthContext {
   const auth = requireUser(request);
   if (!auth.isPro) {
-    throw new AppError(
-      403,
-      ErrorCode.SUBSCRIPTION_INACTIVE,
-      'This feature needs an active Pro subscription.',
-      undefined,
-      undefined,
-      {
+    throw new AppError({
+      status: 403,
+      code: ErrorCode.SUBSCRIPTION_INACTIVE,
+      message: 'This feature needs an active Pro subscription.',
+      links: {
         pricing: '/pricing',
       },
-    );
+    });
   }
   return auth;
 }

@@ -7,6 +7,26 @@ import { stripeFromConfig } from './service.ts';
 /** The key the app uses against the local emulator; it accepts any sk_test_ key. */
 const EMULATOR_KEY = 'sk_test_tierbase_local';
 
+const EMULATOR_PACKAGE = '@tierbase/stripe-emulator';
+
+export type EmulatorModule = typeof import('@tierbase/stripe-emulator');
+
+/**
+ * Local billing was asked for (no STRIPE_SECRET_KEY, or STRIPE_EMULATOR=true) but the emulator
+ * package cannot be loaded: it is a development dependency, absent from a production install.
+ */
+export class EmulatorMissingError extends Error {
+  constructor(reason: string) {
+    super(
+      `Billing is set to run against the local Stripe emulator (no STRIPE_SECRET_KEY set, or STRIPE_EMULATOR=true), ` +
+        `but ${EMULATOR_PACKAGE} cannot be loaded (${reason}). It is a development dependency: a production ` +
+        `install (npm ci --omit=dev, the Docker image) does not include it. Set STRIPE_SECRET_KEY and ` +
+        `STRIPE_WEBHOOK_SECRET to bill through Stripe, or install the development dependencies and run npm run build.`,
+    );
+    this.name = 'EmulatorMissingError';
+  }
+}
+
 export interface LocalStripe {
   url: string;
   /** The config with billing pointed at the emulator. */
@@ -20,9 +40,8 @@ export interface LocalStripe {
  * signed and sent to this server as Stripe's would be. The app's code path is the same as against
  * Stripe; only the SDK's host differs.
  */
-export async function startLocalStripe(config: Config): Promise<LocalStripe> {
-  // Imported only here, so a deployment with a real key never loads the emulator.
-  const { startEmulator } = await import('@tierbase/stripe-emulator');
+export async function startLocalStripe(config: Config, emulatorModule: EmulatorModule): Promise<LocalStripe> {
+  const { startEmulator } = emulatorModule;
   // The app's own listening address over plain HTTP, never APP_URL: delivery stays on this machine.
   const appOrigin = `http://${internalHost(config.host)}:${config.port}`;
   const options = {
@@ -49,6 +68,30 @@ export async function startLocalStripe(config: Config): Promise<LocalStripe> {
     },
     stop: () => emulator.stop(),
   };
+}
+
+/**
+ * Imports the emulator package. Only local billing calls this, so a server with a real key never
+ * loads it, and the production bundle leaves it out (apps/api/build.mjs marks it external).
+ */
+export async function loadEmulator(): Promise<EmulatorModule> {
+  try {
+    return await import('@tierbase/stripe-emulator');
+  } catch (error) {
+    // The package itself is missing, or its build output (a checkout that was never built); any
+    // other failure, a missing dependency of the emulator included, is passed on as it is.
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : '';
+    if (code === 'ERR_MODULE_NOT_FOUND') {
+      if (message.startsWith(`Cannot find package '${EMULATOR_PACKAGE}'`)) {
+        throw new EmulatorMissingError('not installed');
+      }
+      if (/^Cannot find module '[^']*stripe-emulator[/\\]dist[/\\]/.test(message)) {
+        throw new EmulatorMissingError('not built');
+      }
+    }
+    throw error;
+  }
 }
 
 /** An address that reaches a server listening on `host` from this machine. */

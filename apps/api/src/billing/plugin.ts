@@ -3,7 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { countsOf, createRunLock, reconcile } from './reconcile.ts';
 import { registerBillingRoutes } from './routes.ts';
-import { createBillingContext } from './service.ts';
+import { type BillingContext, createBillingContext } from './service.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Undefined while no Stripe (real or emulated) is configured. */
+    billing: BillingContext | undefined;
+  }
+}
 
 /** The reconciliation job: on the schedule (RECONCILE_CRON), or queued by an admin. */
 export const RECONCILE_QUEUE = 'billing.reconcile';

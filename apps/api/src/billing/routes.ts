@@ -215,7 +215,12 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
     });
     webhook.post(
       '/api/stripe/webhook',
-      { schema: { tags, summary: 'Stripe events (signed; no CSRF token)', hide: false } },
+      {
+        schema: { tags, summary: 'Stripe events (signed; no CSRF token)', hide: false },
+        // Called by Stripe, not a browser: authenticated by its signature, never redirected (a
+        // redirected POST is lost), and outside the per-IP limit (a verified event is never refused).
+        config: { csrf: false, httpsRedirect: false, limits: { perIp: false } },
+      },
       async (request, reply) => {
         const deps = need();
         const signature = request.headers['stripe-signature'];

@@ -52,9 +52,10 @@ export function createBillingContext(
 
 /** Billing endpoints answer this while no Stripe (real or emulated) is configured. */
 export function billingNotConfigured(): AppError {
-  return new AppError(
-    503,
-    ErrorCode.SERVICE_UNAVAILABLE,
-    'Billing is not configured: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or start without them to use the emulator).',
-  );
+  return new AppError({
+    status: 503,
+    code: ErrorCode.SERVICE_UNAVAILABLE,
+    message:
+      'Billing is not configured: set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET (or start without them to use the emulator).',
+  });
 }

@@ -62,7 +62,7 @@ export class StripeObjectMissing extends AppError {
     readonly operation: string,
     readonly objectId: string,
   ) {
-    super(502, ErrorCode.BILLING_PROVIDER_ERROR, PROVIDER_REFUSED);
+    super({ status: 502, code: ErrorCode.BILLING_PROVIDER_ERROR, message: PROVIDER_REFUSED });
     this.name = 'StripeObjectMissing';
   }
 }
@@ -98,16 +98,25 @@ export async function callStripe<T>(
     if (error instanceof Stripe.errors.StripeInvalidRequestError) {
       const field = error.param ? options.input?.[error.param] : undefined;
       if (field) {
-        throw new AppError(400, ErrorCode.VALIDATION_ERROR, 'Some fields are invalid.', {
-          [field]: [error.code === 'resource_missing' ? 'No such item.' : 'This value is not accepted.'],
+        throw new AppError({
+          status: 400,
+          code: ErrorCode.VALIDATION_ERROR,
+          message: 'Some fields are invalid.',
+          details: {
+            [field]: [error.code === 'resource_missing' ? 'No such item.' : 'This value is not accepted.'],
+          },
         });
       }
       if (error.code === 'resource_missing' && options.object) {
         throw new StripeObjectMissing(operation, options.object);
       }
-      throw new AppError(502, ErrorCode.BILLING_PROVIDER_ERROR, PROVIDER_REFUSED);
+      throw new AppError({ status: 502, code: ErrorCode.BILLING_PROVIDER_ERROR, message: PROVIDER_REFUSED });
     }
-    throw new AppError(502, ErrorCode.BILLING_PROVIDER_ERROR, PROVIDER_UNREACHABLE);
+    throw new AppError({
+      status: 502,
+      code: ErrorCode.BILLING_PROVIDER_ERROR,
+      message: PROVIDER_UNREACHABLE,
+    });
   }
 }
 

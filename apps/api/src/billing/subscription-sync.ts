@@ -308,7 +308,7 @@ export async function syncCheckoutSession(
   const reference = session?.client_reference_id;
   const ours = reference === owner.organizationId || (owner.legacyUserId && reference === owner.legacyUserId);
   if (!session || !ours || !customerId) {
-    throw new AppError(404, ErrorCode.NOT_FOUND, 'No such checkout session.');
+    throw new AppError({ status: 404, code: ErrorCode.NOT_FOUND, message: 'No such checkout session.' });
   }
   if (session.status === 'complete') await expireOpenCheckouts(deps, customerId);
   return syncCustomer(deps, customerId);

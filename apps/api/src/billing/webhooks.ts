@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ErrorCode } from '@tierbase/contracts';
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
@@ -53,7 +52,6 @@ export async function receiveWebhook(
     .values({
       eventId: event.id,
       eventType: event.type,
-      eventHash: createHash('sha256').update(rawBody).digest('hex'),
       payload: event as unknown as Record<string, unknown>,
     })
     .onConflictDoNothing();
@@ -79,15 +77,28 @@ export async function receiveWebhook(
 }
 
 function verify(rawBody: Buffer, signature: string | undefined, secret: string): Stripe.Event {
-  if (!signature) throw new AppError(400, ErrorCode.INVALID_SIGNATURE, 'Missing Stripe-Signature header.');
+  if (!signature)
+    throw new AppError({
+      status: 400,
+      code: ErrorCode.INVALID_SIGNATURE,
+      message: 'Missing Stripe-Signature header.',
+    });
   try {
     return Stripe.webhooks.constructEvent(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
   } catch (error) {
     if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
-      throw new AppError(400, ErrorCode.INVALID_SIGNATURE, 'The webhook signature is invalid or too old.');
+      throw new AppError({
+        status: 400,
+        code: ErrorCode.INVALID_SIGNATURE,
+        message: 'The webhook signature is invalid or too old.',
+      });
     }
     // Signed by the right secret but not JSON: nothing we can act on.
-    throw new AppError(400, ErrorCode.INVALID_JSON, 'The webhook body is not valid JSON.');
+    throw new AppError({
+      status: 400,
+      code: ErrorCode.INVALID_JSON,
+      message: 'The webhook body is not valid JSON.',
+    });
   }
 }
 
@@ -252,7 +263,11 @@ export async function replayEvents(
             .limit(selector.limit)
         : await deps.db.select().from(webhookEvents).where(eq(webhookEvents.processed, false));
   if ('eventId' in selector && rows.length === 0) {
-    throw new AppError(404, ErrorCode.NOT_FOUND, `No recorded event ${selector.eventId}.`);
+    throw new AppError({
+      status: 404,
+      code: ErrorCode.NOT_FOUND,
+      message: `No recorded event ${selector.eventId}.`,
+    });
   }
   const results: { eventId: string; ok: boolean; error?: string }[] = [];
   for (const row of rows) {

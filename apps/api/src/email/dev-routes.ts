@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../errors.ts';
 import { ok } from '../http/envelope.ts';
+import { routePolicy } from '../http/route-policy.ts';
 import { findOutboxMessage, listOutbox, type OutboxRow } from './outbox.ts';
 import { escapeHtml } from './templates/layout.ts';
 
@@ -75,6 +76,8 @@ function listPage(rows: OutboxRow[]): string {
 }
 
 export async function devMailRoutes(app: FastifyInstance): Promise<void> {
+  // A developer's tool, not the API: outside the per-user limit.
+  routePolicy(app, { limits: { perUser: false } });
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const db = app.database.db;
 

@@ -2,7 +2,6 @@ import type { DatabaseTransaction } from '../jobs/queue.ts';
 import type { TemplateData, TemplateName } from './templates/index.ts';
 
 export type { TemplateData, TemplateName } from './templates/index.ts';
-export { formatMoney } from './templates/index.ts';
 
 /** One email to send: a template and exactly the data that template takes. */
 export type MailRequest = {

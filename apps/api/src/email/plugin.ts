@@ -2,7 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createDeliverHandler, createSmtpTransport } from './delivery.ts';
 import { devMailRoutes } from './dev-routes.ts';
+import type { Mailer } from './mailer.ts';
 import { createMailer, DELIVER_QUEUE, type DeliverJob } from './outbox.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mailer: Mailer;
+  }
+}
 
 /** A delivery that has not finished in this long is considered lost and retried. */
 const DELIVERY_EXPIRE_SECONDS = 300;

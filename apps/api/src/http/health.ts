@@ -1,6 +1,7 @@
 import { ErrorCode } from '@tierbase/contracts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { errorBody } from './envelope.ts';
+import { routePolicy } from './route-policy.ts';
 
 /** How long one dependency may take to answer before it counts as down. */
 const PROBE_TIMEOUT_MS = 2000;
@@ -20,10 +21,16 @@ type CheckState = 'ok' | 'down';
  * Load balancers poll these, so they never cache and never wait longer than the probe timeout.
  */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/health/live', { schema: { hide: true } }, async (_request, reply) => {
-    reply.header('Cache-Control', 'no-store');
-    return { success: true, data: { status: 'ok' } };
-  });
+  // Probes come from load balancers and orchestrators over plain HTTP, not from a signed-in user.
+  routePolicy(app, { httpsRedirect: false, limits: { perUser: false } });
+  app.get(
+    '/health/live',
+    { schema: { hide: true }, config: { loadShedding: false } },
+    async (_request, reply) => {
+      reply.header('Cache-Control', 'no-store');
+      return { success: true, data: { status: 'ok' } };
+    },
+  );
 
   const ready = async (_request: unknown, reply: FastifyReply) => {
     reply.header('Cache-Control', 'no-store');

@@ -3,8 +3,15 @@ import { ErrorCode } from '@tierbase/contracts';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from './envelope.ts';
 
-/** Liveness must answer however busy the process is (a restart would not help), and so must scrapes. */
-const NEVER_SHED = new Set(['/health/live', '/metrics']);
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * false: answered however busy the process is. Liveness (a restart would not help) and metrics
+     * scrapes (the overload is what they should show). Default: shed under pressure.
+     */
+    loadShedding?: boolean;
+  }
+}
 
 /**
  * Load shedding (@fastify/under-pressure): while the sampled event-loop delay, heap or RSS is over
@@ -24,7 +31,7 @@ export async function registerLoadShedding(app: FastifyInstance): Promise<void> 
     maxRssBytes,
     // No log line per shed request: under overload that would add to the load; the request histogram counts the 503s.
     pressureHandler: (request, reply) => {
-      if (request.routeOptions.url && NEVER_SHED.has(request.routeOptions.url)) return undefined;
+      if (request.routeOptions.config.loadShedding === false) return undefined;
       reply.header('Retry-After', '5');
       // Sent here: under-pressure then calls next(), and Fastify runs nothing more for a sent reply.
       sendError(reply, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The server is busy. Try again shortly.');

@@ -1,12 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '@tierbase/contracts';
 import { inArray, sql } from 'drizzle-orm';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
 import { emailOutbox } from '../db/schema/email.ts';
 import { AppError, notFound } from '../errors.ts';
 import { httpRequestDuration, outboxEmails, registry } from '../metrics.ts';
 
 export const METRICS_PATH = '/metrics';
+
+/** Scrapes come from Prometheus, not a browser or a user, and must answer however busy the process is. */
+const SCRAPE_POLICY = {
+  httpsRedirect: false,
+  limits: { perUser: false },
+  loadShedding: false,
+} satisfies FastifyContextConfig;
 
 /** Outbox states worth an alert: mail still to go out, and mail given up on. */
 const OUTBOX_WATCHED = ['queued', 'failed'] as const;
@@ -38,17 +45,21 @@ export function registerMetrics(app: FastifyInstance): void {
   const { metricsToken } = app.config.observability;
   if (!metricsToken && app.config.isProduction) {
     // Not served: a JSON 404 like any unknown API path, not the web app's page for a missing one.
-    app.get(METRICS_PATH, { schema: { hide: true } }, async () => {
+    app.get(METRICS_PATH, { schema: { hide: true }, config: SCRAPE_POLICY }, async () => {
       throw notFound();
     });
     return;
   }
   const expected = metricsToken ? Buffer.from(`Bearer ${metricsToken}`) : undefined;
 
-  app.get(METRICS_PATH, { schema: { hide: true } }, async (request, reply) => {
+  app.get(METRICS_PATH, { schema: { hide: true }, config: SCRAPE_POLICY }, async (request, reply) => {
     if (expected && !authorized(request, expected)) {
       reply.header('WWW-Authenticate', 'Bearer');
-      throw new AppError(401, ErrorCode.AUTHENTICATION_REQUIRED, 'A valid metrics token is required.');
+      throw new AppError({
+        status: 401,
+        code: ErrorCode.AUTHENTICATION_REQUIRED,
+        message: 'A valid metrics token is required.',
+      });
     }
     await readOutbox(app, request);
     reply.header('Cache-Control', 'no-store').type(registry.contentType);

@@ -4,6 +4,24 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Which app-wide limits count this route's requests; each is on unless set to false. `perIp`:
+     * RATE_LIMIT_GLOBAL_PER_MINUTE per address (off for Stripe's webhook, which limits its
+     * unverified requests itself). `perUser`: RATE_LIMIT_USER_PER_MINUTE per signed-in user (off
+     * for what is not the API: health, metrics, the SPA's files, the dev outbox). Not named
+     * `rateLimit`: that key is @fastify/rate-limit's, which would put a limit of its own on the route.
+     */
+    limits?: { perIp?: boolean; perUser?: boolean };
+  }
+}
+
+/** Whether the app-wide limit `which` counts this request's route (see `config.limits`). */
+export function routeCounts(request: FastifyRequest, which: 'perIp' | 'perUser'): boolean {
+  return request.routeOptions.config.limits?.[which] !== false;
+}
+
 export interface LimitSpec {
   /** Prefix of the counter's key, so limits never share counters. */
   name: string;
@@ -51,22 +69,20 @@ export function makeLimiter(app: FastifyInstance, spec: LimitSpec): Limiter {
     } catch (error) {
       request.log.warn({ err: error, limit: spec.name }, 'rate-limit store unavailable');
       if (spec.failOpen) return;
-      throw new AppError(
-        503,
-        ErrorCode.SERVICE_UNAVAILABLE,
-        'The service is temporarily unavailable.',
-        undefined,
-        { 'Retry-After': '5' },
-      );
+      throw new AppError({
+        status: 503,
+        code: ErrorCode.SERVICE_UNAVAILABLE,
+        message: 'The service is temporarily unavailable.',
+        headers: { 'Retry-After': '5' },
+      });
     }
     if (result.isAllowed || !result.isExceeded) return;
     const retryAfter = String(Math.max(1, result.ttlInSeconds));
-    throw new AppError(
-      429,
-      ErrorCode.RATE_LIMITED,
-      `Too many requests. Try again in ${retryAfter} seconds.`,
-      undefined,
-      { 'Retry-After': retryAfter },
-    );
+    throw new AppError({
+      status: 429,
+      code: ErrorCode.RATE_LIMITED,
+      message: `Too many requests. Try again in ${retryAfter} seconds.`,
+      headers: { 'Retry-After': retryAfter },
+    });
   };
 }

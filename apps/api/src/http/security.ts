@@ -11,15 +11,27 @@ export const CSRF_COOKIE = 'csrftoken';
 export const CSRF_HEADER = 'x-csrftoken';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * false: the route takes no CSRF token, because no browser session calls it (Stripe's webhook,
+     * authenticated by its signature). Default: unsafe methods need the double-submit token.
+     */
+    csrf?: boolean;
+    /**
+     * false: in production, plain HTTP is served rather than redirected to HTTPS: load balancers'
+     * health checks, and server-to-server calls that have already sent their body or token when a
+     * redirect would answer (docs/decisions/0012). Default: redirected.
+     */
+    httpsRedirect?: boolean;
+  }
+}
+
 /**
  * The seed's middleware stack, in its order: security headers, HTTPS redirect, CORS, cookies,
  * then CSRF. Sessions, authentication and the Pro gate come after, in the users and billing rooms.
  */
-export async function registerSecurity(
-  app: FastifyInstance,
-  config: Config,
-  options: { csrfExemptPaths: string[] },
-): Promise<void> {
+export async function registerSecurity(app: FastifyInstance, config: Config): Promise<void> {
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -42,17 +54,14 @@ export async function registerSecurity(
     crossOriginEmbedderPolicy: false,
   });
 
-  const exempt = new Set(options.csrfExemptPaths.map(normalizePath));
   if (config.isProduction) {
     // Behind a proxy `request.protocol` comes from X-Forwarded-Proto, which Fastify only believes
-    // from TRUSTED_PROXIES. Health checks from the load balancer stay on plain HTTP, and so do the
-    // paths no browser calls (the Stripe webhook): a redirect protects a browser's next request,
-    // while a server-to-server POST has already sent its body and is not retried on a 301 — it
-    // would only be lost. The webhook's authenticity comes from its signature, not the transport
-    // (docs/decisions/0012).
+    // from TRUSTED_PROXIES. Routes declare `httpsRedirect: false` to stay on plain HTTP: a redirect
+    // protects a browser's next request, while a server-to-server POST has already sent its body
+    // and is not retried on a 301 — it would only be lost. The webhook's authenticity comes from
+    // its signature, not the transport (docs/decisions/0012).
     app.addHook('onRequest', async (request, reply) => {
-      if (request.protocol === 'https' || request.url.startsWith('/health')) return;
-      if (exempt.has(normalizePath(request.url))) return;
+      if (request.protocol === 'https' || request.routeOptions.config.httpsRedirect === false) return;
       const host = new URL(config.appUrl).host;
       return reply.redirect(`https://${host}${request.url}`, 301);
     });
@@ -84,17 +93,16 @@ export async function registerSecurity(
   });
 
   app.addHook('onRequest', async (request) => {
-    if (SAFE_METHODS.has(request.method)) return;
-    if (exempt.has(normalizePath(request.url))) return;
+    // A path no route has is checked like any other: its answer (404, 405) needs no exemption.
+    if (SAFE_METHODS.has(request.method) || request.routeOptions.config.csrf === false) return;
     if (!csrfTokenMatches(request)) {
-      throw new AppError(403, ErrorCode.CSRF_FAILED, 'CSRF token missing or incorrect.');
+      throw new AppError({
+        status: 403,
+        code: ErrorCode.CSRF_FAILED,
+        message: 'CSRF token missing or incorrect.',
+      });
     }
   });
-}
-
-function normalizePath(url: string): string {
-  const path = url.split('?')[0] ?? '/';
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 /** Double-submit check: the header must equal the cookie, compared in constant time. */

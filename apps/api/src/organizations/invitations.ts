@@ -70,11 +70,11 @@ export async function inviteMember(
         and(eq(organizationMembers.organizationId, organizationId), sql`lower(${users.email}) = ${email}`),
       );
     if (member) {
-      throw new AppError(
-        409,
-        ErrorCode.ALREADY_MEMBER,
-        'This address belongs to a member of the organization already.',
-      );
+      throw new AppError({
+        status: 409,
+        code: ErrorCode.ALREADY_MEMBER,
+        message: 'This address belongs to a member of the organization already.',
+      });
     }
     // A pending invitation to the address is replaced: its link stops working.
     await tx
@@ -205,18 +205,19 @@ export async function acceptInvitation(
       .for('update');
     if (!invitation) throw invitationGone();
     if (invitation.email !== user.email.toLowerCase()) {
-      throw new AppError(
-        403,
-        ErrorCode.INVITATION_EMAIL_MISMATCH,
-        'This invitation was sent to another email address. Sign in with the account for that address to accept it.',
-      );
+      throw new AppError({
+        status: 403,
+        code: ErrorCode.INVITATION_EMAIL_MISMATCH,
+        message:
+          'This invitation was sent to another email address. Sign in with the account for that address to accept it.',
+      });
     }
     if (!user.emailVerified) {
-      throw new AppError(
-        403,
-        ErrorCode.INVITATION_EMAIL_MISMATCH,
-        'Confirm your email address first (with the link we sent you), then accept the invitation.',
-      );
+      throw new AppError({
+        status: 403,
+        code: ErrorCode.INVITATION_EMAIL_MISMATCH,
+        message: 'Confirm your email address first (with the link we sent you), then accept the invitation.',
+      });
     }
     await tx.delete(organizationInvitations).where(eq(organizationInvitations.id, invitation.id));
     const [joined] = await tx

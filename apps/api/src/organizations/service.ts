@@ -34,7 +34,11 @@ export const noSuchOrganization = () => notFound('No such organization.');
 const noSuchMember = () => notFound('No such member of this organization.');
 
 export const personalWorkspaceRefused = (what: string) =>
-  new AppError(409, ErrorCode.PERSONAL_WORKSPACE, `A personal workspace cannot be ${what}.`);
+  new AppError({
+    status: 409,
+    code: ErrorCode.PERSONAL_WORKSPACE,
+    message: `A personal workspace cannot be ${what}.`,
+  });
 
 const memberCountSql = sql<number>`(select count(*) from ${organizationMembers} as counted
   where counted.organization_id = ${organizations.id})`.mapWith(Number);
@@ -230,11 +234,11 @@ export async function renameOrganization(
   await db.transaction(async (tx) => {
     const workspace = await lockMembership(tx, organizationId, userId);
     if (workspace.personal) {
-      throw new AppError(
-        409,
-        ErrorCode.PERSONAL_WORKSPACE,
-        'A personal workspace is named after you: change your name in the profile instead.',
-      );
+      throw new AppError({
+        status: 409,
+        code: ErrorCode.PERSONAL_WORKSPACE,
+        message: 'A personal workspace is named after you: change your name in the profile instead.',
+      });
     }
     requireManager(workspace, 'rename the organization');
     await tx
@@ -266,14 +270,13 @@ export async function deleteOrganization(
       .from(subscriptions)
       .where(eq(subscriptions.organizationId, organizationId));
     if (subscription?.status && BLOCKS_DELETION.has(subscription.status)) {
-      throw new AppError(
-        409,
-        ErrorCode.ORGANIZATION_HAS_SUBSCRIPTION,
-        'This organization has a subscription. Cancel it in the billing portal, then delete the organization.',
-        undefined,
-        undefined,
-        { portal: '/api/stripe/portal/' },
-      );
+      throw new AppError({
+        status: 409,
+        code: ErrorCode.ORGANIZATION_HAS_SUBSCRIPTION,
+        message:
+          'This organization has a subscription. Cancel it in the billing portal, then delete the organization.',
+        links: { portal: '/api/stripe/portal/' },
+      });
     }
     // Sessions that had it active fall back to their personal workspace (ON DELETE SET NULL).
     await tx.delete(organizations).where(eq(organizations.id, organizationId));
@@ -321,11 +324,11 @@ export async function changeRole(
     requireOwner(workspace, "change members' roles");
     const target = await lockedMember(tx, organizationId, targetId);
     if (target.role === 'owner') {
-      throw new AppError(
-        409,
-        ErrorCode.CONFLICT,
-        "The owner's role changes only by transferring the ownership to another member.",
-      );
+      throw new AppError({
+        status: 409,
+        code: ErrorCode.CONFLICT,
+        message: "The owner's role changes only by transferring the ownership to another member.",
+      });
     }
     await tx
       .update(organizationMembers)
@@ -359,11 +362,11 @@ async function dropMember(
 }
 
 const ownerStays = () =>
-  new AppError(
-    409,
-    ErrorCode.OWNER_CANNOT_LEAVE,
-    'The owner cannot leave or be removed: transfer the ownership to another member first.',
-  );
+  new AppError({
+    status: 409,
+    code: ErrorCode.OWNER_CANNOT_LEAVE,
+    message: 'The owner cannot leave or be removed: transfer the ownership to another member first.',
+  });
 
 /**
  * DELETE /api/organizations/:id/members/:userId (owner or admin): never the owner; an admin
@@ -417,7 +420,11 @@ export async function transferOwnership(
     if (workspace.personal) throw personalWorkspaceRefused('transferred');
     requireOwner(workspace, 'transfer the ownership');
     if (targetId === ownerId)
-      throw new AppError(409, ErrorCode.CONFLICT, 'You already own this organization.');
+      throw new AppError({
+        status: 409,
+        code: ErrorCode.CONFLICT,
+        message: 'You already own this organization.',
+      });
     await lockedMember(tx, organizationId, targetId);
     const member = (id: string) =>
       and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, id));

@@ -209,14 +209,14 @@ async function allInvoices(deps: PrivacyDeps, organizationId: string): Promise<I
 }
 
 const billingNeeded = () =>
-  new AppError(
-    503,
-    ErrorCode.SERVICE_UNAVAILABLE,
-    'Billing is not configured, so the Stripe side of this account cannot be reached.',
-  );
+  new AppError({
+    status: 503,
+    code: ErrorCode.SERVICE_UNAVAILABLE,
+    message: 'Billing is not configured, so the Stripe side of this account cannot be reached.',
+  });
 
 const invalidCredentials = () =>
-  new AppError(401, ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
+  new AppError({ status: 401, code: ErrorCode.INVALID_CREDENTIALS, message: INVALID_CREDENTIALS_MESSAGE });
 
 /**
  * Re-authentication before a deletion: the account's current password. An account without one
@@ -229,11 +229,11 @@ export async function confirmPassword(db: Database, userId: string, password: st
     .from(accounts)
     .where(and(eq(accounts.userId, userId), eq(accounts.providerId, 'credential')));
   if (!credential?.hash) {
-    throw new AppError(
-      401,
-      ErrorCode.INVALID_CREDENTIALS,
-      'This account has no password. Set one with "Forgot password", then delete the account.',
-    );
+    throw new AppError({
+      status: 401,
+      code: ErrorCode.INVALID_CREDENTIALS,
+      message: 'This account has no password. Set one with "Forgot password", then delete the account.',
+    });
   }
   if (!(await verifyPassword({ hash: credential.hash, password }))) throw invalidCredentials();
 }
@@ -285,11 +285,12 @@ async function organizationsOf(db: Database, userId: string): Promise<Organizati
  * and its members' work would go with it, or be left without an owner (decision 24).
  */
 const ownsTeam = () =>
-  new AppError(
-    409,
-    ErrorCode.OWNS_TEAM_ORGANIZATION,
-    'You own an organization that has other members. Transfer its ownership to another member (or remove the members and delete it) before deleting your account.',
-  );
+  new AppError({
+    status: 409,
+    code: ErrorCode.OWNS_TEAM_ORGANIZATION,
+    message:
+      'You own an organization that has other members. Transfer its ownership to another member (or remove the members and delete it) before deleting your account.',
+  });
 
 /**
  * Erases the account. Refused (409 OWNS_TEAM_ORGANIZATION) while the user owns a team with other
@@ -344,7 +345,7 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
         .where(and(sameAddress(user.email), inArray(emailOutbox.status, ['queued', 'failed'])));
       await tx
         .update(emailOutbox)
-        .set({ toAddress: ERASED_ADDRESS, html: '', text: '', metadata: null, lastError: null })
+        .set({ toAddress: ERASED_ADDRESS, html: '', text: '', lastError: null })
         .where(sameAddress(user.email));
 
       // Reset tokens name the user in `value`; anything keyed by the address goes too.

@@ -7,7 +7,6 @@ import { users } from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { AppError, validationError } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { AuthUser } from '../types.ts';
 import {
   ACCOUNT_DEACTIVATED,
   type Auth,
@@ -15,6 +14,7 @@ import {
   twoFactorCookieName,
   VERIFY_EMAIL_TTL_SECONDS,
 } from './auth.ts';
+import type { AuthUser } from './auth-context.ts';
 import { assertPasswordPolicy } from './password-policy.ts';
 import { deleteOtherSessions, deleteSession } from './sessions.ts';
 
@@ -30,15 +30,19 @@ export const PASSWORD_RESET_MESSAGE =
   'If an account exists for this email address, we have sent a link to reset its password.';
 
 const invalidCredentials = () =>
-  new AppError(401, ErrorCode.INVALID_CREDENTIALS, INVALID_CREDENTIALS_MESSAGE);
+  new AppError({ status: 401, code: ErrorCode.INVALID_CREDENTIALS, message: INVALID_CREDENTIALS_MESSAGE });
 export const accountDeactivated = () =>
-  new AppError(
-    403,
-    ErrorCode.ACCOUNT_DEACTIVATED,
-    'This account has been deactivated. Contact support if you think this is a mistake.',
-  );
+  new AppError({
+    status: 403,
+    code: ErrorCode.ACCOUNT_DEACTIVATED,
+    message: 'This account has been deactivated. Contact support if you think this is a mistake.',
+  });
 const invalidToken = () =>
-  new AppError(400, ErrorCode.INVALID_TOKEN, 'This link is invalid or has expired. Request a new one.');
+  new AppError({
+    status: 400,
+    code: ErrorCode.INVALID_TOKEN,
+    message: 'This link is invalid or has expired. Request a new one.',
+  });
 
 /** Better Auth's machine code on an APIError (e.g. "INVALID_EMAIL_OR_PASSWORD"), if any. */
 function authErrorCode(error: unknown): string | undefined {

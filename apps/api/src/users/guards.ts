@@ -1,5 +1,5 @@
 import { forbidden, unauthenticated } from '../errors.ts';
-import type { AuthContext } from '../types.ts';
+import type { AuthContext } from './auth-context.ts';
 
 /** Anything carrying the hook's result: a Fastify request, in practice. */
 interface Authenticated {

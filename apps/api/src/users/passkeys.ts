@@ -18,9 +18,9 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { passkeyChallenges, passkeys } from '../db/schema/index.ts';
 import { AppError, notFound, validationError } from '../errors.ts';
-import type { AuthUser } from '../types.ts';
 import { accountDeactivated } from './accounts.ts';
 import { ACCOUNT_DEACTIVATED, type Auth } from './auth.ts';
+import type { AuthUser } from './auth-context.ts';
 
 /**
  * Passkeys (WebAuthn, decision 23): a signed-in user registers them, and anyone signs in with one
@@ -37,13 +37,17 @@ const RP_NAME = 'Tierbase';
 type PasskeyRow = typeof passkeys.$inferSelect;
 
 const challengeExpired = () =>
-  new AppError(
-    400,
-    ErrorCode.INVALID_TOKEN,
-    'This passkey request has expired or was already used. Please try again.',
-  );
+  new AppError({
+    status: 400,
+    code: ErrorCode.INVALID_TOKEN,
+    message: 'This passkey request has expired or was already used. Please try again.',
+  });
 const passkeyRejected = () =>
-  new AppError(401, ErrorCode.INVALID_CREDENTIALS, 'This passkey could not be verified.');
+  new AppError({
+    status: 401,
+    code: ErrorCode.INVALID_CREDENTIALS,
+    message: 'This passkey could not be verified.',
+  });
 
 function view(row: PasskeyRow): Passkey {
   return {
@@ -169,7 +173,12 @@ export function createPasskeys({ auth, db, config }: PasskeyDependencies) {
         })
         .onConflictDoNothing({ target: passkeys.credentialId })
         .returning();
-      if (!row) throw new AppError(409, ErrorCode.CONFLICT, 'This passkey is already registered.');
+      if (!row)
+        throw new AppError({
+          status: 409,
+          code: ErrorCode.CONFLICT,
+          message: 'This passkey is already registered.',
+        });
       return view(row);
     },
 

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { isPro } from '../billing/access.ts';
 import type { Mailer } from '../email/mailer.ts';
-import { makeLimiter } from '../http/rate-limit.ts';
+import { makeLimiter, routeCounts } from '../http/rate-limit.ts';
 import { createAccounts, PASSWORD_RESET_QUEUE, type PasswordResetJob } from './accounts.ts';
 import { createAuth, SESSION_TTL_SECONDS, sessionCookie, twoFactorCookieName } from './auth.ts';
+import type { AuthContext } from './auth-context.ts';
 import { registerOAuthRoutes } from './oauth-routes.ts';
 import { registerPasskeyRoutes } from './passkey-routes.ts';
 import { createPasskeys } from './passkeys.ts';
@@ -18,6 +19,13 @@ import {
 } from './sessions.ts';
 import { createTwoFactor } from './two-factor.ts';
 import { registerTwoFactorRoutes } from './two-factor-routes.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in caller, set by this plugin's hook; null for anonymous callers. */
+    auth: AuthContext | null;
+  }
+}
 
 /** The hourly job that deletes expired sessions and reset tokens. */
 export const CLEANUP_QUEUE = 'users.cleanup';
@@ -36,6 +44,7 @@ export const usersPlugin = fp(
     const auth = createAuth({ config, db, mailer, logger: app.log.child({ component: 'better-auth' }) });
     const accounts = createAccounts({ auth, db, config, mailer, jobs: app.jobs });
     const cookie = sessionCookie(config);
+    app.decorateRequest('auth', null);
     const resolveSession = createSessionResolver(db);
 
     // Reads the session cookie once per request. A database error propagates (the error handler
@@ -75,7 +84,8 @@ export const usersPlugin = fp(
       name: 'user',
       max: config.rateLimits.userPerMinute,
       windowMs: 60_000,
-      key: (request) => (request.auth && request.url.startsWith('/api/') ? request.auth.user.id : null),
+      // Routes that are not the API say so in their config (health, metrics, the SPA's files).
+      key: (request) => (request.auth && routeCounts(request, 'perUser') ? request.auth.user.id : null),
       failOpen: true,
     });
     app.addHook('onRequest', perUser);

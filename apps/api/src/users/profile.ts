@@ -1,7 +1,7 @@
 import type { Profile } from '@tierbase/contracts';
 import { eq } from 'drizzle-orm';
 import { isPro } from '../billing/access.ts';
-import { subscriptionSummary } from '../billing/status.ts';
+import { subscriptionView } from '../billing/status.ts';
 import type { Database } from '../db/client.ts';
 import { organizations, profiles, subscriptions, users } from '../db/schema/index.ts';
 import { unauthenticated } from '../errors.ts';
@@ -11,7 +11,7 @@ import {
   personalWorkspaceName,
   type Workspace,
 } from '../organizations/workspaces.ts';
-import type { AuthUser } from '../types.ts';
+import type { AuthUser } from './auth-context.ts';
 import { authUserColumns } from './sessions.ts';
 
 /** What the profile is made of: the user, their profile row and the active workspace's subscription. */
@@ -25,7 +25,7 @@ export interface ProfileSource {
 /**
  * The one place that shapes GET /api/profile/ (and the register/login answers): the user, the
  * active workspace, whether it is Pro (derived from its subscription, as billing defines it) and
- * the subscription summary.
+ * the subscription, in the shape GET /api/billing/status/ uses too.
  */
 export function toProfile(
   { user, workspace, trialEnd, subscription }: ProfileSource,
@@ -46,7 +46,7 @@ export function toProfile(
       { status: subscription?.status ?? null, pastDueSince: subscription?.pastDueSince ?? null },
       graceDays,
     ),
-    subscription: subscriptionSummary(subscription ?? undefined),
+    subscription: subscriptionView(subscription ?? undefined, graceDays),
     trialEnd: trialEnd ? trialEnd.toISOString() : null,
   };
 }

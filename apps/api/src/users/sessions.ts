@@ -14,8 +14,8 @@ import {
   verifications,
 } from '../db/schema/index.ts';
 import { ensurePersonalWorkspace, toWorkspace } from '../organizations/workspaces.ts';
-import type { AuthContext } from '../types.ts';
 import { SESSION_REFRESH_AFTER_SECONDS, SESSION_TTL_SECONDS } from './auth.ts';
+import type { AuthContext } from './auth-context.ts';
 
 /**
  * The session token inside Better Auth's signed cookie, or null when the signature is wrong.

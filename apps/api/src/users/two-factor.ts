@@ -3,8 +3,8 @@ import { isAPIError } from 'better-auth/api';
 import QRCode from 'qrcode';
 import type { Database } from '../db/client.ts';
 import { AppError, validationError } from '../errors.ts';
-import type { AuthUser } from '../types.ts';
 import { ACCOUNT_DEACTIVATED, type Auth } from './auth.ts';
+import type { AuthUser } from './auth-context.ts';
 import { deleteSession } from './sessions.ts';
 
 /**
@@ -17,14 +17,23 @@ const wrongPassword = () => validationError({ password: ['The password is incorr
 const wrongCode = (field = 'code') =>
   validationError({ [field]: ['That code is not valid. Check the time on your device and try again.'] });
 const alreadyEnabled = () =>
-  new AppError(409, ErrorCode.CONFLICT, 'Two-factor authentication is already on.');
-const notEnabled = () => new AppError(409, ErrorCode.CONFLICT, 'Two-factor authentication is off.');
+  new AppError({
+    status: 409,
+    code: ErrorCode.CONFLICT,
+    message: 'Two-factor authentication is already on.',
+  });
+const notEnabled = () =>
+  new AppError({ status: 409, code: ErrorCode.CONFLICT, message: 'Two-factor authentication is off.' });
 const notStarted = () =>
-  new AppError(409, ErrorCode.CONFLICT, 'Start setting up two-factor authentication first.');
+  new AppError({
+    status: 409,
+    code: ErrorCode.CONFLICT,
+    message: 'Start setting up two-factor authentication first.',
+  });
 const invalidSignInCode = () =>
-  new AppError(401, ErrorCode.INVALID_TWO_FACTOR_CODE, 'That code is not valid.');
+  new AppError({ status: 401, code: ErrorCode.INVALID_TWO_FACTOR_CODE, message: 'That code is not valid.' });
 const signInExpired = (message = 'Your sign-in has expired. Enter your email and password again.') =>
-  new AppError(401, ErrorCode.TWO_FACTOR_EXPIRED, message);
+  new AppError({ status: 401, code: ErrorCode.TWO_FACTOR_EXPIRED, message });
 
 /** Better Auth's machine code on an APIError, if any. */
 function authErrorCode(error: unknown): string | undefined {
@@ -158,19 +167,18 @@ export function createTwoFactor({ auth, db }: TwoFactorDependencies) {
         TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE: () =>
           signInExpired('Too many wrong codes. Enter your email and password again.'),
         ACCOUNT_TEMPORARILY_LOCKED: () =>
-          new AppError(
-            429,
-            ErrorCode.RATE_LIMITED,
-            'Too many wrong codes for this account. Try again in 15 minutes.',
-            undefined,
-            { 'Retry-After': String(15 * 60) },
-          ),
+          new AppError({
+            status: 429,
+            code: ErrorCode.RATE_LIMITED,
+            message: 'Too many wrong codes for this account. Try again in 15 minutes.',
+            headers: { 'Retry-After': String(15 * 60) },
+          }),
         [ACCOUNT_DEACTIVATED]: () =>
-          new AppError(
-            403,
-            ErrorCode.ACCOUNT_DEACTIVATED,
-            'This account has been deactivated. Contact support if you think this is a mistake.',
-          ),
+          new AppError({
+            status: 403,
+            code: ErrorCode.ACCOUNT_DEACTIVATED,
+            message: 'This account has been deactivated. Contact support if you think this is a mistake.',
+          }),
       };
       const result = isTotpCode(code)
         ? await mapped(() => auth.api.verifyTOTP({ body: { code }, headers, returnHeaders: true }), errors)

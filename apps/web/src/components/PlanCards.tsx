@@ -1,6 +1,6 @@
 import type { BillingInterval, Plan } from '@tierbase/contracts';
+import { formatMoney } from '@tierbase/contracts/money';
 import type { ReactNode } from 'react';
-import { formatMoney } from '../lib/format.ts';
 
 export function priceFor(plan: Plan, interval: BillingInterval) {
   return plan.prices.find((price) => price.interval === interval);
@@ -110,7 +110,9 @@ export function PlanCards({
             <p className="mt-2 text-sm text-muted">{plan.description}</p>
             <p className="mt-6 flex items-baseline gap-1">
               <span className="text-4xl font-bold tracking-tight">
-                {price ? formatMoney(price.unitAmount, price.currency) : formatMoney(0, 'usd')}
+                {price
+                  ? formatMoney(price.unitAmount, price.currency, { omitZeroFraction: true })
+                  : formatMoney(0, 'usd', { omitZeroFraction: true })}
               </span>
               <span className="text-sm text-muted">
                 {price ? (interval === 'month' ? '/ month' : '/ year') : 'forever'}
@@ -118,7 +120,8 @@ export function PlanCards({
             </p>
             {price && interval === 'year' && (
               <p className="mt-1 text-sm text-muted">
-                {formatMoney(Math.round(price.unitAmount / 12), price.currency)} a month, billed yearly
+                {formatMoney(Math.round(price.unitAmount / 12), price.currency, { omitZeroFraction: true })} a
+                month, billed yearly
               </p>
             )}
             {price && showTrial && plan.trialDays > 0 && (

@@ -58,3 +58,6 @@ function firstMessages(details: FieldErrors): Record<string, string> {
   }
   return out;
 }
+
+/** Said on the confirmation field when a new password and its confirmation differ. */
+export const PASSWORDS_DIFFER = 'The two passwords do not match.';

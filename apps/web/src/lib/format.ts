@@ -1,13 +1,3 @@
-/** $19, $190, €9.50: whole amounts without cents. */
-export function formatMoney(amountInSmallestUnit: number, currency: string): string {
-  const amount = amountInSmallestUnit / 100;
-  return new Intl.NumberFormat(undefined, {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: Number.isInteger(amount) ? 0 : 2,
-  }).format(amount);
-}
-
 /** "March 4, 2027". */
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';

@@ -1,5 +1,6 @@
 import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import type { BillingStatus, Invoice } from '@tierbase/contracts';
+import { formatMoney } from '@tierbase/contracts/money';
 import { useEffect, useRef } from 'react';
 import { api } from '../api.ts';
 import { Alert } from '../components/Alert.tsx';
@@ -12,7 +13,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { useSubscription } from '../hooks/useSubscription.ts';
 import { useWorkspace } from '../hooks/useWorkspaces.ts';
-import { formatDate, formatMoney } from '../lib/format.ts';
+import { formatDate } from '../lib/format.ts';
 
 /** Back from the portal: ask the server to re-read Stripe instead of waiting for the webhook. */
 function useSyncAfterPortal() {
@@ -184,7 +185,9 @@ function Invoices() {
               <li key={invoice.id} className="py-3">
                 <div className="flex items-baseline justify-between gap-3">
                   <span className="font-medium">{formatDate(invoice.created)}</span>
-                  <span className="font-semibold">{formatMoney(invoice.total, invoice.currency)}</span>
+                  <span className="font-semibold">
+                    {formatMoney(invoice.total, invoice.currency, { omitZeroFraction: true })}
+                  </span>
                 </div>
                 <div className="mt-1 flex items-baseline justify-between gap-3 text-sm text-muted">
                   <span className="font-mono text-xs break-all">{invoice.number ?? '—'}</span>
@@ -219,7 +222,9 @@ function Invoices() {
                 <tr key={invoice.id}>
                   <td className="py-3 pr-3">{formatDate(invoice.created)}</td>
                   <td className="px-3 py-3 font-mono text-xs">{invoice.number ?? '—'}</td>
-                  <td className="px-3 py-3">{formatMoney(invoice.total, invoice.currency)}</td>
+                  <td className="px-3 py-3">
+                    {formatMoney(invoice.total, invoice.currency, { omitZeroFraction: true })}
+                  </td>
                   <td className="px-3 py-3">
                     {invoiceStatus[invoice.status ?? ''] ?? invoice.status ?? '—'}
                   </td>

@@ -1,3 +1,4 @@
+import { formatMoney } from '@tierbase/contracts/money';
 import { Link } from 'react-router';
 import { Alert } from '../components/Alert.tsx';
 import { BillingBanners } from '../components/BillingBanners.tsx';
@@ -12,7 +13,7 @@ import { usePlans } from '../hooks/usePlans.ts';
 import { useSubscription } from '../hooks/useSubscription.ts';
 import { useTrialEligible } from '../hooks/useTrialEligible.ts';
 import { useWorkspace } from '../hooks/useWorkspaces.ts';
-import { formatDate, formatMoney } from '../lib/format.ts';
+import { formatDate } from '../lib/format.ts';
 
 export default function DashboardPage() {
   const { currentUser } = useAuth();
@@ -129,7 +130,10 @@ function UpgradeCall() {
       <div className="flex flex-col gap-6 md:flex-row md:items-center md:justify-between">
         <div>
           <h2 id="upgrade-call" className="text-xl font-bold">
-            Unlock Pro{monthly ? ` for ${formatMoney(monthly.unitAmount, monthly.currency)} a month` : ''}
+            Unlock Pro
+            {monthly
+              ? ` for ${formatMoney(monthly.unitAmount, monthly.currency, { omitZeroFraction: true })} a month`
+              : ''}
           </h2>
           <ul className="mt-3 space-y-1 text-sm">
             {(pro?.features ?? []).map((feature) => (

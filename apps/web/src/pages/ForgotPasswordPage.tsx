@@ -1,20 +1,18 @@
-import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { passwordResetRequest } from '@tierbase/contracts';
 import { Link } from 'react-router';
 import { api } from '../api.ts';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Field } from '../components/Field.tsx';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
+import { useApiForm } from '../hooks/useApiForm.ts';
 
 export default function ForgotPasswordPage() {
-  const [email, setEmail] = useState('');
-  const mutation = useMutation({ mutationFn: () => api.requestPasswordReset(email) });
-
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
+  const form = useApiForm({
+    initial: { email: '' },
+    schema: passwordResetRequest,
+    submit: ({ email }) => api.requestPasswordReset(email),
+  });
+  const { mutation } = form;
 
   return (
     <AuthShell
@@ -36,18 +34,9 @@ export default function ForgotPasswordPage() {
           <p className="text-sm text-muted">The link expires soon and works once.</p>
         </div>
       ) : (
-        <form onSubmit={onSubmit} noValidate className="space-y-5">
-          <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
-          <Field
-            label="Email"
-            type="email"
-            name="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(event) => setEmail(event.target.value)}
-            error={fieldErrors(mutation.error).email}
-          />
+        <form onSubmit={form.onSubmit} noValidate className="space-y-5">
+          <FormError message={form.formError} />
+          <Field label="Email" type="email" autoComplete="email" required {...form.field('email')} />
           <Button type="submit" size="lg" className="w-full" loading={mutation.isPending}>
             {mutation.isPending ? 'Sending…' : 'Email me a reset link'}
           </Button>

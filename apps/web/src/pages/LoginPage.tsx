@@ -1,5 +1,5 @@
-import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { loginRequest } from '@tierbase/contracts';
+import { useState } from 'react';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
@@ -8,8 +8,8 @@ import { OAuthButtons, OAuthError } from '../components/OAuthButtons.tsx';
 import { PasskeySignIn } from '../components/PasskeySignIn.tsx';
 import { safeNext } from '../components/RequireAuth.tsx';
 import { TwoFactorStep } from '../components/TwoFactorStep.tsx';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useAuth } from '../hooks/useAuth.ts';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
 import { passkeySupported } from '../lib/passkeys.ts';
 
 export default function LoginPage() {
@@ -17,17 +17,18 @@ export default function LoginPage() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
   // True once the password was right and the account asks for a code (TwoFactorStep).
   const [codeStep, setCodeStep] = useState(false);
-  const mutation = useMutation({
-    mutationFn: () => login({ email, password }),
+  const form = useApiForm({
+    initial: { email: '', password: '' },
+    schema: loginRequest,
+    submit: login,
     onSuccess: (result) => {
       if ('twoFactorRequired' in result) setCodeStep(true);
       else navigate(next, { replace: true });
     },
   });
+  const { mutation } = form;
 
   if (isAuthenticated && !mutation.isPending && !mutation.isSuccess) return <Navigate to={next} replace />;
   if (codeStep) {
@@ -36,18 +37,13 @@ export default function LoginPage() {
         onSignedIn={() => navigate(next, { replace: true })}
         onRestart={() => {
           setCodeStep(false);
-          setPassword('');
+          form.setValue('password', '');
           mutation.reset();
         }}
       />
     );
   }
 
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
   const reset = params.get('reset') === '1';
 
   return (
@@ -66,34 +62,22 @@ export default function LoginPage() {
         </>
       }
     >
-      <form onSubmit={onSubmit} noValidate className="space-y-5">
-        {reset && !mutation.error && (
+      <form onSubmit={form.onSubmit} noValidate className="space-y-5">
+        {reset && !form.formError && (
           <p role="status" className="rounded-lg bg-ok-soft px-3 py-2 text-sm text-ok">
             Your password was reset. Sign in with the new one.
           </p>
         )}
-        {!mutation.error && <OAuthError />}
-        <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
-        <Field
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={errors.email}
-        />
+        {!form.formError && <OAuthError />}
+        <FormError message={form.formError} />
+        <Field label="Email" type="email" autoComplete="email" required {...form.field('email')} />
         <div>
           <Field
             label="Password"
             type="password"
-            name="password"
             autoComplete="current-password"
             required
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-            error={errors.password}
+            {...form.field('password')}
           />
           <p className="mt-2 text-right text-sm">
             <Link className={textLink} to="/forgot-password">

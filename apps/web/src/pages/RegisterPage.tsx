@@ -1,24 +1,25 @@
-import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { registerRequest } from '@tierbase/contracts';
 import { Link, Navigate, useSearchParams } from 'react-router';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
 import { Field } from '../components/Field.tsx';
 import { OAuthButtons } from '../components/OAuthButtons.tsx';
 import { safeNext } from '../components/RequireAuth.tsx';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useAuth } from '../hooks/useAuth.ts';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
 
 export default function RegisterPage() {
   const { register, isAuthenticated } = useAuth();
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const mutation = useMutation({
-    mutationFn: () => register({ email, password, ...(name.trim() ? { name: name.trim() } : {}) }),
+  const form = useApiForm({
+    initial: { name: '', email: '', password: '' },
+    schema: registerRequest,
+    // The name is optional: an empty one is left out rather than refused.
+    toRequest: ({ name, email, password }) => ({ email, password, ...(name.trim() ? { name } : {}) }),
+    submit: register,
   });
+  const { mutation } = form;
 
   if (isAuthenticated && !mutation.isPending && !mutation.isSuccess) return <Navigate to={next} replace />;
 
@@ -30,7 +31,7 @@ export default function RegisterPage() {
         title="Check your email"
         subtitle={
           <>
-            We sent an email to <strong className="text-fg">{email}</strong>.
+            We sent an email to <strong className="text-fg">{form.values.email}</strong>.
           </>
         }
         footer={
@@ -50,12 +51,6 @@ export default function RegisterPage() {
     );
   }
 
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
-
   return (
     <AuthShell
       title="Create your account"
@@ -72,37 +67,22 @@ export default function RegisterPage() {
         </>
       }
     >
-      <form onSubmit={onSubmit} noValidate className="space-y-5">
-        <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-5">
+        <FormError message={form.formError} />
         <Field
           label="Name"
-          name="name"
           autoComplete="name"
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-          error={errors.name}
           hint="Optional. Shown on your dashboard and receipts."
+          {...form.field('name')}
         />
-        <Field
-          label="Email"
-          type="email"
-          name="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          error={errors.email}
-        />
+        <Field label="Email" type="email" autoComplete="email" required {...form.field('email')} />
         <Field
           label="Password"
           type="password"
-          name="password"
           autoComplete="new-password"
           required
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          error={errors.password}
           hint="At least 8 characters. Avoid common words and your email."
+          {...form.field('password')}
         />
         <Button type="submit" size="lg" className="w-full" loading={mutation.isPending}>
           {mutation.isPending ? 'Creating your account…' : 'Create account'}

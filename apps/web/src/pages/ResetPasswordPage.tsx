@@ -1,35 +1,27 @@
-import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { passwordResetConfirmRequest } from '@tierbase/contracts';
 import { Link } from 'react-router';
 import { api, isApiError } from '../api.ts';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
 import { Button, ButtonLink } from '../components/Button.tsx';
 import { Field } from '../components/Field.tsx';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useAuth } from '../hooks/useAuth.ts';
 import { useTokenFromUrl } from '../hooks/useTokenFromUrl.ts';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
+import { PASSWORDS_DIFFER } from '../lib/errors.ts';
 
 export default function ResetPasswordPage() {
   const token = useTokenFromUrl() ?? '';
   const { setUser } = useAuth();
-  const [password, setPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [mismatch, setMismatch] = useState(false);
-  const mutation = useMutation({
-    mutationFn: () => api.confirmPasswordReset({ token, password }),
+  const form = useApiForm({
+    initial: { password: '', confirm: '' },
+    schema: passwordResetConfirmRequest,
+    toRequest: ({ password }) => ({ token, password }),
+    validate: ({ password, confirm }) => ({ confirm: password !== confirm ? PASSWORDS_DIFFER : undefined }),
+    submit: api.confirmPasswordReset,
     // The server ended every session of the account, this one included.
     onSuccess: () => setUser(null),
   });
-
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    if (password !== confirm) {
-      setMismatch(true);
-      return;
-    }
-    setMismatch(false);
-    mutation.mutate();
-  };
+  const { mutation } = form;
 
   const invalidToken = !token || (isApiError(mutation.error) && mutation.error.code === 'INVALID_TOKEN');
   if (invalidToken) {
@@ -58,7 +50,6 @@ export default function ResetPasswordPage() {
     );
   }
 
-  const errors = fieldErrors(mutation.error);
   return (
     <AuthShell
       title="Choose a new password"
@@ -69,28 +60,22 @@ export default function ResetPasswordPage() {
         </Link>
       }
     >
-      <form onSubmit={onSubmit} noValidate className="space-y-5">
-        <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-5">
+        <FormError message={form.formError} />
         <Field
           label="New password"
           type="password"
-          name="password"
           autoComplete="new-password"
           required
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          error={errors.password}
           hint="At least 8 characters. Avoid common words and your email."
+          {...form.field('password')}
         />
         <Field
           label="Confirm new password"
           type="password"
-          name="confirm"
           autoComplete="new-password"
           required
-          value={confirm}
-          onChange={(event) => setConfirm(event.target.value)}
-          error={mismatch ? 'The two passwords do not match.' : undefined}
+          {...form.field('confirm')}
         />
         <Button type="submit" size="lg" className="w-full" loading={mutation.isPending}>
           {mutation.isPending ? 'Saving…' : 'Set new password'}

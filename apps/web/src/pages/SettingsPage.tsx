@@ -1,4 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
+import { passwordChangeRequest, profileUpdateRequest } from '@tierbase/contracts';
 import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { api, isApiError } from '../api.ts';
@@ -12,8 +13,9 @@ import { PageTitle } from '../components/PageTitle.tsx';
 import { PasskeysCard } from '../components/PasskeysCard.tsx';
 import { ResendVerification } from '../components/ResendVerification.tsx';
 import { TwoFactorCard } from '../components/TwoFactorSettings.tsx';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useAuth } from '../hooks/useAuth.ts';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
+import { errorMessage, fieldErrors, PASSWORDS_DIFFER } from '../lib/errors.ts';
 import { formatDate } from '../lib/format.ts';
 
 export default function SettingsPage() {
@@ -50,32 +52,21 @@ function Saved({ show, children }: { show: boolean; children: string }) {
 
 export function ProfileForm() {
   const { currentUser, setUser } = useAuth();
-  const [name, setName] = useState(currentUser?.name ?? '');
-  const mutation = useMutation({ mutationFn: () => api.updateProfile(name.trim()), onSuccess: setUser });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const unchanged = name.trim() === (currentUser?.name ?? '');
+  const form = useApiForm({
+    initial: { name: currentUser?.name ?? '' },
+    schema: profileUpdateRequest,
+    submit: ({ name }) => api.updateProfile(name),
+    onSuccess: setUser,
+    resetOnChange: true,
+  });
+  const { mutation } = form;
+  const unchanged = form.values.name.trim() === (currentUser?.name ?? '');
   return (
     <Card title="Profile" description="How we address you in the app and in emails.">
-      <form onSubmit={onSubmit} noValidate className="space-y-4">
-        <FormError
-          message={mutation.error && !fieldErrors(mutation.error).name ? errorMessage(mutation.error) : null}
-        />
-        <Field
-          label="Name"
-          name="name"
-          autoComplete="name"
-          required
-          maxLength={100}
-          value={name}
-          onChange={(event) => {
-            setName(event.target.value);
-            mutation.reset();
-          }}
-          error={fieldErrors(mutation.error).name}
-        />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+        {/* The name field says what is wrong with it; the form's line is for anything else. */}
+        <FormError message={form.errors.name ? null : form.formError} />
+        <Field label="Name" autoComplete="name" required maxLength={100} {...form.field('name')} />
         <div className="flex items-center gap-4">
           <Button type="submit" loading={mutation.isPending} disabled={unchanged}>
             {mutation.isPending ? 'Saving…' : 'Save name'}
@@ -106,62 +97,42 @@ function EmailCard() {
 }
 
 export function PasswordForm() {
-  const [currentPassword, setCurrentPassword] = useState('');
-  const [newPassword, setNewPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [mismatch, setMismatch] = useState(false);
-  const mutation = useMutation({
-    mutationFn: () => api.changePassword({ currentPassword, newPassword }),
-    onSuccess: () => {
-      setCurrentPassword('');
-      setNewPassword('');
-      setConfirm('');
-    },
+  const form = useApiForm({
+    initial: { currentPassword: '', newPassword: '', confirmPassword: '' },
+    schema: passwordChangeRequest,
+    toRequest: ({ currentPassword, newPassword }) => ({ currentPassword, newPassword }),
+    validate: ({ newPassword, confirmPassword }) => ({
+      confirmPassword: newPassword !== confirmPassword ? PASSWORDS_DIFFER : undefined,
+    }),
+    submit: api.changePassword,
+    clearOnSuccess: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    if (newPassword !== confirm) {
-      setMismatch(true);
-      return;
-    }
-    setMismatch(false);
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
+  const { mutation } = form;
   return (
     <Card title="Password" description="Changing it signs you out on every other device.">
-      <form onSubmit={onSubmit} noValidate className="space-y-4">
-        <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+        <FormError message={form.formError} />
         <Field
           label="Current password"
           type="password"
-          name="currentPassword"
           autoComplete="current-password"
           required
-          value={currentPassword}
-          onChange={(event) => setCurrentPassword(event.target.value)}
-          error={errors.currentPassword}
+          {...form.field('currentPassword')}
         />
         <div className="grid gap-4 sm:grid-cols-2">
           <Field
             label="New password"
             type="password"
-            name="newPassword"
             autoComplete="new-password"
             required
-            value={newPassword}
-            onChange={(event) => setNewPassword(event.target.value)}
-            error={errors.newPassword}
+            {...form.field('newPassword')}
           />
           <Field
             label="Confirm new password"
             type="password"
-            name="confirmPassword"
             autoComplete="new-password"
             required
-            value={confirm}
-            onChange={(event) => setConfirm(event.target.value)}
-            error={mismatch ? 'The two passwords do not match.' : undefined}
+            {...form.field('confirmPassword')}
           />
         </div>
         <div className="flex items-center gap-4">

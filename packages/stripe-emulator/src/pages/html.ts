@@ -32,17 +32,7 @@ function render(value: unknown): string {
   return escapeHtml(value);
 }
 
-export function formatMoney(amount: number | null | undefined, currency: string | null | undefined): string {
-  const value = (amount ?? 0) / 100;
-  try {
-    return new Intl.NumberFormat('en-US', {
-      style: 'currency',
-      currency: (currency ?? 'usd').toUpperCase(),
-    }).format(value);
-  } catch {
-    return `${value.toFixed(2)} ${(currency ?? '').toUpperCase()}`;
-  }
-}
+export { formatMoney } from '../money.ts';
 
 export function formatDate(seconds: number | null | undefined): string {
   if (!seconds) return '—';

@@ -5,7 +5,7 @@ import { SECONDS, wallNow } from '../clock.ts';
 import { invalidRequest, missingParam } from '../errors.ts';
 import { arr, bool, httpUrl, int, mergeMetadata, obj, type Params, str } from '../form.ts';
 import { randomToken } from '../ids.ts';
-import { emptyList } from '../objects.ts';
+import { emptyList } from '../objects/shared.ts';
 import type { CheckoutInternal } from '../store.ts';
 import { createCustomer } from './customers.ts';
 import { attachPaymentMethod, paymentMethodFromCard } from './payment-methods.ts';

@@ -3,7 +3,8 @@ import { type ApiRoutes, type Deps, matchesCreated, mustGet, newestFirst, pagina
 import { wallNow } from '../clock.ts';
 import { invalidRequest } from '../errors.ts';
 import { int, mergeMetadata, nullableStr, obj, type Params, str } from '../form.ts';
-import { buildCustomer, buildTestClock } from '../objects.ts';
+import { buildCustomer } from '../objects/customers.ts';
+import { buildTestClock } from '../objects/test-clocks.ts';
 import { searchResult } from '../search.ts';
 import { attachPaymentMethod, resolvePaymentMethod } from './payment-methods.ts';
 

@@ -4,7 +4,7 @@ import { wallNow } from '../clock.ts';
 import { API_VERSION } from '../core.ts';
 import { missingParam } from '../errors.ts';
 import { httpUrl, mergeMetadata, nullableStr, str, strArr } from '../form.ts';
-import { buildWebhookEndpoint } from '../objects.ts';
+import { buildWebhookEndpoint } from '../objects/webhook-endpoints.ts';
 
 /** Stripe shows an endpoint's secret only in the response that creates it. */
 function withoutSecret(endpoint: Stripe.WebhookEndpoint): Stripe.WebhookEndpoint {

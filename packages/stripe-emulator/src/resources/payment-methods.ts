@@ -4,7 +4,7 @@ import { cardForNumber, luhnValid, normaliseCardNumber, TEST_PAYMENT_METHOD_TOKE
 import { wallNow } from '../clock.ts';
 import { cardError, invalidRequest, missingParam, noSuch } from '../errors.ts';
 import { int, mergeMetadata, obj, type Params, str } from '../form.ts';
-import { buildCardPaymentMethod } from '../objects.ts';
+import { buildCardPaymentMethod } from '../objects/payment-methods.ts';
 
 /** Test tokens Stripe accepts as `card[token]`. */
 const CARD_TOKENS: Record<string, string> = {

@@ -3,7 +3,8 @@ import { type ApiRoutes, type Deps, mustGet, newestFirst, paginate } from '../ap
 import { wallNow } from '../clock.ts';
 import { invalidRequest, missingParam } from '../errors.ts';
 import { bool, int, mergeMetadata, nullableStr, obj, type Params, str, strArr } from '../form.ts';
-import { buildPrice, buildProduct, buildRecurring, decimalString } from '../objects.ts';
+import { buildPrice, buildProduct, buildRecurring } from '../objects/products.ts';
+import { decimalString } from '../objects/shared.ts';
 
 const INTERVALS = ['day', 'week', 'month', 'year'] as const;
 

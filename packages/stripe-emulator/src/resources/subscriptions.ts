@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { type ApiRoutes, type Deps, matchesCreated, mustGet, newestFirst, paginate } from '../api.ts';
-import type { ItemChange, PaymentBehavior, ProrationBehavior } from '../billing-engine.ts';
+import type { ItemChange, ProrationBehavior } from '../billing/prorations.ts';
+import type { PaymentBehavior } from '../billing/subscriptions.ts';
 import { SECONDS } from '../clock.ts';
 import { invalidRequest, missingParam, noSuch } from '../errors.ts';
 import { arr, bool, int, mergeMetadata, nullableStr, obj, type Params, str } from '../form.ts';

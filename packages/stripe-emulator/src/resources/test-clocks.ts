@@ -3,7 +3,7 @@ import { type ApiRoutes, type Deps, mustGet, newestFirst, paginate } from '../ap
 import { wallNow } from '../clock.ts';
 import { invalidRequest, missingParam } from '../errors.ts';
 import { int, str } from '../form.ts';
-import { buildTestClock } from '../objects.ts';
+import { buildTestClock } from '../objects/test-clocks.ts';
 
 export function registerTestClocks(routes: ApiRoutes, deps: Deps): void {
   const { core, engine } = deps;

@@ -55,7 +55,6 @@ export const webhookEvents = pgTable(
     /** Why a processed event had no effect (e.g. "ignored: Stripe has no cus_…"), for the admin. */
     note: text('note'),
     /** SHA-256 of the raw body, to notice a redelivery whose content differs. */
-    eventHash: text('event_hash').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     attempts: integer('attempts').notNull().default(0),
     /** An instance processing the event holds it until then; a crashed holder's lease runs out. */

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /**
  * Every email the app sends, rendered, before it leaves. With SMTP configured a job delivers each
@@ -15,7 +15,6 @@ export const emailOutbox = pgTable(
     subject: text('subject').notNull(),
     html: text('html').notNull(),
     text: text('text').notNull(),
-    metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     status: text('status', { enum: ['queued', 'sent', 'stored', 'failed'] })
       .notNull()
       .default('queued'),

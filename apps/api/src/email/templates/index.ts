@@ -1,3 +1,4 @@
+import { formatMoney } from '@tierbase/contracts/money';
 import { type Brand, type EmailContent, type RenderedEmail, renderLayout } from './layout.ts';
 
 export type { Brand, RenderedEmail } from './layout.ts';
@@ -8,10 +9,9 @@ export interface TemplateData {
   'password-reset': { name: string; url: string };
   /** Someone tried to sign up with the address of an existing account. */
   'account-exists': { name: string; signInUrl: string; resetUrl: string };
-  /** `amountDue` is already formatted for people, e.g. `formatMoney(invoice.amount_due, invoice.currency)`. */
-  payment_failed: { name: string; amountDue: string; invoiceUrl: string; updateCardUrl: string };
-  /** `amountPaid` is formatted like `amountDue`. */
-  payment_recovered: { name: string; amountPaid: string; billingUrl: string };
+  /** `amountDue` as Stripe gives it (`invoice.amount_due`, `invoice.currency`); the template formats it. */
+  payment_failed: { name: string; amountDue: Money; invoiceUrl: string; updateCardUrl: string };
+  payment_recovered: { name: string; amountPaid: Money; billingUrl: string };
   /** The bank asks the customer to confirm the payment (3-D Secure); the invoice page does that. */
   payment_action_required: { name: string; invoiceUrl: string };
   /** `pricingUrl`: where to subscribe again. */
@@ -50,12 +50,14 @@ function greeting(name: string): string {
   return trimmed ? `Hi ${trimmed},` : 'Hi,';
 }
 
-/** An amount in a currency's minor unit (as Stripe sends it), formatted for people: "$12.50". */
-export function formatMoney(minorUnits: number, currency: string): string {
-  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(minorUnits / 10 ** digits);
+/** An amount in the currency's smallest unit, as Stripe sends it (1250 usd is $12.50, 1250 jpy is ¥1,250). */
+export interface Money {
+  amount: number;
+  currency: string;
 }
+
+/** Emails are written in English, so their amounts are formatted for it too. */
+const money = ({ amount, currency }: Money) => formatMoney(amount, currency, { locale: 'en-US' });
 
 type Templates = { [K in TemplateName]: (data: TemplateData[K], brand: Brand) => EmailContent };
 
@@ -111,12 +113,12 @@ const templates: Templates = {
 
   payment_failed: ({ name, amountDue, invoiceUrl, updateCardUrl }, { productName }) => ({
     subject: `Your ${productName} payment failed`,
-    preheader: `We could not collect ${amountDue}. Update your card to keep your subscription.`,
+    preheader: `We could not collect ${money(amountDue)}. Update your card to keep your subscription.`,
     blocks: [
       { kind: 'paragraph', text: greeting(name) },
       {
         kind: 'paragraph',
-        text: `We could not collect your payment of ${amountDue} for ${productName}. We will try again automatically, but to keep your subscription, please update your payment method.`,
+        text: `We could not collect your payment of ${money(amountDue)} for ${productName}. We will try again automatically, but to keep your subscription, please update your payment method.`,
       },
       { kind: 'button', label: 'Update payment method', url: updateCardUrl },
       { kind: 'link', label: 'View the invoice', url: invoiceUrl },
@@ -130,7 +132,7 @@ const templates: Templates = {
       { kind: 'paragraph', text: greeting(name) },
       {
         kind: 'paragraph',
-        text: `Thank you: we received your payment of ${amountPaid} and your ${productName} subscription is in good standing again.`,
+        text: `Thank you: we received your payment of ${money(amountPaid)} and your ${productName} subscription is in good standing again.`,
       },
       { kind: 'link', label: 'View billing', url: billingUrl },
     ],
