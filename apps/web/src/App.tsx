@@ -23,6 +23,9 @@ const CheckoutReturnPage = lazy(() => import('./pages/CheckoutReturnPage.tsx'));
 const BillingPage = lazy(() => import('./pages/BillingPage.tsx'));
 const SettingsPage = lazy(() => import('./pages/SettingsPage.tsx'));
 const ProPage = lazy(() => import('./pages/ProPage.tsx'));
+const OrganizationsPage = lazy(() => import('./pages/OrganizationsPage.tsx'));
+const OrganizationPage = lazy(() => import('./pages/OrganizationPage.tsx'));
+const InvitationPage = lazy(() => import('./pages/InvitationPage.tsx'));
 const AdminConsole = lazy(() => import('./pages/admin/AdminConsole.tsx'));
 const ForbiddenPage = lazy(() => import('./pages/ForbiddenPage.tsx'));
 const NotFoundPage = lazy(() => import('./pages/NotFoundPage.tsx'));
@@ -48,6 +51,10 @@ const pages: Record<PageName, { element: ReactNode; auth?: boolean }> = {
   billing: { element: <BillingPage />, auth: true },
   settings: { element: <SettingsPage />, auth: true },
   pro: { element: <ProPage />, auth: true },
+  organizations: { element: <OrganizationsPage />, auth: true },
+  organization: { element: <OrganizationPage />, auth: true },
+  // Open to visitors: it previews the invitation and leads to sign in or up.
+  invitation: { element: <InvitationPage /> },
   admin: { element: <AdminConsole />, auth: true },
   forbidden: { element: <ForbiddenPage /> },
   serverError: { element: <ServerErrorPage /> },

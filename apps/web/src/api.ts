@@ -7,17 +7,25 @@ import type {
   AiStreamDoneEvent,
   AiStreamErrorEvent,
   AiStreamStartEvent,
+  AssignableRole,
   BackupCodesResponse,
   BillingInterval,
   BillingStatus,
   ErrorCode,
   ErrorEnvelope,
   FieldErrors,
+  InvitationCreateRequest,
+  InvitationPreviewResponse,
+  InvitationResponse,
   InvoicesResponse,
   LoginRequest,
   LoginResponse,
+  MemberResponse,
   OAuthProvider,
   OAuthProvidersResponse,
+  OrganizationDetailResponse,
+  OrganizationListResponse,
+  OrganizationResponse,
   PasswordChangeRequest,
   PasswordResetConfirmRequest,
   PlanChangePreview,
@@ -255,7 +263,35 @@ export const api = {
       `/api/ai/history/?limit=10${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
     ),
   aiGenerateStream,
+
+  organizations: () => request<OrganizationListResponse>('GET', '/api/organizations/'),
+  createOrganization: (name: string) =>
+    request<OrganizationResponse>('POST', '/api/organizations/', { name }),
+  organization: (id: string) => request<OrganizationDetailResponse>('GET', `/api/organizations/${enc(id)}/`),
+  renameOrganization: (id: string, name: string) =>
+    request<OrganizationResponse>('PATCH', `/api/organizations/${enc(id)}/`, { name }),
+  deleteOrganization: (id: string) => request<MessageResponse>('DELETE', `/api/organizations/${enc(id)}/`),
+  activateOrganization: (id: string) =>
+    request<OrganizationResponse>('POST', `/api/organizations/${enc(id)}/activate/`),
+  inviteMember: (id: string, body: InvitationCreateRequest) =>
+    request<InvitationResponse>('POST', `/api/organizations/${enc(id)}/invitations/`, body),
+  revokeInvitation: (id: string, invitationId: string) =>
+    request<MessageResponse>('DELETE', `/api/organizations/${enc(id)}/invitations/${enc(invitationId)}/`),
+  changeMemberRole: (id: string, userId: string, role: AssignableRole) =>
+    request<MemberResponse>('PATCH', `/api/organizations/${enc(id)}/members/${enc(userId)}/`, { role }),
+  removeMember: (id: string, userId: string) =>
+    request<MessageResponse>('DELETE', `/api/organizations/${enc(id)}/members/${enc(userId)}/`),
+  leaveOrganization: (id: string) => request<MessageResponse>('POST', `/api/organizations/${enc(id)}/leave/`),
+  transferOwnership: (id: string, userId: string) =>
+    request<OrganizationDetailResponse>('POST', `/api/organizations/${enc(id)}/transfer/`, { userId }),
+  previewInvitation: (token: string) =>
+    request<InvitationPreviewResponse>('POST', '/api/invitations/preview/', { token }),
+  acceptInvitation: (token: string) =>
+    request<OrganizationResponse>('POST', '/api/invitations/accept/', { token }),
 };
+
+/** Ids go into the path as one segment, whatever they contain. */
+const enc = encodeURIComponent;
 
 export type AiStreamEvent =
   | { event: 'start'; data: AiStreamStartEvent }

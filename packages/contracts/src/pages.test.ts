@@ -5,6 +5,9 @@ describe('the SPA page list', () => {
   it('matches the pages as React Router does: any case, trailing slash optional', () => {
     for (const path of PAGE_PATHS) expect(isPagePath(path)).toBe(true);
     expect(isPagePath('/admin/users/u_1')).toBe(true);
+    expect(isPagePath('/organizations/org_1')).toBe(true);
+    expect(isPagePath('/organizations/org_1/members')).toBe(false);
+    expect(isPagePath('/invitations')).toBe(true);
     expect(isPagePath('/admin/nope')).toBe(false);
     expect(isPagePath('/Pricing/')).toBe(true);
     expect(isPagePath('/checkout/return/')).toBe(true);

@@ -15,6 +15,11 @@ export const PAGES = {
   billing: '/billing',
   settings: '/settings',
   pro: '/pro',
+  /** The caller's workspaces (personal and teams), and "create a team". */
+  organizations: '/organizations',
+  organization: '/organizations/:organizationId',
+  /** Where an invitation email's link lands (`#token=…`): preview, sign in or up, accept. */
+  invitation: '/invitations',
   /** The staff console routes the paths below it itself: `ADMIN_PAGES`. */
   admin: '/admin/*',
   forbidden: '/403',

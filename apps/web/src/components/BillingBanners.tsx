@@ -1,5 +1,7 @@
 import type { BillingStatus } from '@tierbase/contracts';
+import type { ReactNode } from 'react';
 import { PORTAL_URL } from '../api.ts';
+import { useWorkspace } from '../hooks/useWorkspaces.ts';
 import { formatDate } from '../lib/format.ts';
 import { Alert } from './Alert.tsx';
 import { buttonClass } from './Button.tsx';
@@ -29,12 +31,15 @@ export function PortalLink({
 
 /** The notices a subscription may need: payment failed, ending, trial ending. */
 export function BillingBanners({ status }: { status: BillingStatus }) {
+  // A team's plain member cannot open the portal (403): the banner informs, without the button.
+  const { canManageBilling } = useWorkspace();
+  const action = (link: ReactNode) => (canManageBilling ? link : undefined);
   if (status.status === 'past_due' || status.status === 'unpaid') {
     return (
       <Alert
         tone="danger"
         title="Your last payment failed"
-        action={<PortalLink variant="primary">Fix your card</PortalLink>}
+        action={action(<PortalLink variant="primary">Fix your card</PortalLink>)}
       >
         {status.pastDueGraceEnd
           ? `Update your payment method before ${formatDate(status.pastDueGraceEnd)} to keep Pro. We will retry the charge automatically.`
@@ -47,7 +52,7 @@ export function BillingBanners({ status }: { status: BillingStatus }) {
       <Alert
         tone="warning"
         title="Your subscription is set to cancel"
-        action={<PortalLink>Resume subscription</PortalLink>}
+        action={action(<PortalLink>Resume subscription</PortalLink>)}
       >
         You keep Pro until {formatDate(status.currentPeriodEnd)}. After that you move to the Free plan and
         will not be charged again.

@@ -4,6 +4,7 @@ import { useAuth } from '../hooks/useAuth.ts';
 import { useSubscription } from '../hooks/useSubscription.ts';
 import { buttonClass } from './Button.tsx';
 import { LogoMark } from './Logo.tsx';
+import { WorkspaceSwitcher } from './WorkspaceSwitcher.tsx';
 
 const linkClass = ({ isActive }: { isActive: boolean }) =>
   `rounded-md px-3 py-2 text-sm font-medium ${isActive ? 'bg-raised text-fg' : 'text-muted hover:text-fg hover:bg-raised'}`;
@@ -17,7 +18,8 @@ export function Navigation() {
   const [open, setOpen] = useState(false);
   const [signingOut, setSigningOut] = useState(false);
 
-  // The phone menu closes when the page changes.
+  // The menu (phones and tablets: the bar holds the links, workspace and account from 1024 px) closes
+  // when the page changes.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on navigation only
   useEffect(() => setOpen(false), [location.pathname]);
 
@@ -65,13 +67,15 @@ export function Navigation() {
 
   const account = isAuthenticated ? (
     <>
+      <WorkspaceSwitcher />
       <span
         className={`rounded-full px-2.5 py-0.5 text-xs font-semibold ${isPro ? 'bg-brand text-on-brand' : 'bg-raised text-muted'}`}
       >
         <span className="sr-only">Plan: </span>
         {isPro ? 'Pro' : 'Free'}
       </span>
-      <span className="max-w-40 truncate text-sm text-muted" title={currentUser?.email}>
+      {/* Under 1280 px the bar has no room for the name too (Settings shows it); the menu does. */}
+      <span className="max-w-40 truncate text-sm text-muted lg:max-xl:hidden" title={currentUser?.email}>
         {currentUser?.name || currentUser?.email}
       </span>
       <button type="button" onClick={signOut} disabled={signingOut} className={buttonClass('secondary')}>
@@ -96,11 +100,11 @@ export function Navigation() {
           <LogoMark />
           <span>Tierbase</span>
         </Link>
-        <div className="hidden flex-1 items-center gap-1 md:flex">{links}</div>
-        <div className="hidden items-center gap-3 md:flex">{account}</div>
+        <div className="hidden flex-1 items-center gap-1 lg:flex">{links}</div>
+        <div className="hidden items-center gap-3 lg:flex">{account}</div>
         <button
           type="button"
-          className={`${buttonClass('ghost')} ml-auto md:hidden`}
+          className={`${buttonClass('ghost')} ml-auto lg:hidden`}
           aria-expanded={open}
           aria-controls="mobile-menu"
           onClick={() => setOpen((value) => !value)}
@@ -116,7 +120,7 @@ export function Navigation() {
         </button>
       </nav>
       {open && (
-        <div id="mobile-menu" className="border-t border-line px-4 pb-4 md:hidden">
+        <div id="mobile-menu" className="border-t border-line px-4 pb-4 lg:hidden">
           <div className="flex flex-col gap-1 pt-2">{links}</div>
           <div className="mt-3 flex flex-wrap items-center gap-3 border-t border-line pt-3">{account}</div>
         </div>

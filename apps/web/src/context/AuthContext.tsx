@@ -56,10 +56,10 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const setUser = useCallback(
     (profile: Profile | null) => {
       if (profile === null) {
-        // Everything cached belongs to the previous user; only the public plans survive.
-        queryClient.removeQueries({
-          predicate: (q) => q.queryKey[0] !== 'plans' && q.queryKey[0] !== 'profile',
-        });
+        // Everything cached belongs to the previous user; only public data survives: the plans,
+        // and an invitation's preview (the link's, read before anyone signs in).
+        const kept = new Set(['plans', 'profile', 'invitation']);
+        queryClient.removeQueries({ predicate: (q) => !kept.has(String(q.queryKey[0])) });
       }
       queryClient.setQueryData(PROFILE_KEY, profile);
     },

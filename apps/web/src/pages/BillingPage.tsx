@@ -3,6 +3,7 @@ import type { BillingStatus, Invoice } from '@tierbase/contracts';
 import { formatMoney } from '@tierbase/contracts/money';
 import { useEffect, useRef } from 'react';
 import { api } from '../api.ts';
+import { Alert } from '../components/Alert.tsx';
 import { BillingBanners, PortalLink } from '../components/BillingBanners.tsx';
 import { ButtonLink } from '../components/Button.tsx';
 import { Card } from '../components/Card.tsx';
@@ -12,6 +13,7 @@ import { PlanChange } from '../components/PlanChange.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { useSubscription } from '../hooks/useSubscription.ts';
+import { useWorkspace } from '../hooks/useWorkspaces.ts';
 import { formatDate } from '../lib/format.ts';
 
 /** Back from the portal: ask the server to re-read Stripe instead of waiting for the webhook. */
@@ -36,17 +38,32 @@ function useSyncAfterPortal() {
 
 export default function BillingPage() {
   const { subscription, isLoading, error, refreshSubscription } = useSubscription();
+  const { workspace, canManageBilling } = useWorkspace();
   const sync = useSyncAfterPortal();
+  const team = workspace && !workspace.personal ? workspace : null;
 
   return (
     <div className="space-y-8">
       <div className="flex flex-col gap-4 sm:flex-row sm:items-end sm:justify-between">
         <div>
           <PageTitle>Billing</PageTitle>
-          <p className="mt-1 text-muted">Your plan, payment method and invoices.</p>
+          <p className="mt-1 text-muted">
+            {team
+              ? `The plan, payment method and invoices of ${team.name}.`
+              : 'Your plan, payment method and invoices.'}
+          </p>
         </div>
-        {subscription?.hasBillingAccount && <PortalLink variant="primary">Manage billing</PortalLink>}
+        {canManageBilling && subscription?.hasBillingAccount && (
+          <PortalLink variant="primary">Manage billing</PortalLink>
+        )}
       </div>
+
+      {!canManageBilling && team && (
+        <Alert tone="info" title={`Billing for ${team.name} is managed by its owners and admins`}>
+          You use the team's plan as a member. Ask an owner or admin to change the plan, the payment method or
+          the billing details, or to send you an invoice.
+        </Alert>
+      )}
 
       {sync.isPending && (
         <p role="status" className="text-sm text-muted">
@@ -65,11 +82,12 @@ export default function BillingPage() {
       ) : subscription ? (
         <>
           <BillingBanners status={subscription} />
-          <PlanSummary status={subscription} />
+          <PlanSummary status={subscription} canManage={canManageBilling} />
         </>
       ) : null}
 
-      <Invoices />
+      {/* Invoices carry the team's billing details: for the people who manage its billing. */}
+      {canManageBilling && <Invoices />}
     </div>
   );
 }
@@ -83,7 +101,7 @@ function Row({ term, children }: { term: string; children: React.ReactNode }) {
   );
 }
 
-function PlanSummary({ status }: { status: BillingStatus }) {
+function PlanSummary({ status, canManage }: { status: BillingStatus; canManage: boolean }) {
   const subscribed =
     status.status !== null && status.status !== 'canceled' && status.status !== 'incomplete_expired';
   if (!subscribed) {
@@ -97,10 +115,12 @@ function PlanSummary({ status }: { status: BillingStatus }) {
             <p className="mt-1 text-sm text-muted">
               {status.status === 'canceled'
                 ? 'Your Pro subscription has ended. Your invoices stay below.'
-                : 'Upgrade for the AI assistant, streaming answers and priority support.'}
+                : canManage
+                  ? 'Upgrade for the AI assistant, streaming answers and priority support.'
+                  : 'An owner or admin can upgrade the team to Pro.'}
             </p>
           </div>
-          <ButtonLink to="/pricing">Upgrade to Pro</ButtonLink>
+          {canManage && <ButtonLink to="/pricing">Upgrade to Pro</ButtonLink>}
         </div>
       </Card>
     );

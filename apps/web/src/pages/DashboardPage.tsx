@@ -12,6 +12,7 @@ import { useAuth } from '../hooks/useAuth.ts';
 import { usePlans } from '../hooks/usePlans.ts';
 import { useSubscription } from '../hooks/useSubscription.ts';
 import { useTrialEligible } from '../hooks/useTrialEligible.ts';
+import { useWorkspace } from '../hooks/useWorkspaces.ts';
 import { formatDate } from '../lib/format.ts';
 
 export default function DashboardPage() {
@@ -83,6 +84,7 @@ function Shortcut({ to, title, body }: { to: string; title: string; body: string
 
 function ProSummary() {
   const { subscription } = useSubscription();
+  const { canManageBilling } = useWorkspace();
   if (!subscription) return null;
   const ends = subscription.cancelAtPeriodEnd;
   return (
@@ -107,7 +109,7 @@ function ProSummary() {
         <div className="flex flex-wrap gap-3">
           <ButtonLink to="/pro">Open the assistant</ButtonLink>
           <ButtonLink to="/billing" variant="secondary">
-            Manage billing
+            {canManageBilling ? 'Manage billing' : 'See billing'}
           </ButtonLink>
         </div>
       </div>

@@ -13,6 +13,7 @@ import { useAuth } from '../hooks/useAuth.ts';
 import { usePlans } from '../hooks/usePlans.ts';
 import { useSubscription } from '../hooks/useSubscription.ts';
 import { useTrialEligible } from '../hooks/useTrialEligible.ts';
+import { useWorkspace } from '../hooks/useWorkspaces.ts';
 import { errorMessage } from '../lib/errors.ts';
 
 export default function PricingPage() {
@@ -21,6 +22,7 @@ export default function PricingPage() {
   const { subscription, isPro } = useSubscription();
   const [params] = useSearchParams();
   const trialEligible = useTrialEligible();
+  const { canManageBilling } = useWorkspace();
   const [interval, setInterval] = useState<BillingInterval>(subscription?.interval ?? 'month');
   const checkout = useMutation({
     mutationFn: (plan: Plan) => api.checkout(plan.id, interval),
@@ -59,6 +61,13 @@ export default function PricingPage() {
         <Button variant="secondary" size="lg" className="w-full" disabled>
           Your current plan
         </Button>
+      );
+    }
+    if (paid && !canManageBilling) {
+      return (
+        <p className="text-center text-sm text-muted">
+          Your team's owners and admins manage its plan: ask one of them to upgrade.
+        </p>
       );
     }
     if (!paid) {

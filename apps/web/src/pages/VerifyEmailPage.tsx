@@ -9,6 +9,7 @@ import { LoadingState } from '../components/States.tsx';
 import { useAuth } from '../hooks/useAuth.ts';
 import { useTokenFromUrl } from '../hooks/useTokenFromUrl.ts';
 import { errorMessage } from '../lib/errors.ts';
+import { pendingInvitation } from '../lib/pendingInvitation.ts';
 
 export default function VerifyEmailPage() {
   const token = useTokenFromUrl();
@@ -72,8 +73,11 @@ export default function VerifyEmailPage() {
     );
   }
 
-  // Signed in (a new account, by this link): straight into the app.
-  if (mutation.isSuccess && isAuthenticated) return <Navigate to="/" replace />;
+  // Signed in (a new account, by this link): straight into the app, or back to the invitation
+  // that sent them to sign up.
+  if (mutation.isSuccess && isAuthenticated) {
+    return <Navigate to={pendingInvitation() ? '/invitations' : '/'} replace />;
+  }
 
   if (mutation.isSuccess) {
     return (

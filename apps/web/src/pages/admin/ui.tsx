@@ -1,4 +1,4 @@
-import type { ReactNode, SelectHTMLAttributes } from 'react';
+import type { ReactNode } from 'react';
 import { useId } from 'react';
 
 /**
@@ -41,28 +41,7 @@ export function DataTable({
 
 export const cell = 'px-3 py-3 align-top first:pl-0';
 
-interface SelectProps extends SelectHTMLAttributes<HTMLSelectElement> {
-  label: string;
-  children: ReactNode;
-}
-
-export function Select({ label, children, className = '', ...select }: SelectProps) {
-  const selectId = useId();
-  return (
-    <div className={className}>
-      <label htmlFor={selectId} className="block text-sm font-medium">
-        {label}
-      </label>
-      <select
-        id={selectId}
-        className="mt-1.5 block w-full rounded-lg border border-line-strong bg-surface px-3 py-2.5 text-base text-fg shadow-sm"
-        {...select}
-      >
-        {children}
-      </select>
-    </div>
-  );
-}
+export { Select } from '../../components/Select.tsx';
 
 /** "Dec 1, 2026, 10:42" in the reader's locale: admin lists need the time as well as the day. */
 export function formatDateTime(iso: string | null | undefined): string {

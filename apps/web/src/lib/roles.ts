@@ -1,0 +1,7 @@
+import type { OrganizationRole } from '@tierbase/contracts';
+
+export const roleLabel: Record<OrganizationRole, string> = {
+  owner: 'Owner',
+  admin: 'Admin',
+  member: 'Member',
+};
