@@ -24,6 +24,7 @@ import {
   type TestDatabase,
   waitFor,
 } from './helper.ts';
+import { createTeam, joinedMember } from './organizations.helpers.ts';
 import { registered, signedIn } from './users.helpers.ts';
 
 const LONG_CACHE = { SESSION_CACHE_SECONDS: '60' };
@@ -103,6 +104,22 @@ describe('one instance', () => {
     const res = await staff.client.post(`/api/admin/users/${target.user.id}/deactivate/`);
     expect(res.statusCode).toBe(200);
     expect((await target.client.get('/api/profile/')).statusCode).toBe(401);
+  });
+
+  it('a member removed from a team loses its workspace at once, not when their cached session expires', async () => {
+    const owner = await registered(t, { name: 'Owner' });
+    const teamId = await createTeam(owner.client, 'Cached Co');
+    const member = await joinedMember(t, owner.client, teamId);
+    const workspaceOf = async () => (await member.client.get('/api/profile/')).json().data.workspace;
+    // Read twice: the second answer comes from the cache.
+    expect(await workspaceOf()).toMatchObject({ id: teamId, role: 'member' });
+    expect(await workspaceOf()).toMatchObject({ id: teamId, role: 'member' });
+    const removed = await owner.client.request({
+      method: 'DELETE',
+      url: `/api/organizations/${teamId}/members/${member.user.id}/`,
+    });
+    expect(removed.statusCode).toBe(200);
+    expect(await workspaceOf()).toMatchObject({ personal: true, role: 'owner' });
   });
 });
 

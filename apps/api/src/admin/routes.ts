@@ -28,6 +28,7 @@ import { listRuns } from '../billing/reconcile.ts';
 import { billingNotConfigured } from '../billing/service.ts';
 import { AppError, notFound } from '../errors.ts';
 import { ok } from '../http/envelope.ts';
+import { routePolicy } from '../http/route-policy.ts';
 import { requireStaff } from '../users/guards.ts';
 import {
   type Actor,
@@ -64,6 +65,8 @@ const userParams = z.object({ id: z.string().min(1).max(100) });
  * writes one audit row (admin/actions.ts).
  */
 export async function adminRoutes(app: FastifyInstance): Promise<void> {
+  // Staff actions change other users (deactivate, staff access, sync): everyone's cached sessions go.
+  routePolicy(app, { sessionEffect: 'everyone' });
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const { db } = app.database;
   // Every route here is staff-only; the guard runs before any handler.

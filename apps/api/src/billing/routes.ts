@@ -286,7 +286,7 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
         schema: { tags, summary: 'Stripe events (signed; no CSRF token)', hide: false },
         // Called by Stripe, not a browser: authenticated by its signature, never redirected (a
         // redirected POST is lost), and outside the per-IP limit (a verified event is never refused).
-        config: { csrf: false, httpsRedirect: false, limits: { perIp: false } },
+        config: { csrf: false, httpsRedirect: false, limits: { perIp: false }, sessionEffect: 'none' },
       },
       async (request, reply) => {
         const deps = need();

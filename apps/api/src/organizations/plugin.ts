@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { routePolicy } from '../http/route-policy.ts';
 import { registerOrganizationRoutes } from './routes.ts';
 import { SEAT_SYNC_QUEUE } from './seats.ts';
 
@@ -12,11 +13,16 @@ export const organizationsPlugin = fp(
   async (app: FastifyInstance) => {
     // Every job reads the count as it is when it runs, so none may be dropped: a standard queue.
     await app.jobs.createQueue(SEAT_SYNC_QUEUE, { retryLimit: 5, retryDelaySeconds: 30 });
-    await registerOrganizationRoutes(app, {
-      db: app.database.db,
-      jobs: app.jobs,
-      mailer: { send: (request, options) => app.mailer.send(request, options) },
-      appUrl: app.config.appUrl,
+    // Encapsulated, so the route policy applies to these routes only.
+    await app.register(async (scoped) => {
+      // Roles, removals, transfers and acceptances change other members' workspaces and access.
+      routePolicy(scoped, { sessionEffect: 'everyone' });
+      await registerOrganizationRoutes(scoped, {
+        db: app.database.db,
+        jobs: app.jobs,
+        mailer: { send: (request, options) => app.mailer.send(request, options) },
+        appUrl: app.config.appUrl,
+      });
     });
   },
   { name: 'organizations', dependencies: ['email', 'users'] },

@@ -32,6 +32,17 @@ declare module 'fastify' {
     /** The signed-in caller, set by this plugin's hook; null for anonymous callers. */
     auth: AuthContext | null;
   }
+  interface FastifyContextConfig {
+    /**
+     * Whose cached sessions (docs/decisions/0027) an unsafe request to this route may change, so
+     * they are dropped before the answer leaves. `none`: no existing session, user or subscription
+     * (sign-in, sign-up, a reset request, the CSRF token, Stripe's webhook, whose sync drops its
+     * own). `everyone`: other users' (staff actions, organization changes: roles, removals,
+     * transfers). Default: the caller's when signed in; everyone's after a successful anonymous
+     * request (a reset, an email verification, anything added later).
+     */
+    sessionEffect?: 'none' | 'everyone';
+  }
   interface FastifyInstance {
     /**
      * Call after changing a session, a user or their subscription outside a request by that user
@@ -42,21 +53,6 @@ declare module 'fastify' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-/**
- * Unauthenticated requests that change no existing session, user or subscription: the session
- * cache is not invalidated after them. Any other unauthenticated unsafe request that succeeds
- * (a password reset, an email verification, anything added later) empties every process's cache.
- */
-/** Unsafe requests under these change other users' sessions or workspaces. */
-const AFFECTS_OTHER_USERS = ['/api/admin/', '/api/organizations', '/api/invitations'];
-
-const NO_SESSION_EFFECT = new Set([
-  '/api/csrf',
-  '/api/login',
-  '/api/register',
-  '/api/password-reset',
-  '/api/stripe/webhook',
-]);
 
 /** The hourly job that deletes expired sessions and reset tokens. */
 export const CLEANUP_QUEUE = 'users.cleanup';
@@ -137,12 +133,11 @@ export const usersPlugin = fp(
     // succeed can never then be served the old session by any process.
     app.addHook('onSend', async (request, reply, payload) => {
       if (SAFE_METHODS.has(request.method)) return payload;
-      const path = routePath(request.routeOptions.url);
-      // Staff actions change other users (deactivate, staff, sync), and organization changes other
-      // members (a removed member's active workspace, a transfer's roles): rare, so everyone's go.
-      if (AFFECTS_OTHER_USERS.some((prefix) => path.startsWith(prefix))) await invalidator.invalidateAll();
+      const effect = request.routeOptions.config.sessionEffect;
+      if (effect === 'none') return payload;
+      if (effect === 'everyone') await invalidator.invalidateAll();
       else if (request.auth) await invalidator.invalidateUser(request.auth.user.id);
-      else if (reply.statusCode < 400 && !NO_SESSION_EFFECT.has(path)) await invalidator.invalidateAll();
+      else if (reply.statusCode < 400) await invalidator.invalidateAll();
       return payload;
     });
 
@@ -178,8 +173,3 @@ export const usersPlugin = fp(
   },
   { name: 'users', dependencies: ['email'] },
 );
-
-/** The route's pattern without a trailing slash; unmatched requests have none. */
-function routePath(url: string | undefined): string {
-  return url ? url.replace(/\/$/, '') : '';
-}

@@ -101,6 +101,8 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
   routes.post(
     '/api/register',
     {
+      // Changes no existing session, user or subscription (docs/decisions/0027).
+      config: { sessionEffect: 'none' },
       schema: {
         tags,
         summary:
@@ -118,6 +120,8 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
   routes.post(
     '/api/login',
     {
+      // Changes no existing session, user or subscription (docs/decisions/0027).
+      config: { sessionEffect: 'none' },
       schema: {
         tags,
         summary: `Sign in (a new session; 401 "${INVALID_CREDENTIALS_MESSAGE}" for any wrong pair). With two-factor on, a right password answers {twoFactorRequired: true} and a short-lived pending cookie, no session: POST /api/login/two-factor/ next`,
@@ -174,6 +178,8 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
   routes.post(
     '/api/password-reset',
     {
+      // Changes no existing session, user or subscription (docs/decisions/0027).
+      config: { sessionEffect: 'none' },
       schema: {
         tags,
         summary: 'Email a single-use reset link (the same answer whether or not the account exists)',
