@@ -273,7 +273,9 @@ describe('a team page, as its owner', () => {
     expect(await screen.findByRole('heading', { level: 1, name: 'Acme' })).toBeInTheDocument();
     const members = screen.getByRole('region', { name: 'Members' });
     expect(members).toHaveTextContent('3 members · 3 billed seats');
-    expect(members).toHaveTextContent(/Every member is a billed seat.*Stripe prorates the difference/);
+    expect(members).toHaveTextContent(
+      /Every member is a billed seat.*Stripe prorates the difference at once/,
+    );
     const rows = within(members).getAllByRole('listitem');
     expect(rows.map((row) => row.textContent)).toEqual([
       expect.stringMatching(/^Ada Lovelace \(you\)ada@example\.comOwner/),

@@ -188,7 +188,8 @@ function MembersCard({ detail, notices }: { detail: Detail; notices: Notices }) 
           {!organization.personal && (
             <span className="mt-1 block">
               Every member is a billed seat: when someone joins, is removed or leaves, the subscription's
-              quantity changes and Stripe prorates the difference on the next invoice.
+              quantity changes and Stripe prorates the difference at once: an added seat is charged for the
+              rest of the period, a removed one credited.
             </span>
           )}
         </>
