@@ -429,8 +429,8 @@ describe('deploy/k8s: probes and shutdown', () => {
   it.each(deployments.map((deployment): [string, Workload] => [deployment.metadata.name, deployment]))(
     '%s: the grace period outlasts the shutdown delay and the drain',
     (_name, deployment) => {
-      // The server's own limit on the drain (src/server.ts), after which it exits by itself.
-      const [, drainMs] = read('apps/api/src/server.ts').match(/const SHUTDOWN_TIMEOUT_MS = ([\d_]+);/) ?? [];
+      // The server's own limit on the drain (src/serve.ts), after which it exits by itself.
+      const [, drainMs] = read('apps/api/src/serve.ts').match(/const SHUTDOWN_TIMEOUT_MS = ([\d_]+);/) ?? [];
       const drainSeconds = Number(drainMs?.replaceAll('_', '')) / 1000;
       expect(drainSeconds).toBeGreaterThan(0);
       const grace = deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30;
