@@ -123,6 +123,24 @@ describe('Stripe webhook: recording', () => {
     expect((await recorded(id))[0]).toMatchObject({ processed: true, attempts: 1 });
   });
 
+  it('records a burst of unhandled events arriving together, each once, a repeat as a duplicate', async () => {
+    const payloads = Array.from({ length: 12 }, (_, i) =>
+      eventPayload('charge.dispute.created', { id: `dp_${i}`, object: 'dispute' }),
+    );
+    // The first event twice in the same burst, so both copies meet in one insert.
+    const burst = [...payloads, payloads[0]!];
+    const answers = await Promise.all(burst.map((payload) => deliver(h, payload, signed(payload))));
+    expect(answers.map((answer) => answer.statusCode)).toEqual(burst.map(() => 200));
+    const outcomes = answers.map((answer) => answer.json().data.outcome);
+    expect(outcomes.slice(1, 12)).toEqual(Array(11).fill('processed'));
+    expect([outcomes[0], outcomes[12]].sort()).toEqual(['duplicate', 'processed']);
+    for (const payload of payloads) {
+      const rows = await recorded(JSON.parse(payload).id);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ eventType: 'charge.dispute.created', processed: true, attempts: 1 });
+    }
+  });
+
   it('records and acknowledges an event for a customer that is not ours', async () => {
     const customer = await h.stripe.customers.create({ email: 'stranger@example.com' });
     const id = `evt_${randomBytes(8).toString('hex')}`;

@@ -85,6 +85,16 @@ describe('HTTP layer', () => {
       headers: { 'x-request-id': 'bad id\n' },
     });
     expect(unsafe.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    // Error answers carry them too: a 404 and a refused (CSRF) POST.
+    for (const answer of [
+      await t.app.inject({ method: 'GET', url: '/api/no-such-route/' }),
+      await t.app.inject({ method: 'POST', url: '/api/logout/' }),
+    ]) {
+      expect(answer.statusCode).toBeGreaterThanOrEqual(400);
+      expect(answer.headers['x-frame-options']).toBe('DENY');
+      expect(answer.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(answer.headers['x-content-type-options']).toBe('nosniff');
+    }
   });
 
   it('answers a burst of health checks with one database probe, and probes again after a second', async () => {
