@@ -9,7 +9,7 @@ export default defineProject({
     include: ['test/**/*.test.{ts,tsx}'],
     setupFiles: ['test/setup.ts'],
     restoreMocks: true,
-    // A test may wait on several lazy pages in turn (setup.ts gives each wait 5 s).
+    // A test may wait on several lazy pages in turn (setup.ts gives each wait 4 s).
     testTimeout: 30_000,
   },
 });

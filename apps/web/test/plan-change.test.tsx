@@ -56,7 +56,7 @@ describe('switching between monthly and yearly billing', () => {
 
     const panel = await screen.findByRole('region', { name: 'Switch to yearly billing' });
     expect(panel).toHaveTextContent('You will be charged $180.19 now (prorated');
-    expect(panel).toHaveTextContent('Your next payment is $190 on December 1, 2027.');
+    expect(panel).toHaveTextContent('Your next payment is $190.00 on December 1, 2027.');
     const lines = within(panel).getByRole('list', { name: 'What this charge is made of' });
     expect(
       within(lines)
@@ -64,7 +64,7 @@ describe('switching between monthly and yearly billing', () => {
         .map((item) => item.textContent),
     ).toEqual([
       'Unused time on Tierbase Pro after 1 Dec 2026-$9.81',
-      '1 × Tierbase Pro (at $190.00 / year)$190',
+      '1 × Tierbase Pro (at $190.00 / year)$190.00',
     ]);
     expect(api.calls.filter((call) => call.path === '/api/billing/plan-change/')).toEqual([]);
     expect(api.calls.find((call) => call.path === '/api/billing/plan-change/preview/')?.body).toEqual({
@@ -160,7 +160,7 @@ describe('switching between monthly and yearly billing', () => {
     await user.click(await screen.findByRole('button', { name: 'Switch to monthly billing' }, PAGE_LOAD));
     const panel = await screen.findByRole('region', { name: 'Switch to monthly billing' });
     expect(panel).toHaveTextContent(
-      'Nothing is charged now. The unused time on your current plan leaves $120 of credit',
+      'Nothing is charged now. The unused time on your current plan leaves $120.00 of credit',
     );
     expect(within(panel).getByRole('button', { name: 'Confirm the switch' })).toBeInTheDocument();
   });
