@@ -657,11 +657,16 @@ describe('the invitation page', () => {
   });
 
   test('signed in with another address: says so clearly, offers to switch account, no accept', async () => {
+    // Like the server: once signed out, the profile answers 401 (a refetch must not sign back in).
+    let signedIn = true;
     const { calls } = fakeApi({
-      'GET /api/profile/': ok(profile()),
+      'GET /api/profile/': () => (signedIn ? ok(profile()) : UNAUTHENTICATED),
       'GET /api/billing/status/': ok(billingStatus()),
       'POST /api/invitations/preview/': ok({ ...PREVIEW, email: 'bob@example.com' }),
-      'POST /api/logout/': ok({ message: 'Signed out.' }),
+      'POST /api/logout/': () => {
+        signedIn = false;
+        return ok({ message: 'Signed out.' });
+      },
     });
     const user = userEvent.setup();
     renderApp('/invitations#token=inv-token-123');
