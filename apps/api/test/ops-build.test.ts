@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from './helper.ts';
+import { type ServerProcess, spawnNode } from './server-process.ts';
 
 /**
  * The built server (apps/api/build.mjs), as `npm start` and the Docker image run it. It is built
@@ -49,12 +50,6 @@ afterAll(() => {
   for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface ServerProcess {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
 /** The built server with only the given environment (never the developer's DATABASE_URL, keys…). */
 function startBuiltServer(
   env: Record<string, string>,
@@ -63,20 +58,10 @@ function startBuiltServer(
 ): ServerProcess {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-ops-build-'));
   dataDirs.push(dataDir);
-  let output = '';
-  const child = spawn(process.execPath, [...preload.flatMap((file) => ['--import', file]), entry], {
-    cwd: os.tmpdir(),
-    env: { PATH: process.env.PATH ?? '', HOME: os.tmpdir(), DATA_DIR: dataDir, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnNode([...preload.flatMap((file) => ['--import', file]), entry], os.tmpdir(), {
+    DATA_DIR: dataDir,
+    ...env,
   });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
 }
 
 async function stopServer(server: ServerProcess): Promise<void> {

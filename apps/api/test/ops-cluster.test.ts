@@ -4,7 +4,6 @@
  * drains them all and the primary exits 0; a worker that dies is replaced. On the embedded
  * database it serves from one process and says so.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from './helper.ts';
+import { type ServerProcess, spawnNode } from './server-process.ts';
 
 const apiDir = fileURLToPath(new URL('..', import.meta.url));
 const dirs: string[] = [];
@@ -20,47 +20,22 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface Started {
-  child: ChildProcess;
+interface Started extends ServerProcess {
   baseUrl: string;
-  output(): string;
-  /** The JSON log lines written so far. */
-  lines(): Record<string, unknown>[];
-  exited: Promise<number | null>;
 }
 
 async function start(env: Record<string, string>): Promise<Started> {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tierbase-ops-cluster-'));
   dirs.push(dataDir);
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: apiDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: os.tmpdir(),
-      LOG_LEVEL: 'info',
-      STRIPE_EMULATOR_PORT: '0',
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      JOB_POLL_INTERVAL_SECONDS: '0.5',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = spawnNode(['--import', 'tsx', 'src/server.ts'], apiDir, {
+    STRIPE_EMULATOR_PORT: '0',
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    JOB_POLL_INTERVAL_SECONDS: '0.5',
+    ...env,
   });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines = () =>
-    output
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { child, baseUrl: `http://127.0.0.1:${port}`, output: () => output, lines, exited };
+  return { ...server, baseUrl: `http://127.0.0.1:${port}` };
 }
 
 async function healthy(server: Started): Promise<void> {

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { freePort, waitFor } from './helper.ts';
+import { type ServerProcess, spawnNode } from './server-process.ts';
 
 /**
  * One data folder for every command: `npm start` runs from the repository root, `npm run cli`
@@ -44,28 +45,15 @@ async function npmRun(cwd: string, args: string[], env: Record<string, string>) 
 }
 
 /** The server as `npm start` runs it, from the repository root (from source, to skip the build). */
-function startServer(port: number): {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-} {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/server.ts'], {
-    cwd: root,
-    env: cleanEnv({ DATA_DIR: relativeDataDir, PORT: String(port), STRIPE_EMULATOR_PORT: '0' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
+function startServer(port: number): ServerProcess {
+  return spawnNode(['--import', 'tsx', 'apps/api/src/server.ts'], root, {
+    DATA_DIR: relativeDataDir,
+    PORT: String(port),
+    STRIPE_EMULATOR_PORT: '0',
   });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
 }
 
-async function stop(server: ReturnType<typeof startServer>): Promise<void> {
+async function stop(server: ServerProcess): Promise<void> {
   server.child.kill('SIGTERM');
   expect(await server.exited).toBe(0);
 }

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -9,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DEV_SECRET } from '../src/config.ts';
 import { payOnHostedCheckout } from './billing-harness.ts';
 import { freePort, waitFor as waitForValue } from './helper.ts';
+import { type ServerProcess, spawnNode } from './server-process.ts';
 
 /**
  * The real server process, as `npm start` runs it (from source here, to skip the build): it
@@ -21,40 +21,22 @@ afterAll(() => {
   for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface ServerProcess {
-  child: ChildProcess;
+interface ServerOnPort extends ServerProcess {
   port: number;
   baseUrl: string;
-  output(): string;
-  exited: Promise<number | null>;
 }
 
 /** A clean environment: only what is given, so the developer's DATABASE_URL/REDIS_URL never leak in. */
-function startServer(env: Record<string, string>): ServerProcess {
+function startServer(env: Record<string, string>): ServerOnPort {
   const port = Number(env.PORT ?? 0);
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: apiDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: os.tmpdir(),
-      LOG_LEVEL: 'info',
-      STRIPE_EMULATOR_PORT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = spawnNode(['--import', 'tsx', 'src/server.ts'], apiDir, {
+    STRIPE_EMULATOR_PORT: '0',
+    ...env,
   });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, port, baseUrl: `http://127.0.0.1:${port}`, output: () => output, exited };
+  return { ...server, port, baseUrl: `http://127.0.0.1:${port}` };
 }
 
-async function waitForHealth(server: ServerProcess, timeoutMs = 60_000): Promise<Response> {
+async function waitForHealth(server: ServerOnPort, timeoutMs = 60_000): Promise<Response> {
   const healthy = vi.waitFor(
     async () => {
       // Throws while nothing listens yet: vi.waitFor tries again.

@@ -27,7 +27,7 @@ import { z } from 'zod';
 import { listRuns } from '../billing/reconcile.ts';
 import { billingNotConfigured } from '../billing/service.ts';
 import { AppError, notFound } from '../errors.ts';
-import { ok } from '../http/envelope.ts';
+import { errorResponses, ok } from '../http/envelope.ts';
 import { routePolicy } from '../http/route-policy.ts';
 import { requireStaff } from '../users/guards.ts';
 import {
@@ -51,12 +51,7 @@ import {
 } from './queries.ts';
 
 const tags = ['admin'];
-const errors = {
-  400: errorEnvelopeSchema,
-  401: errorEnvelopeSchema,
-  403: errorEnvelopeSchema,
-  404: errorEnvelopeSchema,
-};
+const errors = errorResponses(400, 401, 403, 404);
 const userParams = z.object({ id: z.string().min(1).max(100) });
 
 /**

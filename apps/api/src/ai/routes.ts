@@ -5,26 +5,18 @@ import {
   aiHistoryQuery,
   aiHistoryResponse,
   aiStatusResponse,
-  errorEnvelopeSchema,
   successEnvelope,
 } from '@tierbase/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { requirePro } from '../billing/guard.ts';
-import { ok } from '../http/envelope.ts';
+import { errorResponses, ok } from '../http/envelope.ts';
 import type { AuthContext } from '../users/auth-context.ts';
 import { history } from './ledger.ts';
 import { type AiContext, aiStatus, type Caller, generate, type StreamEvent, startStream } from './service.ts';
 
 const tags = ['ai'];
-const errors = {
-  400: errorEnvelopeSchema,
-  401: errorEnvelopeSchema,
-  403: errorEnvelopeSchema,
-  429: errorEnvelopeSchema,
-  502: errorEnvelopeSchema,
-  503: errorEnvelopeSchema,
-};
+const errors = errorResponses(400, 401, 403, 429, 502, 503);
 
 /** Aborts when the client goes away before the response has been sent in full. */
 function clientGone(reply: FastifyReply): AbortSignal {

@@ -19,7 +19,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { aiUsageFor } from '../ai/service.ts';
 import { AppError } from '../errors.ts';
-import { ok } from '../http/envelope.ts';
+import { errorResponses, ok } from '../http/envelope.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { requireUser } from '../users/guards.ts';
 import { createCheckout, createPortal, requireBillingManager } from './checkout.ts';
@@ -37,15 +37,7 @@ import {
 import { receiveWebhook } from './webhooks.ts';
 
 const tags = ['billing'];
-const errors = {
-  400: errorEnvelopeSchema,
-  401: errorEnvelopeSchema,
-  403: errorEnvelopeSchema,
-  404: errorEnvelopeSchema,
-  409: errorEnvelopeSchema,
-  502: errorEnvelopeSchema,
-  503: errorEnvelopeSchema,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 502, 503);
 
 /** The public view of the plan catalogue: no Stripe ids, no lookup keys. */
 const publicPlans = {

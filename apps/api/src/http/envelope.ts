@@ -1,5 +1,18 @@
-import type { ErrorCode, ErrorEnvelope, FieldErrors } from '@tierbase/contracts';
+import {
+  type ErrorCode,
+  type ErrorEnvelope,
+  errorEnvelopeSchema,
+  type FieldErrors,
+} from '@tierbase/contracts';
 import type { FastifyReply } from 'fastify';
+
+/** A route schema's error answers: the envelope, under each status the route can answer with. */
+export function errorResponses<S extends number>(...statuses: S[]): Record<S, typeof errorEnvelopeSchema> {
+  return Object.fromEntries(statuses.map((status) => [status, errorEnvelopeSchema])) as Record<
+    S,
+    typeof errorEnvelopeSchema
+  >;
+}
 
 export function ok<T>(data: T): { success: true; data: T } {
   return { success: true, data };

@@ -1,5 +1,4 @@
 import {
-  errorEnvelopeSchema,
   invitationCreateRequest,
   invitationPreviewResponse,
   invitationResponse,
@@ -19,7 +18,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ok } from '../http/envelope.ts';
+import { errorResponses, ok } from '../http/envelope.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { requireUser } from '../users/guards.ts';
 import {
@@ -45,14 +44,7 @@ import {
 
 const FIFTEEN_MINUTES = 15 * 60_000;
 const tags = ['organizations'];
-const errors = {
-  400: errorEnvelopeSchema,
-  401: errorEnvelopeSchema,
-  403: errorEnvelopeSchema,
-  404: errorEnvelopeSchema,
-  409: errorEnvelopeSchema,
-  429: errorEnvelopeSchema,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 429);
 const orgParams = z.object({ id: organizationIdSchema });
 const memberParams = z.object({ id: organizationIdSchema, userId: z.string().min(1).max(64) });
 const invitationParams = z.object({ id: organizationIdSchema, invitationId: z.string().min(1).max(64) });

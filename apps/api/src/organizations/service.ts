@@ -15,7 +15,7 @@ import { organizationInvitations, organizationMembers, organizations } from '../
 import { AppError, forbidden, notFound } from '../errors.ts';
 import type { DatabaseTransaction, JobQueue } from '../jobs/queue.ts';
 import { membershipChanged } from './seats.ts';
-import { MANAGERS, setActiveWorkspace, toWorkspace, type Workspace } from './workspaces.ts';
+import { MANAGERS, membershipOf, setActiveWorkspace, toWorkspace, type Workspace } from './workspaces.ts';
 
 /*
  * Team organizations: creating, renaming, deleting, switching to, and their members' roles,
@@ -43,13 +43,9 @@ export const personalWorkspaceRefused = (what: string) =>
 const memberCountSql = sql<number>`(select count(*) from ${organizationMembers} as counted
   where counted.organization_id = ${organizations.id})`.mapWith(Number);
 
-/** The caller's organizations, personal workspace first, then teams by name. */
-export async function listOrganizations(
-  db: Database,
-  userId: string,
-  activeId: string,
-): Promise<OrganizationSummary[]> {
-  const rows = await db
+/** Each organization the user belongs to, with their role and its member count. */
+function summaryRows(db: Database) {
+  return db
     .select({
       id: organizations.id,
       name: organizations.name,
@@ -58,14 +54,25 @@ export async function listOrganizations(
       memberCount: memberCountSql,
     })
     .from(organizationMembers)
-    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
+    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId));
+}
+
+type MembershipRow = Awaited<ReturnType<typeof summaryRows>>[number];
+
+function toSummary(row: MembershipRow, activeId: string): OrganizationSummary {
+  return { ...toWorkspace(row), memberCount: row.memberCount, active: row.id === activeId };
+}
+
+/** The caller's organizations, personal workspace first, then teams by name. */
+export async function listOrganizations(
+  db: Database,
+  userId: string,
+  activeId: string,
+): Promise<OrganizationSummary[]> {
+  const rows = await summaryRows(db)
     .where(eq(organizationMembers.userId, userId))
     .orderBy(sql`${organizations.personalUserId} is null`, asc(organizations.name), asc(organizations.id));
-  return rows.map((row) => ({
-    ...toWorkspace(row),
-    memberCount: row.memberCount,
-    active: row.id === activeId,
-  }));
+  return rows.map((row) => toSummary(row, activeId));
 }
 
 /** The organization as the caller's list shows it; 404 when they are not a member. */
@@ -75,21 +82,11 @@ export async function organizationSummary(
   userId: string,
   activeId: string,
 ): Promise<OrganizationSummary> {
-  const [row] = await db
-    .select({
-      id: organizations.id,
-      name: organizations.name,
-      personalUserId: organizations.personalUserId,
-      role: organizationMembers.role,
-      memberCount: memberCountSql,
-    })
-    .from(organizationMembers)
-    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
-    .where(
-      and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)),
-    );
+  const [row] = await summaryRows(db).where(
+    and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)),
+  );
   if (!row) throw noSuchOrganization();
-  return { ...toWorkspace(row), memberCount: row.memberCount, active: row.id === activeId };
+  return toSummary(row, activeId);
 }
 
 /**
@@ -107,20 +104,9 @@ export async function lockMembership(
     .where(eq(organizations.id, organizationId))
     .for('update');
   if (!organization) throw noSuchOrganization();
-  const [row] = await tx
-    .select({
-      id: organizations.id,
-      name: organizations.name,
-      personalUserId: organizations.personalUserId,
-      role: organizationMembers.role,
-    })
-    .from(organizationMembers)
-    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
-    .where(
-      and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)),
-    );
-  if (!row) throw noSuchOrganization();
-  return toWorkspace(row);
+  const workspace = await membershipOf(tx, organizationId, userId);
+  if (!workspace) throw noSuchOrganization();
+  return workspace;
 }
 
 export function requireManager(workspace: Workspace, what: string): void {

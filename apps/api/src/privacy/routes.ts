@@ -1,13 +1,12 @@
 import {
   accountDeleteRequest,
   accountExportSchema,
-  errorEnvelopeSchema,
   messageResponse,
   successEnvelope,
 } from '@tierbase/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ok } from '../http/envelope.ts';
+import { errorResponses, ok } from '../http/envelope.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import { sessionCookie } from '../users/auth.ts';
 import { requireUser } from '../users/guards.ts';
@@ -15,14 +14,7 @@ import { confirmPassword, deleteAccount, exportUserData, type PrivacyDeps } from
 
 const FIFTEEN_MINUTES = 15 * 60_000;
 const tags = ['account'];
-const errors = {
-  400: errorEnvelopeSchema,
-  401: errorEnvelopeSchema,
-  403: errorEnvelopeSchema,
-  429: errorEnvelopeSchema,
-  502: errorEnvelopeSchema,
-  503: errorEnvelopeSchema,
-};
+const errors = errorResponses(400, 401, 403, 429, 502, 503);
 
 /** GET /api/account/export/ and POST /api/account/delete/: parse, call the privacy module, answer. */
 export async function registerPrivacyRoutes(app: FastifyInstance, deps: () => PrivacyDeps): Promise<void> {

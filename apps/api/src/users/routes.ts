@@ -1,5 +1,4 @@
 import {
-  errorEnvelopeSchema,
   loginRequest,
   loginResponse,
   messageResponse,
@@ -18,7 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
-import { ok } from '../http/envelope.ts';
+import { errorResponses, ok } from '../http/envelope.ts';
 import { makeLimiter } from '../http/rate-limit.ts';
 import type { Accounts } from './accounts.ts';
 import { INVALID_CREDENTIALS_MESSAGE, PASSWORD_RESET_MESSAGE } from './accounts.ts';
@@ -37,12 +36,7 @@ const FIFTEEN_MINUTES = 15 * 60_000;
 const tags = ['account'];
 const profileEnvelope = successEnvelope(profileSchema);
 const messageEnvelope = successEnvelope(messageResponse);
-const errors = {
-  400: errorEnvelopeSchema,
-  401: errorEnvelopeSchema,
-  403: errorEnvelopeSchema,
-  429: errorEnvelopeSchema,
-};
+const errors = errorResponses(400, 401, 403, 429);
 
 /** The seed's account endpoints: each parses input, calls the accounts module, shapes output. */
 export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDependencies): Promise<void> {

@@ -439,13 +439,26 @@ function RenameCard({ detail, notices }: { detail: Detail; notices: Notices }) {
   );
 }
 
+/**
+ * A destructive action asked about first: whether the question is open, and the button that
+ * opened it, which gets the focus back when the question is cancelled.
+ */
+function useConfirmation() {
+  const [confirming, setConfirming] = useState(false);
+  const triggerRef = useRef<HTMLButtonElement>(null);
+  const cancel = () => {
+    setConfirming(false);
+    requestAnimationFrame(() => triggerRef.current?.focus());
+  };
+  return { confirming, setConfirming, triggerRef, cancel };
+}
+
 function TransferCard({ detail, notices }: { detail: Detail; notices: Notices }) {
   const { organization, members } = detail;
   const queryClient = useQueryClient();
   const candidates = members.filter((member) => member.role !== 'owner');
   const [userId, setUserId] = useState('');
-  const [confirming, setConfirming] = useState(false);
-  const triggerRef = useRef<HTMLButtonElement>(null);
+  const { confirming, setConfirming, triggerRef, cancel } = useConfirmation();
   const chosen = candidates.find((member) => member.userId === userId) ?? null;
   const mutation = useMutation({
     mutationFn: (member: OrganizationMember) => api.transferOwnership(organization.id, member.userId),
@@ -479,10 +492,7 @@ function TransferCard({ detail, notices }: { detail: Detail; notices: Notices })
           pendingLabel="Transferring…"
           pending={mutation.isPending}
           onConfirm={() => mutation.mutate(chosen)}
-          onCancel={() => {
-            setConfirming(false);
-            requestAnimationFrame(() => triggerRef.current?.focus());
-          }}
+          onCancel={cancel}
         >
           You become an admin and cannot take ownership back yourself: only the new owner can transfer it
           again.
@@ -535,8 +545,7 @@ function useGoneFromOrganization(id: string) {
 function LeaveCard({ detail, notices }: { detail: Detail; notices: Notices }) {
   const { organization } = detail;
   const gone = useGoneFromOrganization(organization.id);
-  const [confirming, setConfirming] = useState(false);
-  const triggerRef = useRef<HTMLButtonElement>(null);
+  const { confirming, setConfirming, triggerRef, cancel } = useConfirmation();
   const mutation = useMutation({
     mutationFn: () => api.leaveOrganization(organization.id),
     onSuccess: () => gone(`You left ${organization.name}.`),
@@ -554,10 +563,7 @@ function LeaveCard({ detail, notices }: { detail: Detail; notices: Notices }) {
           pendingLabel="Leaving…"
           pending={mutation.isPending}
           onConfirm={() => mutation.mutate()}
-          onCancel={() => {
-            setConfirming(false);
-            requestAnimationFrame(() => triggerRef.current?.focus());
-          }}
+          onCancel={cancel}
         >
           To come back, an owner or admin has to invite you again.
         </ConfirmPanel>
@@ -580,8 +586,7 @@ function LeaveCard({ detail, notices }: { detail: Detail; notices: Notices }) {
 function DeleteCard({ detail, notices }: { detail: Detail; notices: Notices }) {
   const { organization } = detail;
   const gone = useGoneFromOrganization(organization.id);
-  const [confirming, setConfirming] = useState(false);
-  const triggerRef = useRef<HTMLButtonElement>(null);
+  const { confirming, setConfirming, triggerRef, cancel } = useConfirmation();
   const mutation = useMutation({
     mutationFn: () => api.deleteOrganization(organization.id),
     onSuccess: () => gone(`${organization.name} was deleted.`),
@@ -599,10 +604,7 @@ function DeleteCard({ detail, notices }: { detail: Detail; notices: Notices }) {
           pendingLabel="Deleting…"
           pending={mutation.isPending}
           onConfirm={() => mutation.mutate()}
-          onCancel={() => {
-            setConfirming(false);
-            requestAnimationFrame(() => triggerRef.current?.focus());
-          }}
+          onCancel={cancel}
         >
           Every member loses access and pending invitations stop working. This cannot be undone.
         </ConfirmPanel>
