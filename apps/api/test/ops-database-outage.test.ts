@@ -153,6 +153,13 @@ describe.skipIf(missingBinaries.length > 0)('database outage', () => {
     expect(live.statusCode).toBe(200);
     expect(live.json()).toEqual({ success: true, data: { status: 'ok' } });
 
+    // A session read in the last SESSION_CACHE_SECONDS is still served from the session cache (the
+    // profile needs nothing else); once its entry expires, the outage shows there too.
+    await expect
+      .poll(async () => (await user.get('/api/profile/')).statusCode, {
+        timeout: t!.config.sessionCacheSeconds * 1000 + 5000,
+      })
+      .toBe(503);
     const profile = await user.get('/api/profile/');
     expect(profile.statusCode).toBe(503);
     expect(profile.json()).toMatchObject({ success: false, code: 'SERVICE_UNAVAILABLE', status: 503 });

@@ -8,6 +8,7 @@ export interface ServerProcess {
   output(): string;
   /** The JSON log lines written so far. */
   lines(): Record<string, unknown>[];
+  /** The exit code, once the process has exited and its output has been read to the end. */
   exited: Promise<number | null>;
 }
 
@@ -27,7 +28,7 @@ export function spawnNode(args: string[], cwd: string, env: Record<string, strin
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const lines = () =>
     output
       .split('\n')
