@@ -16,7 +16,8 @@ export const emailSchema = z
  */
 export const passwordSchema = z.string().min(1, 'Enter a password.').max(128);
 
-export const nameSchema = z.string().trim().min(1).max(100);
+/** A person's or a team's name. The SPA's forms check it before sending: its messages are read by people. */
+export const nameSchema = z.string().trim().min(1).max(100, 'Use at most 100 characters.');
 
 export const registerRequest = z.strictObject({
   email: emailSchema,

@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { Passkey } from '@tierbase/contracts';
-import { type FormEvent, useState } from 'react';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
+import { type Passkey, passkeyRegisterRequest, passkeyRenameRequest } from '@tierbase/contracts';
+import { useState } from 'react';
+import { useApiForm } from '../hooks/useApiForm.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { formatDate } from '../lib/format.ts';
 import { addPasskey, ceremonyErrorMessage, passkeySupported, passkeysApi } from '../lib/passkeys.ts';
 import { FormError } from './AuthShell.tsx';
@@ -51,43 +52,43 @@ export function PasskeysCard() {
 function PasskeyRow({ passkey }: { passkey: Passkey }) {
   const queryClient = useQueryClient();
   const [renaming, setRenaming] = useState(false);
-  const [name, setName] = useState(passkey.name);
   const refresh = () => queryClient.invalidateQueries({ queryKey: PASSKEYS_KEY });
-  const rename = useMutation({
-    mutationFn: () => passkeysApi.rename(passkey.id, name.trim()),
+  const rename = useApiForm({
+    initial: { name: passkey.name },
+    schema: passkeyRenameRequest,
+    submit: ({ name }) => passkeysApi.rename(passkey.id, name),
     onSuccess: async () => {
       setRenaming(false);
       await refresh();
     },
   });
   const remove = useMutation({ mutationFn: () => passkeysApi.remove(passkey.id), onSuccess: refresh });
-  const onRename = (event: FormEvent) => {
-    event.preventDefault();
-    rename.mutate();
-  };
   return (
     <li className="flex flex-col gap-3 p-4 sm:flex-row sm:items-center sm:justify-between">
       {renaming ? (
-        <form onSubmit={onRename} noValidate className="flex flex-1 flex-col gap-3 sm:flex-row sm:items-end">
+        <form
+          onSubmit={rename.onSubmit}
+          noValidate
+          className="flex flex-1 flex-col gap-3 sm:flex-row sm:items-end"
+        >
           <Field
             className="flex-1"
             label={`New name for ${passkey.name}`}
-            name="passkeyName"
             required
             maxLength={64}
-            value={name}
-            onChange={(event) => setName(event.target.value)}
-            error={rename.error ? (fieldErrors(rename.error).name ?? errorMessage(rename.error)) : undefined}
+            {...rename.field('name')}
+            name="passkeyName"
+            // The row has no line of its own for errors: whatever went wrong is said on the field.
+            error={rename.errors.name ?? rename.formError ?? undefined}
           />
           <div className="flex gap-2">
-            <Button type="submit" loading={rename.isPending}>
+            <Button type="submit" loading={rename.mutation.isPending}>
               Save
             </Button>
             <Button
               variant="ghost"
               onClick={() => {
                 setRenaming(false);
-                setName(passkey.name);
                 rename.reset();
               }}
             >
@@ -128,43 +129,36 @@ function PasskeyRow({ passkey }: { passkey: Passkey }) {
   );
 }
 
+/** The part of a new passkey's request the form fills in; the browser's ceremony adds the rest. */
+const passkeyNameRequest = passkeyRegisterRequest.pick({ name: true });
+
 function AddPasskeyForm() {
   const queryClient = useQueryClient();
-  const [name, setName] = useState('');
-  const mutation = useMutation({
-    mutationFn: () => addPasskey(name.trim()),
-    onSuccess: async () => {
-      setName('');
-      await queryClient.invalidateQueries({ queryKey: PASSKEYS_KEY });
-    },
+  const form = useApiForm({
+    initial: { name: '' },
+    schema: passkeyNameRequest,
+    submit: ({ name }) => addPasskey(name),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: PASSKEYS_KEY }),
+    clearOnSuccess: true,
+    resetOnChange: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const nameError = fieldErrors(mutation.error).name;
-  const credentialError = fieldErrors(mutation.error).credential;
+  const { errors, mutation } = form;
   return (
-    <form onSubmit={onSubmit} noValidate className="space-y-4">
+    <form onSubmit={form.onSubmit} noValidate className="space-y-4">
       <FormError
-        message={mutation.error && !nameError ? (credentialError ?? failure(mutation.error)) : null}
+        message={errors.name || !mutation.error ? null : (errors.credential ?? failure(mutation.error))}
       />
       <Field
         label="Name for a new passkey"
-        name="newPasskeyName"
         required
         maxLength={64}
         placeholder="e.g. Work laptop"
         hint="So you can tell your passkeys apart."
-        value={name}
-        onChange={(event) => {
-          setName(event.target.value);
-          mutation.reset();
-        }}
-        error={nameError}
+        {...form.field('name')}
+        name="newPasskeyName"
       />
       <div className="flex items-center gap-4">
-        <Button type="submit" loading={mutation.isPending} disabled={name.trim() === ''}>
+        <Button type="submit" loading={mutation.isPending} disabled={form.values.name.trim() === ''}>
           {mutation.isPending ? 'Waiting for your device…' : 'Add a passkey'}
         </Button>
         <p aria-live="polite" className="text-sm text-ok">

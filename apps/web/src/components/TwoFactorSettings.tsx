@@ -1,9 +1,14 @@
-import { useMutation } from '@tanstack/react-query';
-import type { TwoFactorSetup } from '@tierbase/contracts';
-import { type FormEvent, useState } from 'react';
+import {
+  backupCodesRequest,
+  type TwoFactorSetup,
+  twoFactorConfirmRequest,
+  twoFactorDisableRequest,
+  twoFactorEnableRequest,
+} from '@tierbase/contracts';
+import { useState } from 'react';
 import { api } from '../api.ts';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useAuth } from '../hooks/useAuth.ts';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
 import { Alert } from './Alert.tsx';
 import { FormError } from './AuthShell.tsx';
 import { Button } from './Button.tsx';
@@ -49,32 +54,27 @@ export function TwoFactorCard() {
 }
 
 function StartSetup({ onStarted }: { onStarted: (setup: TwoFactorSetup) => void }) {
-  const [password, setPassword] = useState('');
-  const mutation = useMutation({ mutationFn: () => api.enableTwoFactor(password), onSuccess: onStarted });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
+  const form = useApiForm({
+    initial: { password: '' },
+    schema: twoFactorEnableRequest,
+    submit: ({ password }) => api.enableTwoFactor(password),
+    onSuccess: onStarted,
+    resetOnChange: true,
+  });
   return (
-    <form onSubmit={onSubmit} noValidate className="space-y-4">
+    <form onSubmit={form.onSubmit} noValidate className="space-y-4">
       <p className="text-sm">Two-factor authentication is off.</p>
-      <FormError message={mutation.error && !errors.password ? errorMessage(mutation.error) : null} />
+      <FormError message={form.errors.password ? null : form.formError} />
       <Field
         label="Your password, to set up two-factor"
         type="password"
-        name="twoFactorPassword"
         autoComplete="current-password"
         required
-        value={password}
-        onChange={(event) => {
-          setPassword(event.target.value);
-          mutation.reset();
-        }}
-        error={errors.password}
+        {...form.field('password')}
+        name="twoFactorPassword"
       />
-      <Button type="submit" loading={mutation.isPending} disabled={password === ''}>
-        {mutation.isPending ? 'Starting…' : 'Set up two-factor authentication'}
+      <Button type="submit" loading={form.mutation.isPending} disabled={form.values.password === ''}>
+        {form.mutation.isPending ? 'Starting…' : 'Set up two-factor authentication'}
       </Button>
     </form>
   );
@@ -90,19 +90,16 @@ function ConfirmSetup({
   onEnabled: () => void;
 }) {
   const { setUser } = useAuth();
-  const [code, setCode] = useState('');
-  const mutation = useMutation({
-    mutationFn: () => api.confirmTwoFactor(code),
+  const form = useApiForm({
+    initial: { code: '' },
+    schema: twoFactorConfirmRequest,
+    submit: ({ code }) => api.confirmTwoFactor(code),
     onSuccess: (profile) => {
       onEnabled();
       setUser(profile);
     },
+    resetOnChange: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
   return (
     <div className="space-y-6">
       <ol className="list-decimal space-y-6 pl-5">
@@ -135,24 +132,23 @@ function ConfirmSetup({
           <BackupCodeList codes={setup.backupCodes} />
         </li>
         <li>
-          <form onSubmit={onSubmit} noValidate className="space-y-4">
-            <FormError message={mutation.error && !errors.code ? errorMessage(mutation.error) : null} />
+          <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+            <FormError message={form.errors.code ? null : form.formError} />
             <Field
               label="Enter the 6-digit code the app shows"
-              name="twoFactorSetupCode"
               inputMode="numeric"
               autoComplete="one-time-code"
               required
-              value={code}
-              onChange={(event) => {
-                setCode(event.target.value);
-                mutation.reset();
-              }}
-              error={errors.code}
+              {...form.field('code')}
+              name="twoFactorSetupCode"
             />
             <div className="flex flex-wrap gap-3">
-              <Button type="submit" loading={mutation.isPending} disabled={code.trim() === ''}>
-                {mutation.isPending ? 'Checking…' : 'Turn on two-factor authentication'}
+              <Button
+                type="submit"
+                loading={form.mutation.isPending}
+                disabled={form.values.code.trim() === ''}
+              >
+                {form.mutation.isPending ? 'Checking…' : 'Turn on two-factor authentication'}
               </Button>
               <Button type="button" variant="secondary" onClick={onCancel}>
                 Cancel
@@ -216,16 +212,14 @@ export function BackupCodeList({ codes }: { codes: string[] }) {
 }
 
 function RegenerateBackupCodes() {
-  const [password, setPassword] = useState('');
-  const mutation = useMutation({
-    mutationFn: () => api.regenerateBackupCodes(password),
-    onSuccess: () => setPassword(''),
+  const form = useApiForm({
+    initial: { password: '' },
+    schema: backupCodesRequest,
+    submit: ({ password }) => api.regenerateBackupCodes(password),
+    clearOnSuccess: true,
+    resetOnChange: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
+  const { mutation } = form;
   return (
     <section aria-labelledby="backup-codes-heading" className="space-y-3">
       <h3 id="backup-codes-heading" className="font-semibold">
@@ -239,25 +233,25 @@ function RegenerateBackupCodes() {
           <BackupCodeList codes={mutation.data.backupCodes} />
         </>
       ) : (
-        <form onSubmit={onSubmit} noValidate className="space-y-4">
+        <form onSubmit={form.onSubmit} noValidate className="space-y-4">
           <p className="text-sm text-muted">
             Used some, or lost them? Make new ones; the old ones stop working.
           </p>
-          <FormError message={mutation.error && !errors.password ? errorMessage(mutation.error) : null} />
+          <FormError message={form.errors.password ? null : form.formError} />
           <Field
             label="Your password, for new backup codes"
             type="password"
-            name="backupCodesPassword"
             autoComplete="current-password"
             required
-            value={password}
-            onChange={(event) => {
-              setPassword(event.target.value);
-              mutation.reset();
-            }}
-            error={errors.password}
+            {...form.field('password')}
+            name="backupCodesPassword"
           />
-          <Button type="submit" variant="secondary" loading={mutation.isPending} disabled={password === ''}>
+          <Button
+            type="submit"
+            variant="secondary"
+            loading={mutation.isPending}
+            disabled={form.values.password === ''}
+          >
             {mutation.isPending ? 'Making codes…' : 'Make new backup codes'}
           </Button>
         </form>
@@ -268,56 +262,43 @@ function RegenerateBackupCodes() {
 
 function DisableTwoFactor() {
   const { setUser } = useAuth();
-  const [password, setPassword] = useState('');
-  const [code, setCode] = useState('');
-  const mutation = useMutation({
-    mutationFn: () => api.disableTwoFactor({ password, code }),
+  const form = useApiForm({
+    initial: { password: '', code: '' },
+    schema: twoFactorDisableRequest,
+    submit: api.disableTwoFactor,
     onSuccess: setUser,
+    resetOnChange: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
-  const onChange = (set: (value: string) => void) => (event: { target: { value: string } }) => {
-    set(event.target.value);
-    mutation.reset();
-  };
+  const { errors, values, mutation } = form;
   return (
     <section aria-labelledby="disable-two-factor-heading" className="space-y-3">
       <h3 id="disable-two-factor-heading" className="font-semibold">
         Turn off two-factor authentication
       </h3>
-      <form onSubmit={onSubmit} noValidate className="space-y-4">
-        <FormError
-          message={mutation.error && !errors.password && !errors.code ? errorMessage(mutation.error) : null}
-        />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+        <FormError message={errors.password || errors.code ? null : form.formError} />
         <div className="grid gap-4 sm:grid-cols-2">
           <Field
             label="Your password"
             type="password"
-            name="disablePassword"
             autoComplete="current-password"
             required
-            value={password}
-            onChange={onChange(setPassword)}
-            error={errors.password}
+            {...form.field('password')}
+            name="disablePassword"
           />
           <Field
             label="Code from your app, or a backup code"
-            name="disableCode"
             autoComplete="one-time-code"
             required
-            value={code}
-            onChange={onChange(setCode)}
-            error={errors.code}
+            {...form.field('code')}
+            name="disableCode"
           />
         </div>
         <Button
           type="submit"
           variant="danger"
           loading={mutation.isPending}
-          disabled={password === '' || code.trim() === ''}
+          disabled={values.password === '' || values.code.trim() === ''}
         >
           {mutation.isPending ? 'Turning off…' : 'Turn off two-factor authentication'}
         </Button>

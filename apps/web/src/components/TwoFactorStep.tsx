@@ -1,8 +1,8 @@
-import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useEffect, useId, useState } from 'react';
+import { twoFactorLoginRequest } from '@tierbase/contracts';
+import { useEffect, useId, useState } from 'react';
 import { isApiError } from '../api.ts';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useAuth } from '../hooks/useAuth.ts';
-import { errorMessage } from '../lib/errors.ts';
 import { AuthShell, FormError, textLink } from './AuthShell.tsx';
 import { Button } from './Button.tsx';
 import { Field } from './Field.tsx';
@@ -15,20 +15,21 @@ import { Field } from './Field.tsx';
 export function TwoFactorStep({ onSignedIn, onRestart }: { onSignedIn: () => void; onRestart: () => void }) {
   const { loginTwoFactor } = useAuth();
   const [useBackup, setUseBackup] = useState(false);
-  const [code, setCode] = useState('');
   const codeId = useId();
-  const mutation = useMutation({ mutationFn: () => loginTwoFactor(code), onSuccess: onSignedIn });
+  const form = useApiForm({
+    initial: { code: '' },
+    schema: twoFactorLoginRequest,
+    submit: ({ code }) => loginTwoFactor(code),
+    onSuccess: onSignedIn,
+    resetOnChange: true,
+  });
+  const { mutation } = form;
   const expired = isApiError(mutation.error) && mutation.error.code === 'TWO_FACTOR_EXPIRED';
 
   // The step replaces the password form: the code field takes the focus it had.
   useEffect(() => {
     document.getElementById(codeId)?.focus();
   }, [codeId]);
-
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
 
   return (
     <AuthShell
@@ -44,8 +45,8 @@ export function TwoFactorStep({ onSignedIn, onRestart }: { onSignedIn: () => voi
         </button>
       }
     >
-      <form onSubmit={onSubmit} noValidate className="space-y-5">
-        <FormError message={mutation.error ? errorMessage(mutation.error) : null} />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-5">
+        <FormError message={form.formError} />
         {expired ? (
           <Button type="button" size="lg" className="w-full" onClick={onRestart}>
             Sign in again
@@ -55,24 +56,19 @@ export function TwoFactorStep({ onSignedIn, onRestart }: { onSignedIn: () => voi
             <Field
               id={codeId}
               label={useBackup ? 'Backup code' : 'Authentication code'}
-              name="code"
               autoComplete="one-time-code"
               {...(useBackup
                 ? { spellCheck: false, autoCapitalize: 'off' }
                 : { inputMode: 'numeric' as const })}
               required
-              value={code}
-              onChange={(event) => {
-                setCode(event.target.value);
-                if (mutation.isError) mutation.reset();
-              }}
+              {...form.field('code')}
             />
             <Button
               type="submit"
               size="lg"
               className="w-full"
               loading={mutation.isPending}
-              disabled={code.trim() === ''}
+              disabled={form.values.code.trim() === ''}
             >
               {mutation.isPending ? 'Checking…' : 'Verify'}
             </Button>
@@ -82,8 +78,7 @@ export function TwoFactorStep({ onSignedIn, onRestart }: { onSignedIn: () => voi
                 className={textLink}
                 onClick={() => {
                   setUseBackup(!useBackup);
-                  setCode('');
-                  mutation.reset();
+                  form.reset();
                   document.getElementById(codeId)?.focus();
                 }}
               >

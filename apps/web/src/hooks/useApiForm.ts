@@ -25,14 +25,17 @@ export interface ApiFormOptions<V extends Values, Request, Result> {
   /** Checks only the form knows (two passwords that must match), as field name → message. */
   validate?: (values: V) => Partial<Record<keyof V, string>>;
   submit: (request: Request) => Promise<Result>;
-  onSuccess?: (result: Result) => void;
+  /** What follows an accepted request; while a promise it returns runs, the form still counts as sending. */
+  onSuccess?: (result: Result) => unknown;
   /** Empties the fields once the server has accepted them (passwords). */
   clearOnSuccess?: boolean;
-  /** Forgets the last answer (a "Saved." line) as soon as a field changes. */
+  /** Forgets the last answer (a "Saved." line, an error) as soon as a field changes. */
   resetOnChange?: boolean;
 }
 
 const CORRECT_FIELDS = 'Please correct the highlighted fields.';
+
+const NO_ERRORS: { fields: Record<string, string>; form: string | null } = { fields: {}, form: null };
 
 /** The first message per top-level field, as the API's envelope maps them (lib/errors.ts). */
 function issuesByField(issues: readonly { path: readonly PropertyKey[]; message: string }[]) {
@@ -51,21 +54,28 @@ function issuesByField(issues: readonly { path: readonly PropertyKey[]; message:
  */
 export function useApiForm<V extends Values, Request, Result>(options: ApiFormOptions<V, Request, Result>) {
   const [values, setValues] = useState<V>(options.initial);
-  const [local, setLocal] = useState<{ fields: Record<string, string>; form: string | null }>({
-    fields: {},
-    form: null,
-  });
+  const [local, setLocal] = useState(NO_ERRORS);
   const mutation = useMutation({
     mutationFn: options.submit,
     onSuccess: (result) => {
       if (options.clearOnSuccess) setValues(options.initial);
-      options.onSuccess?.(result);
+      return options.onSuccess?.(result);
     },
   });
 
   const setValue = (name: keyof V & string, value: string) => {
     setValues((current) => ({ ...current, [name]: value }));
-    if (options.resetOnChange) mutation.reset();
+    if (options.resetOnChange) {
+      setLocal(NO_ERRORS);
+      mutation.reset();
+    }
+  };
+
+  /** Back to the start: the initial values, no errors, no answer. */
+  const reset = () => {
+    setValues(options.initial);
+    setLocal(NO_ERRORS);
+    mutation.reset();
   };
 
   const onSubmit = (event: FormEvent) => {
@@ -96,5 +106,5 @@ export function useApiForm<V extends Values, Request, Result>(options: ApiFormOp
     error: errors[name],
   });
 
-  return { values, setValue, field, errors, formError, onSubmit, mutation };
+  return { values, setValue, reset, field, errors, formError, onSubmit, mutation };
 }

@@ -1,11 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type {
-  AssignableRole,
-  OrganizationDetailResponse,
-  OrganizationMember,
-  OrganizationRole,
+import {
+  type AssignableRole,
+  invitationCreateRequest,
+  type OrganizationDetailResponse,
+  type OrganizationMember,
+  type OrganizationRole,
+  organizationUpdateRequest,
 } from '@tierbase/contracts';
-import { type FormEvent, type ReactNode, useRef, useState } from 'react';
+import { type ReactNode, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, isApiError } from '../api.ts';
 import { FormError } from '../components/AuthShell.tsx';
@@ -16,9 +18,10 @@ import { Field } from '../components/Field.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { Select } from '../components/Select.tsx';
 import { ErrorState, LoadingState } from '../components/States.tsx';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useAuth } from '../hooks/useAuth.ts';
 import { organizationKey, useRefreshWorkspace } from '../hooks/useWorkspaces.ts';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { formatDate } from '../lib/format.ts';
 import { roleLabel } from '../lib/roles.ts';
 
@@ -284,24 +287,20 @@ function RoleBadge({ role }: { role: OrganizationRole }) {
 function InviteCard({ detail, notices }: { detail: Detail; notices: Notices }) {
   const { organization } = detail;
   const invalidate = useInvalidateOrganization(organization.id);
-  const [email, setEmail] = useState('');
-  const [role, setRole] = useState<AssignableRole>('member');
-  const mutation = useMutation({
-    mutationFn: () => api.inviteMember(organization.id, { email: email.trim(), role }),
+  const form = useApiForm({
+    initial: { email: '', role: 'member' as AssignableRole },
+    schema: invitationCreateRequest,
+    submit: (body) => api.inviteMember(organization.id, body),
     onSuccess: async ({ invitation }) => {
-      setEmail('');
-      setRole('member');
       await invalidate();
       notices.success(
         `Invitation sent to ${invitation.email}. The link in it works once, for 7 days (until ${formatDate(invitation.expiresAt)}).`,
       );
     },
+    clearOnSuccess: true,
+    resetOnChange: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
+  const { errors, mutation } = form;
   const alreadyMember = isApiError(mutation.error) && mutation.error.code === 'ALREADY_MEMBER';
   const emailError = errors.email ?? (alreadyMember ? errorMessage(mutation.error) : undefined);
   return (
@@ -309,29 +308,23 @@ function InviteCard({ detail, notices }: { detail: Detail; notices: Notices }) {
       title="Invite a member"
       description="We email them a link to join. When they accept, the subscription gains a seat, prorated for the rest of the period."
     >
-      <form onSubmit={onSubmit} noValidate className="space-y-4">
-        <FormError
-          message={mutation.error && !emailError && !errors.role ? errorMessage(mutation.error) : null}
-        />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+        <FormError message={emailError || errors.role ? null : form.formError} />
         <div className="grid gap-4 sm:grid-cols-[1fr_12rem]">
           <Field
             label="Email address"
             type="email"
-            name="inviteEmail"
             autoComplete="off"
             required
-            value={email}
-            onChange={(event) => {
-              setEmail(event.target.value);
-              if (mutation.isError) mutation.reset();
-            }}
+            {...form.field('email')}
+            name="inviteEmail"
             error={emailError}
           />
           <Select
             label="Role"
             name="inviteRole"
-            value={role}
-            onChange={(event) => setRole(event.target.value as AssignableRole)}
+            value={form.values.role}
+            onChange={(event) => form.setValue('role', event.target.value)}
           >
             <option value="member">Member</option>
             <option value="admin">Admin</option>
@@ -398,39 +391,27 @@ function RenameCard({ detail, notices }: { detail: Detail; notices: Notices }) {
   const { organization } = detail;
   const invalidate = useInvalidateOrganization(organization.id);
   const queryClient = useQueryClient();
-  const [name, setName] = useState(organization.name);
-  const mutation = useMutation({
-    mutationFn: () => api.renameOrganization(organization.id, name.trim()),
+  const form = useApiForm({
+    initial: { name: organization.name },
+    schema: organizationUpdateRequest,
+    submit: ({ name }) => api.renameOrganization(organization.id, name),
     onSuccess: async () => {
       await Promise.all([invalidate(), queryClient.invalidateQueries({ queryKey: ['profile'] })]);
       notices.success('The team was renamed.');
     },
+    resetOnChange: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
+  const { mutation } = form;
+  const name = form.values.name.trim();
   return (
     <Card title="Team name">
-      <form onSubmit={onSubmit} noValidate className="space-y-4">
-        <FormError message={mutation.error && !errors.name ? errorMessage(mutation.error) : null} />
-        <Field
-          label="Name"
-          name="organizationName"
-          required
-          maxLength={100}
-          value={name}
-          onChange={(event) => {
-            setName(event.target.value);
-            if (mutation.isError) mutation.reset();
-          }}
-          error={errors.name}
-        />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+        <FormError message={form.errors.name ? null : form.formError} />
+        <Field label="Name" required maxLength={100} {...form.field('name')} name="organizationName" />
         <Button
           type="submit"
           loading={mutation.isPending}
-          disabled={name.trim() === organization.name || name.trim() === ''}
+          disabled={name === organization.name || name === ''}
         >
           {mutation.isPending ? 'Saving…' : 'Rename team'}
         </Button>

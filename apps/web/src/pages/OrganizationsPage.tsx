@@ -1,5 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { organizationCreateRequest } from '@tierbase/contracts';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { api } from '../api.ts';
 import { Alert } from '../components/Alert.tsx';
@@ -9,8 +8,9 @@ import { Card } from '../components/Card.tsx';
 import { Field } from '../components/Field.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { ErrorState, LoadingState } from '../components/States.tsx';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useActivateWorkspace, useOrganizations, useRefreshWorkspace } from '../hooks/useWorkspaces.ts';
-import { errorMessage, fieldErrors } from '../lib/errors.ts';
+import { errorMessage } from '../lib/errors.ts';
 import { roleLabel } from '../lib/roles.ts';
 
 export default function OrganizationsPage() {
@@ -97,41 +97,34 @@ export default function OrganizationsPage() {
 function CreateTeamCard() {
   const navigate = useNavigate();
   const refresh = useRefreshWorkspace();
-  const [name, setName] = useState('');
-  const mutation = useMutation({
-    mutationFn: () => api.createOrganization(name.trim()),
+  const form = useApiForm({
+    initial: { name: '' },
+    schema: organizationCreateRequest,
+    submit: ({ name }) => api.createOrganization(name),
     // The new team is the active workspace now: everything is re-read for it.
     onSuccess: async ({ organization }) => {
       await refresh();
       navigate(`/organizations/${encodeURIComponent(organization.id)}`);
     },
+    resetOnChange: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const errors = fieldErrors(mutation.error);
+  const { mutation } = form;
   return (
     <Card
       title="Create a team"
       description="A team has its own members and its own subscription, billed per member. You become its owner and it becomes your active workspace."
     >
-      <form onSubmit={onSubmit} noValidate className="space-y-4">
-        <FormError message={mutation.error && !errors.name ? errorMessage(mutation.error) : null} />
+      <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+        <FormError message={form.errors.name ? null : form.formError} />
         <Field
           label="Team name"
-          name="teamName"
           autoComplete="organization"
           required
           maxLength={100}
-          value={name}
-          onChange={(event) => {
-            setName(event.target.value);
-            if (mutation.isError) mutation.reset();
-          }}
-          error={errors.name}
+          {...form.field('name')}
+          name="teamName"
         />
-        <Button type="submit" loading={mutation.isPending} disabled={name.trim() === ''}>
+        <Button type="submit" loading={mutation.isPending} disabled={form.values.name.trim() === ''}>
           {mutation.isPending ? 'Creating…' : 'Create team'}
         </Button>
       </form>

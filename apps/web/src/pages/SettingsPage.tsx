@@ -1,6 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { passwordChangeRequest, profileUpdateRequest } from '@tierbase/contracts';
-import { type FormEvent, useState } from 'react';
+import { accountDeleteRequest, passwordChangeRequest, profileUpdateRequest } from '@tierbase/contracts';
 import { useNavigate } from 'react-router';
 import { api, isApiError } from '../api.ts';
 import { Alert } from '../components/Alert.tsx';
@@ -15,7 +14,7 @@ import { ResendVerification } from '../components/ResendVerification.tsx';
 import { TwoFactorCard } from '../components/TwoFactorSettings.tsx';
 import { useApiForm } from '../hooks/useApiForm.ts';
 import { useAuth } from '../hooks/useAuth.ts';
-import { errorMessage, fieldErrors, PASSWORDS_DIFFER } from '../lib/errors.ts';
+import { errorMessage, PASSWORDS_DIFFER } from '../lib/errors.ts';
 import { formatDate } from '../lib/format.ts';
 
 export default function SettingsPage() {
@@ -209,22 +208,20 @@ export function DataCard() {
 
 export function DeleteAccountCard() {
   const navigate = useNavigate();
-  const [password, setPassword] = useState('');
-  const mutation = useMutation({
-    mutationFn: () => api.deleteAccount(password),
+  const form = useApiForm({
+    initial: { password: '' },
+    schema: accountDeleteRequest,
+    submit: ({ password }) => api.deleteAccount(password),
     // The server ended every session. The home page forgets the user once it is on screen: done
     // here, this page would first send us to the sign-in form.
     onSuccess: () => navigate('/', { replace: true, state: { accountDeleted: true } }),
+    resetOnChange: true,
   });
-  const onSubmit = (event: FormEvent) => {
-    event.preventDefault();
-    mutation.mutate();
-  };
-  const error = mutation.error;
-  const wrongPassword = isApiError(error) && error.code === 'INVALID_CREDENTIALS';
+  const { mutation } = form;
+  const wrongPassword = isApiError(mutation.error) && mutation.error.code === 'INVALID_CREDENTIALS';
   return (
     <Card title="Delete account">
-      <form onSubmit={onSubmit} noValidate className="space-y-4">
+      <form onSubmit={form.onSubmit} noValidate className="space-y-4">
         <Alert tone="warning" title="This cannot be undone">
           <ul className="list-disc space-y-1 pl-5">
             <li>Your subscription, if any, is canceled at once, with no refund for the time left.</li>
@@ -236,23 +233,22 @@ export function DeleteAccountCard() {
           </ul>
           <p className="mt-2">Download your data first if you want a copy.</p>
         </Alert>
-        <FormError
-          message={error && !wrongPassword && !fieldErrors(error).password ? errorMessage(error) : null}
-        />
+        <FormError message={wrongPassword || form.errors.password ? null : form.formError} />
         <Field
           label="Your password, to confirm"
           type="password"
-          name="deletePassword"
           autoComplete="current-password"
           required
-          value={password}
-          onChange={(event) => {
-            setPassword(event.target.value);
-            mutation.reset();
-          }}
-          error={wrongPassword ? 'The password is incorrect.' : fieldErrors(error).password}
+          {...form.field('password')}
+          name="deletePassword"
+          error={wrongPassword ? 'The password is incorrect.' : form.errors.password}
         />
-        <Button type="submit" variant="danger" loading={mutation.isPending} disabled={password === ''}>
+        <Button
+          type="submit"
+          variant="danger"
+          loading={mutation.isPending}
+          disabled={form.values.password === ''}
+        >
           {mutation.isPending ? 'Deleting…' : 'Delete my account'}
         </Button>
       </form>
