@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { AiStatusResponse } from '@tierbase/contracts';
-import { type FormEvent, useId, useRef, useState } from 'react';
+import { type AiGenerateRequest, type AiStatusResponse, aiGenerateRequest } from '@tierbase/contracts';
+import { useId, useRef, useState } from 'react';
 import { type AiStreamEvent, api, isApiError } from '../api.ts';
 import { Alert } from '../components/Alert.tsx';
 import { Button } from '../components/Button.tsx';
@@ -8,8 +8,8 @@ import { Card } from '../components/Card.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
 import { UpgradePrompt } from '../components/UpgradePrompt.tsx';
+import { useApiForm } from '../hooks/useApiForm.ts';
 import { useSubscription } from '../hooks/useSubscription.ts';
-import { errorMessage } from '../lib/errors.ts';
 import { formatDate } from '../lib/format.ts';
 
 export default function ProPage() {
@@ -99,42 +99,36 @@ function Usage({ status }: { status: AiStatusResponse }) {
 function PromptForm({ status }: { status: AiStatusResponse }) {
   const queryClient = useQueryClient();
   const promptId = useId();
-  const [prompt, setPrompt] = useState('');
   const [output, setOutput] = useState('');
-  const [running, setRunning] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const [finished, setFinished] = useState<string | null>(null);
   const controller = useRef<AbortController | null>(null);
   const max = status.limits.maxPromptChars;
 
-  const onEvent = (event: AiStreamEvent) => {
-    if (event.event === 'delta') setOutput((text) => text + event.data.text);
-    if (event.event === 'done') {
-      setFinished(
-        event.data.finishReason === 'length'
-          ? 'Stopped at the length limit.'
-          : `Done · ${event.data.usage.totalTokens.toLocaleString()} tokens`,
-      );
-    }
-    if (event.event === 'error') setError(new Error(event.data.error));
-  };
-
-  const onSubmit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!prompt.trim() || running) return;
+  /** Streams the answer into the page; resolves once it is written or stopped. */
+  const generate = async (request: AiGenerateRequest) => {
     const abort = new AbortController();
     controller.current = abort;
-    setRunning(true);
     setOutput('');
-    setError(null);
     setFinished(null);
+    // The provider can fail after the stream has begun: the answer so far stays, and the form says so.
+    let failed = null as Error | null;
+    const onEvent = (event: AiStreamEvent) => {
+      if (event.event === 'delta') setOutput((text) => text + event.data.text);
+      if (event.event === 'done') {
+        setFinished(
+          event.data.finishReason === 'length'
+            ? 'Stopped at the length limit.'
+            : `Done · ${event.data.usage.totalTokens.toLocaleString()} tokens`,
+        );
+      }
+      if (event.event === 'error') failed = new Error(event.data.error);
+    };
     try {
-      await api.aiGenerateStream({ prompt }, onEvent, abort.signal);
+      await api.aiGenerateStream(request, onEvent, abort.signal);
     } catch (caught) {
-      if (!(caught instanceof DOMException && caught.name === 'AbortError')) setError(caught);
-      else setFinished('Stopped.');
+      if (!(caught instanceof DOMException && caught.name === 'AbortError')) throw caught;
+      setFinished('Stopped.');
     } finally {
-      setRunning(false);
       controller.current = null;
       const refresh = () => {
         void queryClient.invalidateQueries({ queryKey: STATUS_KEY });
@@ -145,14 +139,18 @@ function PromptForm({ status }: { status: AiStatusResponse }) {
       // the browser gave up on it: look again so the history and usage show it.
       if (abort.signal.aborted) for (const delay of [750, 2500]) setTimeout(refresh, delay);
     }
+    if (failed) throw failed;
   };
-
-  const fieldError = isApiError(error) ? error.details?.prompt?.[0] : undefined;
-  const quota = isApiError(error) && error.code === 'AI_QUOTA_EXCEEDED';
+  const form = useApiForm({ initial: { prompt: '' }, schema: aiGenerateRequest, submit: generate });
+  const { mutation } = form;
+  const prompt = form.values.prompt;
+  const running = mutation.isPending;
+  const fieldError = form.errors.prompt;
+  const quota = isApiError(mutation.error) && mutation.error.code === 'AI_QUOTA_EXCEEDED';
 
   return (
     <Card>
-      <form onSubmit={onSubmit} className="space-y-4">
+      <form onSubmit={form.onSubmit} className="space-y-4">
         <div>
           <label htmlFor={promptId} className="block text-sm font-medium">
             Your prompt
@@ -162,7 +160,7 @@ function PromptForm({ status }: { status: AiStatusResponse }) {
             rows={5}
             maxLength={max}
             value={prompt}
-            onChange={(event) => setPrompt(event.target.value)}
+            onChange={(event) => form.setValue('prompt', event.target.value)}
             aria-invalid={fieldError ? true : undefined}
             aria-describedby={`${promptId}-count`}
             placeholder="Summarise this week's customer feedback in five bullet points…"
@@ -184,13 +182,13 @@ function PromptForm({ status }: { status: AiStatusResponse }) {
           )}
         </div>
       </form>
-      {error ? (
+      {form.formError ? (
         <div className="mt-4">
           <Alert
             tone="danger"
             title={quota ? 'You have used this period’s quota' : 'The assistant could not answer'}
           >
-            {errorMessage(error)}
+            {form.formError}
           </Alert>
         </div>
       ) : null}
