@@ -14,6 +14,7 @@ import { FormError } from './AuthShell.tsx';
 import { Button } from './Button.tsx';
 import { Card } from './Card.tsx';
 import { Field } from './Field.tsx';
+import { PasswordConfirmForm } from './PasswordConfirmForm.tsx';
 
 /**
  * Settings → Two-factor authentication: set up (password → QR code and typed key → first code),
@@ -54,29 +55,18 @@ export function TwoFactorCard() {
 }
 
 function StartSetup({ onStarted }: { onStarted: (setup: TwoFactorSetup) => void }) {
-  const form = useApiForm({
-    initial: { password: '' },
-    schema: twoFactorEnableRequest,
-    submit: ({ password }) => api.enableTwoFactor(password),
-    onSuccess: onStarted,
-    resetOnChange: true,
-  });
   return (
-    <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+    <PasswordConfirmForm
+      label="Your password, to set up two-factor"
+      name="twoFactorPassword"
+      schema={twoFactorEnableRequest}
+      submit={api.enableTwoFactor}
+      onSuccess={onStarted}
+      action="Set up two-factor authentication"
+      pendingAction="Starting…"
+    >
       <p className="text-sm">Two-factor authentication is off.</p>
-      <FormError message={form.errors.password ? null : form.formError} />
-      <Field
-        label="Your password, to set up two-factor"
-        type="password"
-        autoComplete="current-password"
-        required
-        {...form.field('password')}
-        name="twoFactorPassword"
-      />
-      <Button type="submit" loading={form.mutation.isPending} disabled={form.values.password === ''}>
-        {form.mutation.isPending ? 'Starting…' : 'Set up two-factor authentication'}
-      </Button>
-    </form>
+    </PasswordConfirmForm>
   );
 }
 
@@ -212,49 +202,34 @@ export function BackupCodeList({ codes }: { codes: string[] }) {
 }
 
 function RegenerateBackupCodes() {
-  const form = useApiForm({
-    initial: { password: '' },
-    schema: backupCodesRequest,
-    submit: ({ password }) => api.regenerateBackupCodes(password),
-    clearOnSuccess: true,
-    resetOnChange: true,
-  });
-  const { mutation } = form;
+  const [codes, setCodes] = useState<string[] | null>(null);
   return (
     <section aria-labelledby="backup-codes-heading" className="space-y-3">
       <h3 id="backup-codes-heading" className="font-semibold">
         Backup codes
       </h3>
-      {mutation.isSuccess ? (
+      {codes ? (
         <>
           <Alert tone="success" title="New backup codes">
             Your previous backup codes no longer work. Save these now: they are shown only once.
           </Alert>
-          <BackupCodeList codes={mutation.data.backupCodes} />
+          <BackupCodeList codes={codes} />
         </>
       ) : (
-        <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+        <PasswordConfirmForm
+          label="Your password, for new backup codes"
+          name="backupCodesPassword"
+          schema={backupCodesRequest}
+          submit={api.regenerateBackupCodes}
+          onSuccess={({ backupCodes }) => setCodes(backupCodes)}
+          action="Make new backup codes"
+          pendingAction="Making codes…"
+          variant="secondary"
+        >
           <p className="text-sm text-muted">
             Used some, or lost them? Make new ones; the old ones stop working.
           </p>
-          <FormError message={form.errors.password ? null : form.formError} />
-          <Field
-            label="Your password, for new backup codes"
-            type="password"
-            autoComplete="current-password"
-            required
-            {...form.field('password')}
-            name="backupCodesPassword"
-          />
-          <Button
-            type="submit"
-            variant="secondary"
-            loading={mutation.isPending}
-            disabled={form.values.password === ''}
-          >
-            {mutation.isPending ? 'Making codes…' : 'Make new backup codes'}
-          </Button>
-        </form>
+        </PasswordConfirmForm>
       )}
     </section>
   );

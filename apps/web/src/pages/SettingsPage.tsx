@@ -1,7 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { accountDeleteRequest, passwordChangeRequest, profileUpdateRequest } from '@tierbase/contracts';
 import { useNavigate } from 'react-router';
-import { api, isApiError } from '../api.ts';
+import { api } from '../api.ts';
 import { Alert } from '../components/Alert.tsx';
 import { FormError } from '../components/AuthShell.tsx';
 import { Button } from '../components/Button.tsx';
@@ -10,6 +10,7 @@ import { Field } from '../components/Field.tsx';
 import { SignInMethodsCard } from '../components/OAuthButtons.tsx';
 import { PageTitle } from '../components/PageTitle.tsx';
 import { PasskeysCard } from '../components/PasskeysCard.tsx';
+import { PasswordConfirmForm } from '../components/PasswordConfirmForm.tsx';
 import { ResendVerification } from '../components/ResendVerification.tsx';
 import { TwoFactorCard } from '../components/TwoFactorSettings.tsx';
 import { useApiForm } from '../hooks/useApiForm.ts';
@@ -208,20 +209,20 @@ export function DataCard() {
 
 export function DeleteAccountCard() {
   const navigate = useNavigate();
-  const form = useApiForm({
-    initial: { password: '' },
-    schema: accountDeleteRequest,
-    submit: ({ password }) => api.deleteAccount(password),
-    // The server ended every session. The home page forgets the user once it is on screen: done
-    // here, this page would first send us to the sign-in form.
-    onSuccess: () => navigate('/', { replace: true, state: { accountDeleted: true } }),
-    resetOnChange: true,
-  });
-  const { mutation } = form;
-  const wrongPassword = isApiError(mutation.error) && mutation.error.code === 'INVALID_CREDENTIALS';
   return (
     <Card title="Delete account">
-      <form onSubmit={form.onSubmit} noValidate className="space-y-4">
+      <PasswordConfirmForm
+        label="Your password, to confirm"
+        name="deletePassword"
+        schema={accountDeleteRequest}
+        submit={api.deleteAccount}
+        // The server ended every session. The home page forgets the user once it is on screen: done
+        // here, this page would first send us to the sign-in form.
+        onSuccess={() => navigate('/', { replace: true, state: { accountDeleted: true } })}
+        action="Delete my account"
+        pendingAction="Deleting…"
+        variant="danger"
+      >
         <Alert tone="warning" title="This cannot be undone">
           <ul className="list-disc space-y-1 pl-5">
             <li>Your subscription, if any, is canceled at once, with no refund for the time left.</li>
@@ -233,25 +234,7 @@ export function DeleteAccountCard() {
           </ul>
           <p className="mt-2">Download your data first if you want a copy.</p>
         </Alert>
-        <FormError message={wrongPassword || form.errors.password ? null : form.formError} />
-        <Field
-          label="Your password, to confirm"
-          type="password"
-          autoComplete="current-password"
-          required
-          {...form.field('password')}
-          name="deletePassword"
-          error={wrongPassword ? 'The password is incorrect.' : form.errors.password}
-        />
-        <Button
-          type="submit"
-          variant="danger"
-          loading={mutation.isPending}
-          disabled={form.values.password === ''}
-        >
-          {mutation.isPending ? 'Deleting…' : 'Delete my account'}
-        </Button>
-      </form>
+      </PasswordConfirmForm>
     </Card>
   );
 }
