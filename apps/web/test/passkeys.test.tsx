@@ -145,6 +145,46 @@ describe('passkeys in Settings', () => {
     );
   });
 
+  test('renames one: a refusal is said on the field, Cancel puts the old name back', async () => {
+    let stored = [laptop];
+    const api = fakeApi({
+      'GET /api/profile/': ok(profile()),
+      'GET /api/billing/status/': ok(billingStatus()),
+      'GET /api/passkeys/': () => ok({ passkeys: stored }),
+      'PATCH /api/passkeys/pk-1/': fail(404, 'NOT_FOUND', 'No such passkey.'),
+    });
+    const user = userEvent.setup();
+    renderApp('/settings');
+    const card = within(await screen.findByRole('region', { name: 'Passkeys' }));
+
+    await user.click(await card.findByRole('button', { name: 'Rename Work laptop' }));
+    const name = card.getByLabelText('New name for Work laptop');
+    await user.clear(name);
+    await user.type(name, 'Phone');
+    await user.click(card.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(name).toHaveAccessibleDescription('No such passkey.'));
+    expect(name).toHaveAttribute('aria-invalid', 'true');
+
+    await user.click(card.getByRole('button', { name: 'Cancel' }));
+    await user.click(card.getByRole('button', { name: 'Rename Work laptop' }));
+    expect(card.getByLabelText('New name for Work laptop')).toHaveValue('Work laptop');
+    expect(card.getByLabelText('New name for Work laptop')).not.toHaveAttribute('aria-invalid');
+
+    api.set('PATCH /api/passkeys/pk-1/', ({ body }) => {
+      stored = [{ ...laptop, name: (body as { name: string }).name }];
+      return ok(stored[0]);
+    });
+    await user.clear(card.getByLabelText('New name for Work laptop'));
+    await user.type(card.getByLabelText('New name for Work laptop'), '  Desk laptop ');
+    await user.click(card.getByRole('button', { name: 'Save' }));
+    expect(await card.findByText('Desk laptop')).toBeInTheDocument();
+    expect(card.queryByLabelText(/New name for/)).not.toBeInTheDocument();
+    expect(api.calls.filter((call) => call.method === 'PATCH').map((call) => call.body)).toEqual([
+      { name: 'Phone' },
+      { name: 'Desk laptop' },
+    ]);
+  });
+
   test('a browser without WebAuthn is told so, and offered no button', async () => {
     vi.unstubAllGlobals();
     fakeApi({
