@@ -232,7 +232,7 @@ describe('the workspaces page', () => {
 
     const name = screen.getByLabelText('Team name');
     expect(screen.getByRole('button', { name: 'Create team' })).toBeDisabled();
-    // The field has maxLength; the server's answer is what this checks, so bypass it.
+    // The field has maxLength; bypass it to see the contract's rule refuse the name on its field.
     name.removeAttribute('maxlength');
     await user.type(name, 'x'.repeat(101));
     await user.click(screen.getByRole('button', { name: 'Create team' }));
