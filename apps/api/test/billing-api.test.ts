@@ -1,11 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type BillingHarness,
   personalOrganizationId,
   signUp,
   startBillingHarness,
+  subscribe,
 } from './billing-harness.ts';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
+import { createTeam } from './organizations.helpers.ts';
 
 let h: BillingHarness;
 beforeAll(async () => {
@@ -82,6 +84,56 @@ describe('billing API', () => {
     expect(session.metadata?.organization_id).toBe(organizationId);
     expect(session.success_url).toBe(`${h.t.config.appUrl}/checkout/return?session_id={CHECKOUT_SESSION_ID}`);
     expect(session.cancel_url).toBe(`${h.t.config.appUrl}/checkout/return?canceled=1`);
+  });
+});
+
+/** The SQL of every statement the app sends to its database while `action` runs. */
+async function statementsDuring(t: TestApp, action: () => Promise<unknown>): Promise<string[]> {
+  // drizzle sends every statement through PGlite's `query`, or on PostgreSQL through the pool's
+  // (outside transactions); both take the SQL text first, or a config object carrying it.
+  const client = (t.app.database.pglite ?? t.app.database.pool) as unknown as {
+    query: (...args: unknown[]) => unknown;
+  };
+  const spy = vi.spyOn(client, 'query');
+  try {
+    await action();
+    return spy.mock.calls.map(([query]) =>
+      typeof query === 'string' ? query : String((query as { text: string }).text),
+    );
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const onTable = (table: string) => new RegExp(`(from|into|update) "${table}"`);
+
+describe('a checkout uses what the request loaded', () => {
+  it("reads the workspace's subscription and the caller's trial with the session, not again", async () => {
+    const { client } = await signUp(h.t);
+    await client.get('/api/billing/status/');
+    let res: Awaited<ReturnType<TestClient['post']>> | undefined;
+    const statements = await statementsDuring(h.t, async () => {
+      res = await client.post('/api/billing/checkout/', { plan: 'pro', interval: 'month' });
+    });
+    expect(res?.statusCode).toBe(200);
+    // The session's query joins them (users/sessions.ts); the checkout itself only records the
+    // new customer.
+    expect(statements.filter((sql) => onTable('subscriptions').test(sql))).toEqual([
+      expect.stringMatching(/^insert into "subscriptions"/),
+    ]);
+    expect(statements.filter((sql) => onTable('profiles').test(sql))).toEqual([]);
+  });
+
+  it('gives no second trial to a team its owner makes after their own trial', async () => {
+    const { client } = await signUp(h.t);
+    const personal = await subscribe(client);
+    const synced = await client.post('/api/billing/sync/', { sessionId: personal.sessionId });
+    expect(synced.json().data).toMatchObject({ status: 'trialing' });
+
+    await createTeam(client, 'After the trial');
+    const team = await subscribe(client);
+    const teamSynced = await client.post('/api/billing/sync/', { sessionId: team.sessionId });
+    expect(teamSynced.json().data).toMatchObject({ status: 'active', trialEnd: null, isPro: true });
   });
 });
 

@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { expect } from 'vitest';
 import { syncPlans } from '../src/billing/catalog.ts';
 import { STRIPE_API_VERSION } from '../src/billing/stripe-client.ts';
-import { findPersonalByUser } from '../src/billing/subscription-sync.ts';
+import { personalSubscriptionOf } from '../src/billing/subscriptions.ts';
 import { emailOutbox } from '../src/db/schema/email.ts';
 import { users } from '../src/db/schema/index.ts';
 import { personalWorkspaceId } from '../src/organizations/workspaces.ts';
@@ -141,7 +141,7 @@ export async function subscribe(
 
 /** The subscription row of the user's personal workspace (which a new account acts in). */
 export async function subscriptionRow(t: TestApp, userId: string) {
-  return findPersonalByUser(t.app.database.db, userId);
+  return personalSubscriptionOf(t.app.database.db, userId);
 }
 
 /** The id of the user's personal workspace. */

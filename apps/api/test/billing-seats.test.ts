@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncSeats } from '../src/billing/seats.ts';
-import { findByOrganization } from '../src/billing/subscription-sync.ts';
+import { subscriptionForOrganization } from '../src/billing/subscriptions.ts';
 import { SEAT_SYNC_QUEUE } from '../src/organizations/seats.ts';
 import {
   advance,
@@ -59,7 +59,7 @@ async function payingTeam() {
   const { sessionId } = await subscribe(owner, 'month');
   const synced = await owner.post('/api/billing/sync/', { sessionId });
   expect(synced.statusCode).toBe(200);
-  const row = (await findByOrganization(h.t.app.database.db, organizationId))!;
+  const row = (await subscriptionForOrganization(h.t.app.database.db, organizationId))!;
   expect(row.quantity).toBe(1);
   const trialEnd = Math.floor(row.trialEnd!.getTime() / 1000);
   await advance(h, row.stripeCustomerId, (trialEnd + 3600) * 1000);
@@ -86,7 +86,7 @@ describe('seats follow the members of a team', () => {
     expect(added!.total).toBeLessThan(1_900);
     expect(added!.total).toBe(addedLines[0]!.amount + addedLines[1]!.amount);
     // The row follows, through the sync; the status shows Pro still.
-    expect((await findByOrganization(h.t.app.database.db, organizationId))!.quantity).toBe(2);
+    expect((await subscriptionForOrganization(h.t.app.database.db, organizationId))!.quantity).toBe(2);
 
     const removed = await owner.request({
       method: 'DELETE',
@@ -98,7 +98,7 @@ describe('seats follow the members of a team', () => {
     const credit = (await seatInvoices(subscriptionId))[0]!;
     expect(credit.id).not.toBe(added!.id);
     expect(credit.total).toBeLessThan(0);
-    expect((await findByOrganization(h.t.app.database.db, organizationId))!.quantity).toBe(1);
+    expect((await subscriptionForOrganization(h.t.app.database.db, organizationId))!.quantity).toBe(1);
 
     // The same member again: the same target quantity (2) as the first change, but a new
     // membership, so it is applied — not taken for a retry of the first change.
@@ -188,7 +188,7 @@ describe('seats follow the members of a team', () => {
       quantity: 2,
       price: { lookup_key: 'tierbase_pro_yearly' },
     });
-    expect(await findByOrganization(h.t.app.database.db, organizationId)).toMatchObject({
+    expect(await subscriptionForOrganization(h.t.app.database.db, organizationId)).toMatchObject({
       interval: 'year',
       quantity: 2,
     });

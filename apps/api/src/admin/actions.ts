@@ -2,7 +2,8 @@ import { ErrorCode } from '@tierbase/contracts';
 import { eq } from 'drizzle-orm';
 import { RECONCILE_QUEUE } from '../billing/plugin.ts';
 import type { BillingContext } from '../billing/service.ts';
-import { findPersonalByUser, syncCustomer } from '../billing/subscription-sync.ts';
+import { syncCustomer } from '../billing/subscription-sync.ts';
+import { personalSubscriptionOf } from '../billing/subscriptions.ts';
 import { replayEvents } from '../billing/webhooks.ts';
 import type { Database } from '../db/client.ts';
 import { adminAuditLog } from '../db/schema/admin.ts';
@@ -122,7 +123,7 @@ export async function syncUserSubscription(
 ): Promise<void> {
   const [user] = await billing.db.select({ id: users.id }).from(users).where(eq(users.id, userId));
   if (!user) throw notFound('No such user.');
-  const row = await findPersonalByUser(billing.db, userId);
+  const row = await personalSubscriptionOf(billing.db, userId);
   if (!row) {
     throw new AppError({
       status: 409,

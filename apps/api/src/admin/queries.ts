@@ -7,14 +7,15 @@ import {
   encodeCursor,
   type PageCursor,
 } from '@tierbase/contracts';
-import { and, desc, eq, gte, ilike, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { and, desc, eq, gte, ilike, lt, or, type SQL, sql } from 'drizzle-orm';
 import { addMonths, calendarMonth } from '../ai/period.ts';
+import { type SubscriptionRow, subscriptionsForOrganizations } from '../billing/subscriptions.ts';
+import { type WebhookEventRow, webhookEvent, webhookEventPage } from '../billing/webhook-events.ts';
 import type { Database } from '../db/client.ts';
+import { before } from '../db/keyset.ts';
 import { adminAuditLog } from '../db/schema/admin.ts';
 import { aiRequests } from '../db/schema/ai.ts';
 import { sessions, users } from '../db/schema/auth.ts';
-import { subscriptions, webhookEvents } from '../db/schema/billing.ts';
 import { emailOutbox } from '../db/schema/email.ts';
 import { organizationMembers, organizations } from '../db/schema/organizations.ts';
 
@@ -22,15 +23,6 @@ const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 /** Escapes LIKE's wildcards so a search for "a_b" matches only "a_b". */
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-
-/**
- * Keyset pagination, newest first: the cursor (decoded by the contracts' strict `pageCursorSchema`)
- * is the (created_at, id) of the last row shown, stable under inserts.
- */
-function before(createdAt: AnyPgColumn, id: AnyPgColumn, cursor: PageCursor | undefined): SQL | undefined {
-  if (!cursor) return undefined;
-  return or(lt(createdAt, cursor.createdAt), and(eq(createdAt, cursor.createdAt), lt(id, cursor.id)));
-}
 
 /** Users for the staff list: newest first, searchable by email or name prefix, a page at a time. */
 export async function listUsers(
@@ -44,30 +36,38 @@ export async function listUsers(
   }
   // The subscription shown is the personal workspace's: what the user pays for themself.
   const rows = await db
-    .select({ user: users, subscription: subscriptions })
+    .select({ user: users, personalId: organizations.id })
     .from(users)
     .leftJoin(organizations, eq(organizations.personalUserId, users.id))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(and(...conditions))
     .orderBy(desc(users.createdAt), desc(users.id))
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
+  const subscriptions = await subscriptionsForOrganizations(
+    db,
+    page.flatMap((row) => row.personalId ?? []),
+  );
   return {
-    users: page.map(({ user, subscription }) => ({
+    users: page.map(({ user, personalId }) => ({
       ...userFields(user),
-      subscription: subscription
-        ? {
-            status: subscription.status,
-            plan: subscription.plan,
-            stripeCustomerId: subscription.stripeCustomerId,
-            currentPeriodEnd: iso(subscription.currentPeriodEnd),
-            cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
-          }
-        : null,
+      subscription: listedSubscription(personalId ? subscriptions.get(personalId) : undefined),
     })),
     nextCursor: rows.length > query.limit && last ? encodeCursor(last.user.createdAt, last.user.id) : null,
   };
+}
+
+/** The personal workspace's subscription as the staff list shows it. */
+function listedSubscription(subscription: SubscriptionRow | undefined) {
+  return subscription
+    ? {
+        status: subscription.status,
+        plan: subscription.plan,
+        stripeCustomerId: subscription.stripeCustomerId,
+        currentPeriodEnd: iso(subscription.currentPeriodEnd),
+        cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
+      }
+    : null;
 }
 
 function userFields(user: typeof users.$inferSelect) {
@@ -90,16 +90,15 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
   const [row] = await db
     .select({
       user: users,
-      subscription: subscriptions,
+      personalId: organizations.id,
       activeSessions: sql<number>`(select count(*) from ${sessions}
         where ${sessions.userId} = ${users.id} and ${sessions.expiresAt} > now())`.mapWith(Number),
     })
     .from(users)
     .leftJoin(organizations, eq(organizations.personalUserId, users.id))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(eq(users.id, userId));
   if (!row) return null;
-  const { user, subscription } = row;
+  const { user, personalId } = row;
   const memberships = await db
     .select({
       id: organizations.id,
@@ -108,18 +107,16 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
       role: organizationMembers.role,
       memberCount: sql<number>`(select count(*) from ${organizationMembers} as m
         where m.organization_id = ${organizations.id})`.mapWith(Number),
-      subscription: {
-        status: subscriptions.status,
-        plan: subscriptions.plan,
-        stripeCustomerId: subscriptions.stripeCustomerId,
-        quantity: subscriptions.quantity,
-      },
     })
     .from(organizationMembers)
     .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(eq(organizationMembers.userId, userId))
     .orderBy(sql`${organizations.personalUserId} is null`, organizations.name, organizations.id);
+  const subscriptions = await subscriptionsForOrganizations(db, [
+    ...(personalId ? [personalId] : []),
+    ...memberships.map((membership) => membership.id),
+  ]);
+  const subscription = personalId ? subscriptions.get(personalId) : undefined;
   return {
     ...userFields(user),
     subscription: subscription
@@ -138,28 +135,28 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
         }
       : null,
     activeSessions: row.activeSessions,
-    organizations: memberships.map((membership) => ({
-      id: membership.id,
-      name: membership.name,
-      personal: membership.personalUserId !== null,
-      role: membership.role,
-      memberCount: membership.memberCount,
-      subscription: membership.subscription?.stripeCustomerId
-        ? { ...membership.subscription, stripeCustomerId: membership.subscription.stripeCustomerId }
-        : null,
-    })),
+    organizations: memberships.map((membership) => {
+      const held = subscriptions.get(membership.id);
+      return {
+        id: membership.id,
+        name: membership.name,
+        personal: membership.personalUserId !== null,
+        role: membership.role,
+        memberCount: membership.memberCount,
+        subscription: held
+          ? {
+              status: held.status,
+              plan: held.plan,
+              stripeCustomerId: held.stripeCustomerId,
+              quantity: held.quantity,
+            }
+          : null,
+      };
+    }),
   };
 }
 
-type EventStatus = 'processed' | 'failed' | 'pending';
-
-const eventStatusCondition: Record<EventStatus, SQL> = {
-  processed: eq(webhookEvents.processed, true),
-  failed: and(eq(webhookEvents.processed, false), isNotNull(webhookEvents.errorMessage))!,
-  pending: and(eq(webhookEvents.processed, false), isNull(webhookEvents.errorMessage))!,
-};
-
-function eventFields(row: typeof webhookEvents.$inferSelect) {
+function eventFields(row: WebhookEventRow) {
   return {
     eventId: row.eventId,
     eventType: row.eventType,
@@ -176,34 +173,12 @@ function eventFields(row: typeof webhookEvents.$inferSelect) {
  * Recorded Stripe events, newest first, by type and status; `failed: true` (the older filter)
  * keeps every event not processed yet, failed or in flight.
  */
-export async function listWebhookEvents(
-  db: Database,
-  query: {
-    failed?: boolean | undefined;
-    status?: EventStatus | undefined;
-    type?: string | undefined;
-    limit: number;
-    cursor?: PageCursor | undefined;
-  },
-) {
-  const rows = await db
-    .select()
-    .from(webhookEvents)
-    .where(
-      and(
-        query.failed ? eq(webhookEvents.processed, false) : undefined,
-        query.status ? eventStatusCondition[query.status] : undefined,
-        query.type ? eq(webhookEvents.eventType, query.type) : undefined,
-        before(webhookEvents.createdAt, webhookEvents.eventId, query.cursor),
-      ),
-    )
-    .orderBy(desc(webhookEvents.createdAt), desc(webhookEvents.eventId))
-    .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
+export async function listWebhookEvents(db: Database, query: Parameters<typeof webhookEventPage>[1]) {
+  const { rows, more } = await webhookEventPage(db, query);
+  const last = rows.at(-1);
   return {
-    events: page.map(eventFields),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.eventId) : null,
+    events: rows.map(eventFields),
+    nextCursor: more && last ? encodeCursor(last.createdAt, last.eventId) : null,
   };
 }
 
@@ -211,7 +186,7 @@ export async function getWebhookEvent(
   db: Database,
   eventId: string,
 ): Promise<AdminWebhookEventDetail | null> {
-  const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.eventId, eventId));
+  const row = await webhookEvent(db, eventId);
   return row ? { ...eventFields(row), payload: row.payload } : null;
 }
 

@@ -35,6 +35,7 @@ export async function registerAiRoutes(app: FastifyInstance, shared: AiContext) 
     userId: auth.user.id,
     organizationId: auth.workspace.id,
     isPro: auth.isPro,
+    subscription: auth.subscription,
   });
   const contextOf = (request: FastifyRequest): AiContext => ({
     ...shared,

@@ -8,7 +8,7 @@ import {
   ErrorCode,
 } from '@tierbase/contracts';
 import { findPlan, type Plan } from '../billing/plans.ts';
-import { findByOrganization, type SubscriptionRow } from '../billing/subscription-sync.ts';
+import type { SubscriptionRow } from '../billing/subscriptions.ts';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/client.ts';
 import { AppError } from '../errors.ts';
@@ -63,6 +63,8 @@ export interface Caller {
   /** The active workspace: its plan sets the limits, and its members share the quota. */
   organizationId: string;
   isPro: boolean;
+  /** The active workspace's subscription row, read with the session (null before any checkout). */
+  subscription: SubscriptionRow | null;
 }
 
 /**
@@ -76,8 +78,8 @@ function planOf(row: SubscriptionRow | undefined, isPro: boolean): Plan {
   return named && named.id !== 'free' ? named : findPlan('pro')!;
 }
 
-async function entitlement(db: Database, caller: Caller, now: Date) {
-  const row = await findByOrganization(db, caller.organizationId);
+function entitlement(caller: Caller, now: Date) {
+  const row = caller.subscription ?? undefined;
   const plan = planOf(row, caller.isPro);
   return { limits: plan.limits, period: billingPeriod(row, now) };
 }
@@ -88,7 +90,7 @@ async function entitlement(db: Database, caller: Caller, now: Date) {
  */
 export async function aiUsageFor(
   db: Database,
-  caller: Caller,
+  caller: Pick<Caller, 'organizationId' | 'isPro'>,
   row: SubscriptionRow | undefined,
   now: Date = new Date(),
 ): Promise<AiUsage | null> {
@@ -99,7 +101,7 @@ export async function aiUsageFor(
 
 export async function aiStatus(ctx: AiContext, caller: Caller): Promise<AiStatusResponse> {
   const now = new Date();
-  const { limits, period } = await entitlement(ctx.db, caller, now);
+  const { limits, period } = entitlement(caller, now);
   return {
     configured: Boolean(ctx.provider),
     model: ctx.model,
@@ -119,7 +121,7 @@ interface Prepared {
 async function prepare(ctx: AiContext, caller: Caller, input: AiGenerateRequest): Promise<Prepared> {
   if (!ctx.provider) throw aiNotConfigured();
   const now = new Date();
-  const { limits, period } = await entitlement(ctx.db, caller, now);
+  const { limits, period } = entitlement(caller, now);
   const maxTokens = checkBounds(limits, input);
   const reservation = await reserve(
     ctx.db,

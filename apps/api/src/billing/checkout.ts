@@ -2,29 +2,32 @@ import { ErrorCode } from '@tierbase/contracts';
 import { count, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { profiles } from '../db/schema/auth.ts';
-import { subscriptions } from '../db/schema/billing.ts';
 import { organizationMembers } from '../db/schema/organizations.ts';
 import { AppError, forbidden } from '../errors.ts';
 import { MANAGERS, type Workspace } from '../organizations/workspaces.ts';
+import type { AuthContext } from '../users/auth-context.ts';
 import { priceIdFor } from './catalog.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
 import { type BillingInterval, findPlan } from './plans.ts';
 import { callStripe, type StripeLog } from './stripe-client.ts';
-import { findByOrganization, type SubscriptionRow } from './subscription-sync.ts';
+import { recordCustomer, type SubscriptionRow, subscriptionForOrganization } from './subscriptions.ts';
 
 export interface CheckoutDeps {
   db: Database;
   stripe: Stripe;
   appUrl: string;
   log?: StripeLog;
+  /** Told when a customer row is recorded: cached sessions carry the workspace's row (plugin.ts). */
+  onSubscriptionChanged?: ((organizationId: string) => Promise<void>) | undefined;
 }
 
-export interface BillingUser {
-  id: string;
-  email: string;
-  name: string;
-}
+/**
+ * Who is checking out, as the request's authentication loaded them: the caller, the active
+ * workspace, its subscription row and the caller's own trial (users/sessions.ts reads them in the
+ * session's query, and every write of either drops the cached sessions), so a checkout reads
+ * neither again.
+ */
+export type BillingCaller = Pick<AuthContext, 'user' | 'workspace' | 'subscription' | 'trialEnd'>;
 
 /** Statuses that mean the workspace already pays (or is about to): it is managed in the portal. */
 export const HAS_LIVE_SUBSCRIPTION: ReadonlySet<string> = new Set([
@@ -58,15 +61,10 @@ export async function memberCount(db: Database, organizationId: string): Promise
  * The workspace's Stripe customer, created on first need by whoever manages its billing (their
  * address receives Stripe's receipts; a team's customer carries the team's name). The idempotency
  * key is derived from the organization, so any number of concurrent first clicks create one
- * customer; the row insert is idempotent too.
+ * customer; the row insert is idempotent too (the row is read only when another click recorded it).
  */
-export async function ensureCustomer(
-  deps: CheckoutDeps,
-  workspace: Workspace,
-  user: BillingUser,
-): Promise<SubscriptionRow> {
-  const existing = await findByOrganization(deps.db, workspace.id);
-  if (existing) return existing;
+async function ensureCustomer(deps: CheckoutDeps, { user, workspace, subscription }: BillingCaller) {
+  if (subscription) return subscription;
   const name = workspace.personal ? user.name : workspace.name;
   const customer = await callStripe(
     'customers.create',
@@ -77,11 +75,12 @@ export async function ensureCustomer(
       ),
     deps.log,
   );
-  await deps.db
-    .insert(subscriptions)
-    .values({ organizationId: workspace.id, stripeCustomerId: customer.id })
-    .onConflictDoNothing();
-  const row = await findByOrganization(deps.db, workspace.id);
+  const recorded = await recordCustomer(deps.db, workspace.id, customer.id);
+  if (recorded) {
+    await deps.onSubscriptionChanged?.(workspace.id);
+    return recorded;
+  }
+  const row = await subscriptionForOrganization(deps.db, workspace.id);
   if (!row) throw new Error('customer row missing after insert');
   return row;
 }
@@ -93,11 +92,11 @@ export async function ensureCustomer(
  */
 export async function createCheckout(
   deps: CheckoutDeps,
-  workspace: Workspace,
-  user: BillingUser,
+  caller: BillingCaller,
   planId: string,
   interval: BillingInterval,
 ): Promise<{ url: string }> {
+  const { workspace, subscription: current } = caller;
   requireBillingManager(workspace);
   const plan = findPlan(planId);
   if (!plan || plan.prices.length === 0) {
@@ -111,7 +110,6 @@ export async function createCheckout(
     });
   }
   const priceId = await priceIdFor(deps.db, plan.id, interval);
-  const current = await findByOrganization(deps.db, workspace.id);
   if (current?.status && HAS_LIVE_SUBSCRIPTION.has(current.status)) {
     throw new AppError({
       status: 409,
@@ -124,11 +122,11 @@ export async function createCheckout(
       },
     });
   }
-  const row = current ?? (await ensureCustomer(deps, workspace, user));
+  const row = await ensureCustomer(deps, caller);
   // Only the newest session can be paid: one subscription, however many tabs (decision 7). A
   // customer created just now has no sessions yet.
   if (current) await expireOpenCheckouts(deps, row.stripeCustomerId);
-  const trialDays = (await hadTrial(deps.db, user.id, row)) ? 0 : plan.trialDays;
+  const trialDays = hadTrial(caller, row) ? 0 : plan.trialDays;
   const quantity = workspace.personal ? 1 : Math.max(1, await memberCount(deps.db, workspace.id));
   const session = await callStripe(
     'checkout.sessions.create',
@@ -158,19 +156,16 @@ export async function createCheckout(
  * or a trial on the user's profile (from any workspace they own), so making a new team does not
  * buy a second trial.
  */
-async function hadTrial(db: Database, userId: string, row: SubscriptionRow): Promise<boolean> {
-  if (row.trialEnd || row.stripeSubscriptionId) return true;
-  const [profile] = await db
-    .select({ trialEnd: profiles.trialEnd })
-    .from(profiles)
-    .where(eq(profiles.userId, userId));
-  return Boolean(profile?.trialEnd);
+function hadTrial(caller: BillingCaller, row: SubscriptionRow): boolean {
+  return Boolean(row.trialEnd || row.stripeSubscriptionId || caller.trialEnd);
 }
 
 /** GET /api/stripe/portal/: a Billing Portal session URL for the workspace's customer. */
-export async function createPortal(deps: CheckoutDeps, workspace: Workspace): Promise<string> {
+export async function createPortal(
+  deps: CheckoutDeps,
+  { workspace, subscription: row }: BillingCaller,
+): Promise<string> {
   requireBillingManager(workspace);
-  const row = await findByOrganization(deps.db, workspace.id);
   if (!row)
     throw new AppError({
       status: 404,

@@ -2,10 +2,10 @@ import { and, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { users } from '../db/schema/auth.ts';
-import { subscriptions } from '../db/schema/billing.ts';
 import { emailOutbox } from '../db/schema/email.ts';
 import { organizationMembers } from '../db/schema/organizations.ts';
 import type { Mailer, MailRequest } from '../email/mailer.ts';
+import { subscriptionForCustomer } from './subscriptions.ts';
 
 /**
  * The emails that follow a subscription through trouble. Each is keyed to the Stripe object it is
@@ -34,18 +34,18 @@ interface Recipient {
 
 /** Who hears about the customer's billing: the owner of its organization (for a personal one, its user). */
 async function recipientFor(db: Database, customerId: string): Promise<Recipient | undefined> {
+  const subscription = await subscriptionForCustomer(db, customerId);
+  if (!subscription) return undefined;
   const [row] = await db
     .select({ email: users.email, name: users.name })
-    .from(subscriptions)
-    .innerJoin(
-      organizationMembers,
+    .from(organizationMembers)
+    .innerJoin(users, eq(users.id, organizationMembers.userId))
+    .where(
       and(
-        eq(organizationMembers.organizationId, subscriptions.organizationId),
+        eq(organizationMembers.organizationId, subscription.organizationId),
         eq(organizationMembers.role, 'owner'),
       ),
-    )
-    .innerJoin(users, eq(users.id, organizationMembers.userId))
-    .where(eq(subscriptions.stripeCustomerId, customerId));
+    );
   return row;
 }
 

@@ -1,8 +1,6 @@
 import type { Invoice, InvoicesResponse } from '@tierbase/contracts';
 import type Stripe from 'stripe';
-import type { Database } from '../db/client.ts';
 import { callStripe } from './stripe-client.ts';
-import { findByOrganization } from './subscription-sync.ts';
 
 function toInvoice(invoice: Stripe.Invoice): Invoice {
   return {
@@ -21,20 +19,20 @@ function toInvoice(invoice: Stripe.Invoice): Invoice {
 
 /**
  * GET /api/invoices/: the workspace's invoices, read from Stripe (the source of truth; nothing is
- * copied), newest first, a page at a time. Only the workspace's own customer is ever asked for.
+ * copied), newest first, a page at a time. Only the workspace's own customer (from its subscription
+ * row; none before its first checkout) is ever asked for.
  */
 export async function listInvoices(
-  deps: { db: Database; stripe: Stripe; log?: (details: Record<string, unknown>, message: string) => void },
-  organizationId: string,
+  deps: { stripe: Stripe; log?: (details: Record<string, unknown>, message: string) => void },
+  customerId: string | undefined,
   page: { limit: number; startingAfter?: string | undefined },
 ): Promise<InvoicesResponse> {
-  const row = await findByOrganization(deps.db, organizationId);
-  if (!row) return { invoices: [], hasMore: false, nextCursor: null };
+  if (!customerId) return { invoices: [], hasMore: false, nextCursor: null };
   const list = await callStripe(
     'invoices.list',
     () =>
       deps.stripe.invoices.list({
-        customer: row.stripeCustomerId,
+        customer: customerId,
         limit: page.limit,
         ...(page.startingAfter ? { starting_after: page.startingAfter } : {}),
       }),

@@ -5,7 +5,8 @@ import { AppError } from '../errors.ts';
 import { priceIdFor } from './catalog.ts';
 import { type BillingInterval, planForLookupKey } from './plans.ts';
 import { callStripe, Stripe as StripeSdk } from './stripe-client.ts';
-import { type SubscriptionRow, type SyncDeps, type Synced, syncCustomer } from './subscription-sync.ts';
+import { type SyncDeps, type Synced, syncCustomer } from './subscription-sync.ts';
+import type { SubscriptionRow } from './subscriptions.ts';
 
 /**
  * Switching a live subscription between the plan's monthly and yearly price, in the app: a preview

@@ -4,14 +4,15 @@ import {
   type ReconciliationRun,
   type ReconciliationTrigger,
 } from '@tierbase/contracts';
-import { and, asc, desc, eq, gt, inArray, isNull, notInArray, or } from 'drizzle-orm';
+import { desc, eq, inArray, isNull, notInArray, or } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database, DatabaseHandle } from '../db/client.ts';
-import { reconciliationRuns, subscriptions } from '../db/schema/billing.ts';
+import { reconciliationRuns } from '../db/schema/billing.ts';
 import { organizations } from '../db/schema/organizations.ts';
 import { AppError } from '../errors.ts';
 import { StripeObjectMissing, Stripe as StripeSdk } from './stripe-client.ts';
-import { type SubscriptionRow, syncCustomer } from './subscription-sync.ts';
+import { syncCustomer } from './subscription-sync.ts';
+import { customerIdsAfter, type SubscriptionRow, subscriptionsForOrganizations } from './subscriptions.ts';
 import { replayEvents, type WebhookDeps } from './webhooks.ts';
 
 /**
@@ -180,19 +181,10 @@ async function checkRecordedCustomers(
 ) {
   let after = '';
   for (;;) {
-    const page = await deps.db
-      .select({ customerId: subscriptions.stripeCustomerId })
-      .from(subscriptions)
-      .where(gt(subscriptions.stripeCustomerId, after))
-      .orderBy(asc(subscriptions.stripeCustomerId))
-      .limit(PAGE_SIZE);
+    const page = await customerIdsAfter(deps.db, after, PAGE_SIZE);
     if (page.length === 0) return;
-    await eachLimited(
-      page.map((row) => row.customerId),
-      options,
-      (customerId) => checkCustomer(deps, customerId, options, report),
-    );
-    after = page.at(-1)!.customerId;
+    await eachLimited(page, options, (customerId) => checkCustomer(deps, customerId, options, report));
+    after = page.at(-1)!;
   }
 }
 
@@ -229,19 +221,20 @@ async function unrecorded(db: Database, customers: Stripe.Customer[]): Promise<s
   ];
   const organizationIds = named('organization_id');
   const userIds = named('user_id');
-  const orphans = await db
+  const candidates = await db
     .select({ id: organizations.id, personalUserId: organizations.personalUserId })
     .from(organizations)
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(
-      and(
-        or(
-          organizationIds.length > 0 ? inArray(organizations.id, organizationIds) : undefined,
-          userIds.length > 0 ? inArray(organizations.personalUserId, userIds) : undefined,
-        ),
-        isNull(subscriptions.organizationId),
+      or(
+        organizationIds.length > 0 ? inArray(organizations.id, organizationIds) : undefined,
+        userIds.length > 0 ? inArray(organizations.personalUserId, userIds) : undefined,
       ),
     );
+  const recorded = await subscriptionsForOrganizations(
+    db,
+    candidates.map((organization) => organization.id),
+  );
+  const orphans = candidates.filter((organization) => !recorded.has(organization.id));
   const ids = new Set(orphans.map((organization) => organization.id));
   const users = new Set(orphans.flatMap((organization) => organization.personalUserId ?? []));
   return customers

@@ -28,12 +28,8 @@ import { changePlan, previewPlanChange } from './plan-change.ts';
 import { PLANS } from './plans.ts';
 import { type BillingContext, billingNotConfigured } from './service.ts';
 import { billingStatus } from './status.ts';
-import {
-  findByOrganization,
-  type SubscriptionRow,
-  syncCheckoutSession,
-  syncCustomer,
-} from './subscription-sync.ts';
+import { syncCheckoutSession, syncCustomer } from './subscription-sync.ts';
+import type { SubscriptionRow } from './subscriptions.ts';
 import { receiveWebhook } from './webhooks.ts';
 
 const tags = ['billing'];
@@ -92,8 +88,9 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       },
     },
     async (request) => {
-      const { user, workspace } = requireUser(request);
-      const row = await findByOrganization(app.database.db, workspace.id);
+      // The session's query read the workspace's subscription (users/sessions.ts).
+      const { user, workspace, subscription } = requireUser(request);
+      const row = subscription ?? undefined;
       return ok(
         await withAiUsage(
           billingStatus(row, app.config.billing.pastDueGraceDays),
@@ -116,13 +113,12 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       },
     },
     async (request) => {
-      const { user, workspace } = requireUser(request);
+      const caller = requireUser(request);
       const deps = need();
       return ok(
         await createCheckout(
           { ...deps, log: logOf(request) },
-          workspace,
-          user,
+          caller,
           request.body.plan,
           request.body.interval,
         ),
@@ -141,15 +137,15 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       },
     },
     async (request) => {
-      const { user, workspace } = requireUser(request);
+      const { user, workspace, subscription } = requireUser(request);
       const deps = need();
       const sessionId = request.body?.sessionId;
       const owner = { organizationId: workspace.id, legacyUserId: workspace.personal ? user.id : undefined };
       const synced = sessionId
         ? await syncCheckoutSession({ ...deps, log: logOf(request) }, owner, sessionId)
-        : await findByOrganization(deps.db, workspace.id).then((found) =>
-            found ? syncCustomer({ ...deps, log: logOf(request) }, found.stripeCustomerId) : undefined,
-          );
+        : subscription
+          ? await syncCustomer({ ...deps, log: logOf(request) }, subscription.stripeCustomerId)
+          : undefined;
       const row = synced?.row;
       return ok(
         await withAiUsage(
@@ -173,11 +169,16 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       },
     },
     async (request) => {
-      const { workspace } = requireUser(request);
+      const { workspace, subscription } = requireUser(request);
       requireBillingManager(workspace);
       const deps = need();
-      const row = await findByOrganization(deps.db, workspace.id);
-      return ok(await previewPlanChange({ ...deps, log: logOf(request) }, row, request.body.interval));
+      return ok(
+        await previewPlanChange(
+          { ...deps, log: logOf(request) },
+          subscription ?? undefined,
+          request.body.interval,
+        ),
+      );
     },
   );
 
@@ -193,13 +194,12 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       },
     },
     async (request) => {
-      const { user, workspace } = requireUser(request);
+      const { user, workspace, subscription } = requireUser(request);
       requireBillingManager(workspace);
       const deps = need();
-      const row = await findByOrganization(deps.db, workspace.id);
       const { synced, invoice } = await changePlan(
         { ...deps, log: logOf(request) },
-        row,
+        subscription ?? undefined,
         request.body.interval,
         request.body.prorationDate,
       );
@@ -234,8 +234,10 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       },
     },
     async (request, reply) => {
-      const { workspace } = requireUser(request);
-      return reply.redirect(await createPortal({ ...need(), log: logOf(request) }, workspace), 302);
+      return reply.redirect(
+        await createPortal({ ...need(), log: logOf(request) }, requireUser(request)),
+        302,
+      );
     },
   );
 
@@ -250,10 +252,12 @@ export async function registerBillingRoutes(app: FastifyInstance, billing: Billi
       },
     },
     async (request) => {
-      const { workspace } = requireUser(request);
+      const { workspace, subscription } = requireUser(request);
       // Invoices carry the payer's billing details: for those who manage billing only.
       requireBillingManager(workspace);
-      return ok(await listInvoices({ ...need(), log: logOf(request) }, workspace.id, request.query));
+      return ok(
+        await listInvoices({ ...need(), log: logOf(request) }, subscription?.stripeCustomerId, request.query),
+      );
     },
   );
 

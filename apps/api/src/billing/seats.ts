@@ -4,7 +4,8 @@ import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { organizationMembers } from '../db/schema/organizations.ts';
 import { callStripe } from './stripe-client.ts';
-import { findByOrganization, type SyncDeps, syncCustomer } from './subscription-sync.ts';
+import { type SyncDeps, syncCustomer } from './subscription-sync.ts';
+import { subscriptionForOrganization } from './subscriptions.ts';
 
 /**
  * Seats: a team subscription's quantity follows the organization's member count. The job
@@ -46,12 +47,12 @@ async function membership(db: Database, organizationId: string) {
 }
 
 export async function syncSeats(deps: SeatDeps, organizationId: string): Promise<SeatSyncOutcome> {
-  const row = await findByOrganization(deps.db, organizationId);
+  const row = await subscriptionForOrganization(deps.db, organizationId);
   if (!row?.stripeSubscriptionId) return { outcome: 'no-subscription' };
   const customerId = row.stripeCustomerId;
   const result = await deps.lock(customerId, async (db): Promise<SeatSyncOutcome> => {
     // Re-read under the lock: the row may have moved to another subscription since.
-    const current = await findByOrganization(db, organizationId);
+    const current = await subscriptionForOrganization(db, organizationId);
     const subscriptionId = current?.stripeSubscriptionId;
     if (!subscriptionId) return { outcome: 'no-subscription' };
     const subscription = await callStripe(

@@ -1,6 +1,6 @@
 import type { BillingStatus, Subscription } from '@tierbase/contracts';
 import { graceEnd, isPro } from './access.ts';
-import type { SubscriptionRow } from './subscription-sync.ts';
+import type { SubscriptionRow } from './subscriptions.ts';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 

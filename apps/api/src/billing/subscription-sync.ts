@@ -1,17 +1,20 @@
 import { ErrorCode, type SubscriptionStatus } from '@tierbase/contracts';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { profiles } from '../db/schema/auth.ts';
-import { subscriptions } from '../db/schema/billing.ts';
 import { organizationMembers, organizations } from '../db/schema/organizations.ts';
 import { AppError } from '../errors.ts';
+import { rememberTrial } from '../users/profile.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
 import type { CustomerLock } from './customer-lock.ts';
 import { planForLookupKey } from './plans.ts';
 import { callStripe, type StripeLog } from './stripe-client.ts';
-
-export type SubscriptionRow = typeof subscriptions.$inferSelect;
+import {
+  recordCustomer,
+  type SubscriptionRow,
+  subscriptionForCustomer,
+  writeSubscription,
+} from './subscriptions.ts';
 
 export interface SyncDeps {
   stripe: Stripe;
@@ -146,7 +149,7 @@ export interface Synced {
  */
 export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<Synced | null> {
   return deps.lock(customerId, async (db) => {
-    const previous = (await findByCustomer(db, customerId)) ?? null;
+    const previous = (await subscriptionForCustomer(db, customerId)) ?? null;
     const row = previous ?? (await linkCustomerByMetadata(deps, db, customerId));
     if (!row) return null;
     const list = await callStripe(
@@ -170,24 +173,20 @@ export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<
       : { ...NO_SUBSCRIPTION, updatedAt: now };
     const organizationId = row.organizationId;
     const written = await db.transaction(async (tx) => {
-      const [updated] = await tx
-        .update(subscriptions)
-        .set(columns)
-        .where(eq(subscriptions.organizationId, organizationId))
-        .returning();
+      const updated = await writeSubscription(tx, organizationId, columns);
       if (columns.trialEnd) {
         // The owner's profile remembers the trial for good: one trial per person, ever, whichever
         // of their workspaces had it (checkout.ts#hadTrial).
-        await tx
-          .update(profiles)
-          .set({ trialEnd: columns.trialEnd })
+        const [owner] = await tx
+          .select({ userId: organizationMembers.userId })
+          .from(organizationMembers)
           .where(
             and(
-              isNull(profiles.trialEnd),
-              sql`${profiles.userId} = (select ${organizationMembers.userId} from ${organizationMembers}
-                where ${organizationMembers.organizationId} = ${organizationId} and ${organizationMembers.role} = 'owner')`,
+              eq(organizationMembers.organizationId, organizationId),
+              eq(organizationMembers.role, 'owner'),
             ),
           );
+        if (owner) await rememberTrial(tx, owner.userId, columns.trialEnd);
       }
       return updated;
     });
@@ -321,29 +320,6 @@ export async function syncCheckoutSession(
   return syncCustomer(deps, customerId);
 }
 
-export async function findByCustomer(db: Database, customerId: string): Promise<SubscriptionRow | undefined> {
-  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.stripeCustomerId, customerId));
-  return row;
-}
-
-export async function findByOrganization(
-  db: Database,
-  organizationId: string,
-): Promise<SubscriptionRow | undefined> {
-  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.organizationId, organizationId));
-  return row;
-}
-
-/** The subscription row of the user's personal workspace (what a user had before organizations). */
-export async function findPersonalByUser(db: Database, userId: string): Promise<SubscriptionRow | undefined> {
-  const [row] = await db
-    .select({ subscription: subscriptions })
-    .from(organizations)
-    .innerJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
-    .where(eq(organizations.personalUserId, userId));
-  return row?.subscription;
-}
-
 /**
  * The organization a Stripe customer's metadata names: `organization_id`, or for a customer made
  * before organizations, `user_id` (whose personal workspace inherited it). Undefined when neither
@@ -388,10 +364,5 @@ async function linkCustomerByMetadata(
   if (customer.deleted) return undefined;
   const organizationId = await organizationOfCustomerMetadata(db, customer.metadata);
   if (!organizationId) return undefined;
-  const [row] = await db
-    .insert(subscriptions)
-    .values({ organizationId, stripeCustomerId: customerId })
-    .onConflictDoNothing()
-    .returning();
-  return row;
+  return recordCustomer(db, organizationId, customerId);
 }

@@ -1,8 +1,6 @@
 import { ErrorCode } from '@tierbase/contracts';
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { webhookEvents } from '../db/schema/billing.ts';
 import { AppError } from '../errors.ts';
 import { webhookLag, webhookEvents as webhookMetric } from '../metrics.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
@@ -16,6 +14,17 @@ import {
 } from './dunning.ts';
 import { callStripe, StripeObjectMissing } from './stripe-client.ts';
 import { type SyncDeps, syncCustomer } from './subscription-sync.ts';
+import {
+  claimEvent,
+  isEventProcessed,
+  markEventFailed,
+  markEventProcessed,
+  recordEvent,
+  recordProcessedEvent,
+  reopenEvent,
+  unprocessedEvents,
+  webhookEvent,
+} from './webhook-events.ts';
 
 export interface WebhookDeps extends SyncDeps, DunningDeps {
   db: Database;
@@ -26,8 +35,6 @@ export type WebhookOutcome = 'processed' | 'duplicate' | 'in_progress';
 
 /** Stripe's default tolerance: a signature older than this is a replay. */
 const SIGNATURE_TOLERANCE_SECONDS = 300;
-/** How long an instance may hold an event before another may take it over. */
-const PROCESSING_LEASE_MS = 60_000;
 
 /**
  * POST /api/stripe/webhook/: verify, record, process once.
@@ -55,7 +62,7 @@ export async function receiveWebhook(
   if (!HANDLED_TYPES.has(event.type)) {
     // No effect to apply (decision 0028): recorded as processed in one statement, with no claim,
     // lease or bookkeeping round trips. Most of what Stripe sends an endpoint subscribed to `*`.
-    const inserted = await recorderOf(deps.db).record({
+    const inserted = await recordProcessedEvent(deps.db, {
       eventId: event.id,
       eventType: event.type,
       payload: recordedEvent.payload,
@@ -65,14 +72,10 @@ export async function receiveWebhook(
     webhookMetric.inc({ outcome });
     return { outcome, eventId: event.id, type: event.type };
   }
-  await deps.db.insert(webhookEvents).values(recordedEvent).onConflictDoNothing();
-  const claimed = await claim(deps.db, event.id);
+  await recordEvent(deps.db, recordedEvent);
+  const claimed = await claimEvent(deps.db, event.id);
   if (!claimed) {
-    const [row] = await deps.db
-      .select({ processed: webhookEvents.processed })
-      .from(webhookEvents)
-      .where(eq(webhookEvents.eventId, event.id));
-    const outcome = row?.processed ? 'duplicate' : 'in_progress';
+    const outcome = (await isEventProcessed(deps.db, event.id)) ? 'duplicate' : 'in_progress';
     webhookMetric.inc({ outcome });
     return { outcome, eventId: event.id, type: event.type };
   }
@@ -85,120 +88,6 @@ export async function receiveWebhook(
   }
   webhookMetric.inc({ outcome: note?.startsWith('ignored') ? 'ignored' : 'processed' });
   return { outcome: 'processed', eventId: event.id, type: event.type };
-}
-
-/**
- * The one statement of an event with no effect, built once per database: drizzle takes about
- * 50 µs to build an insert's SQL, a twentieth of the whole request (docs/benchmarks.md), and a
- * named statement is also parsed and planned once per connection by PostgreSQL.
- */
-const recordProcessedStatements = new WeakMap<Database, ReturnType<typeof prepareRecordProcessed>>();
-
-function prepareRecordProcessed(db: Database) {
-  return db
-    .insert(webhookEvents)
-    .values({
-      eventId: sql.placeholder('eventId'),
-      eventType: sql.placeholder('eventType'),
-      payload: sql.placeholder('payload'),
-      processed: true,
-      processedAt: sql.placeholder('processedAt'),
-      attempts: 1,
-    })
-    .onConflictDoNothing()
-    .returning({ eventId: webhookEvents.eventId })
-    .prepare('tierbase_webhook_record_processed');
-}
-
-function recordProcessed(db: Database) {
-  let statement = recordProcessedStatements.get(db);
-  if (!statement) {
-    statement = prepareRecordProcessed(db);
-    recordProcessedStatements.set(db, statement);
-  }
-  return statement;
-}
-
-type ProcessedRow = {
-  eventId: string;
-  eventType: string;
-  payload: Record<string, unknown>;
-  processedAt: Date;
-};
-
-interface PendingRecord {
-  row: ProcessedRow;
-  settle: (inserted: boolean) => void;
-  fail: (error: unknown) => void;
-}
-
-/** The most rows one insert carries; more go in the next. */
-const RECORD_BATCH_MAX = 500;
-
-/**
- * Records events with no effect, the events verified in the same turn of the event loop in one
- * multi-row insert (decision 0028): under a burst, one statement and one commit serve many
- * deliveries instead of one each. A lone event uses the prepared single-row statement, so a quiet
- * endpoint waits no longer than before. Each delivery is still answered only after its row is
- * committed; if the insert fails, every delivery in it fails (5xx) and Stripe retries them.
- * Within a batch, a repeated event id is a duplicate of its first occurrence, as it would be in
- * two statements.
- */
-class ProcessedRecorder {
-  #pending: PendingRecord[] = [];
-  #scheduled = false;
-
-  constructor(private readonly db: Database) {}
-
-  record(row: ProcessedRow): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ row, settle: resolve, fail: reject });
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  #flush(): void {
-    this.#scheduled = false;
-    while (this.#pending.length > 0) {
-      void this.#insert(this.#pending.splice(0, RECORD_BATCH_MAX));
-    }
-  }
-
-  async #insert(batch: PendingRecord[]): Promise<void> {
-    try {
-      if (batch.length === 1) {
-        const only = batch[0]!;
-        only.settle((await recordProcessed(this.db).execute(only.row)).length === 1);
-        return;
-      }
-      const first = new Map<string, ProcessedRow>();
-      for (const { row } of batch) if (!first.has(row.eventId)) first.set(row.eventId, row);
-      const inserted = await this.db
-        .insert(webhookEvents)
-        .values([...first.values()].map((row) => ({ ...row, processed: true, attempts: 1 })))
-        .onConflictDoNothing()
-        .returning({ eventId: webhookEvents.eventId });
-      const insertedIds = new Set(inserted.map((row) => row.eventId));
-      for (const { row, settle } of batch)
-        settle(first.get(row.eventId) === row && insertedIds.has(row.eventId));
-    } catch (error) {
-      for (const { fail } of batch) fail(error);
-    }
-  }
-}
-
-const recorders = new WeakMap<Database, ProcessedRecorder>();
-
-function recorderOf(db: Database): ProcessedRecorder {
-  let recorder = recorders.get(db);
-  if (!recorder) {
-    recorder = new ProcessedRecorder(db);
-    recorders.set(db, recorder);
-  }
-  return recorder;
 }
 
 function verify(rawBody: Buffer, signature: string | undefined, secret: string): Stripe.Event {
@@ -227,49 +116,16 @@ function verify(rawBody: Buffer, signature: string | undefined, secret: string):
   }
 }
 
-async function claim(db: Database, eventId: string): Promise<boolean> {
-  const claimed = await db
-    .update(webhookEvents)
-    .set({
-      lockedUntil: new Date(Date.now() + PROCESSING_LEASE_MS),
-      attempts: sql`${webhookEvents.attempts} + 1`,
-      updatedAt: new Date(),
-    })
-    .where(
-      and(
-        eq(webhookEvents.eventId, eventId),
-        eq(webhookEvents.processed, false),
-        or(isNull(webhookEvents.lockedUntil), lt(webhookEvents.lockedUntil, new Date())),
-      ),
-    )
-    .returning({ eventId: webhookEvents.eventId });
-  return claimed.length === 1;
-}
-
 /** Applies a claimed event and records the result; returns the note kept on it (why it had no effect). */
 async function processClaimed(deps: WebhookDeps, event: Stripe.Event): Promise<string | null> {
   let note: string | null;
   try {
     note = await applyEvent(deps, event);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    await deps.db
-      .update(webhookEvents)
-      .set({ errorMessage: message.slice(0, 2000), lockedUntil: null, updatedAt: new Date() })
-      .where(eq(webhookEvents.eventId, event.id));
+    await markEventFailed(deps.db, event.id, error instanceof Error ? error.message : String(error));
     throw error;
   }
-  await deps.db
-    .update(webhookEvents)
-    .set({
-      processed: true,
-      processedAt: new Date(),
-      errorMessage: null,
-      note,
-      lockedUntil: null,
-      updatedAt: new Date(),
-    })
-    .where(eq(webhookEvents.eventId, event.id));
+  await markEventProcessed(deps.db, event.id, note);
   return note;
 }
 
@@ -387,21 +243,8 @@ export async function replayEvents(
 ): Promise<{ eventId: string; ok: boolean; error?: string }[]> {
   const rows =
     'eventId' in selector
-      ? await deps.db.select().from(webhookEvents).where(eq(webhookEvents.eventId, selector.eventId))
-      : 'recordedBefore' in selector
-        ? await deps.db
-            .select()
-            .from(webhookEvents)
-            .where(
-              and(
-                eq(webhookEvents.processed, false),
-                lt(webhookEvents.createdAt, selector.recordedBefore),
-                or(isNull(webhookEvents.lockedUntil), lt(webhookEvents.lockedUntil, new Date())),
-              ),
-            )
-            .orderBy(webhookEvents.createdAt)
-            .limit(selector.limit)
-        : await deps.db.select().from(webhookEvents).where(eq(webhookEvents.processed, false));
+      ? [await webhookEvent(deps.db, selector.eventId)].filter((row) => row !== undefined)
+      : await unprocessedEvents(deps.db, 'recordedBefore' in selector ? selector : undefined);
   if ('eventId' in selector && rows.length === 0) {
     throw new AppError({
       status: 404,
@@ -411,11 +254,8 @@ export async function replayEvents(
   }
   const results: { eventId: string; ok: boolean; error?: string }[] = [];
   for (const row of rows) {
-    await deps.db
-      .update(webhookEvents)
-      .set({ processed: false, updatedAt: new Date() })
-      .where(eq(webhookEvents.eventId, row.eventId));
-    if (!(await claim(deps.db, row.eventId))) {
+    await reopenEvent(deps.db, row.eventId);
+    if (!(await claimEvent(deps.db, row.eventId))) {
       results.push({ eventId: row.eventId, ok: false, error: 'being processed by another instance' });
       continue;
     }

@@ -8,9 +8,9 @@ import {
 } from '@tierbase/contracts';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { HAS_LIVE_SUBSCRIPTION } from '../billing/checkout.ts';
+import { subscriptionForOrganization } from '../billing/subscriptions.ts';
 import type { Database } from '../db/client.ts';
 import { sessions, users } from '../db/schema/auth.ts';
-import { subscriptions } from '../db/schema/billing.ts';
 import { organizationInvitations, organizationMembers, organizations } from '../db/schema/organizations.ts';
 import { AppError, forbidden, notFound } from '../errors.ts';
 import type { DatabaseTransaction, JobQueue } from '../jobs/queue.ts';
@@ -147,17 +147,16 @@ export async function organizationDetail(
       personalUserId: organizations.personalUserId,
       createdAt: organizations.createdAt,
       role: organizationMembers.role,
-      seats: subscriptions.quantity,
     })
     .from(organizationMembers)
     .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(
       and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)),
     );
   if (!row) throw noSuchOrganization();
   const workspace = toWorkspace(row);
   const members = await membersOf(db, organizationId);
+  const subscription = await subscriptionForOrganization(db, organizationId);
   const invitations = MANAGERS.has(workspace.role)
     ? await db
         .select({
@@ -180,7 +179,7 @@ export async function organizationDetail(
     organization: {
       ...workspace,
       memberCount: members.length,
-      seats: row.seats ?? null,
+      seats: subscription?.quantity ?? null,
       createdAt: row.createdAt.toISOString(),
     },
     members,
@@ -251,10 +250,7 @@ export async function deleteOrganization(
     const workspace = await lockMembership(tx, organizationId, userId);
     if (workspace.personal) throw personalWorkspaceRefused('deleted');
     requireOwner(workspace, 'delete the organization');
-    const [subscription] = await tx
-      .select({ status: subscriptions.status })
-      .from(subscriptions)
-      .where(eq(subscriptions.organizationId, organizationId));
+    const subscription = await subscriptionForOrganization(tx, organizationId);
     if (subscription?.status && BLOCKS_DELETION.has(subscription.status)) {
       throw new AppError({
         status: 409,

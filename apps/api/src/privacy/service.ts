@@ -1,19 +1,20 @@
 import { type AccountExport, ErrorCode, type Invoice } from '@tierbase/contracts';
 import { verifyPassword } from 'better-auth/crypto';
 import { and, asc, count, eq, inArray, ne, or, sql } from 'drizzle-orm';
-import {
-  customerEvents,
-  eraseStripeCustomer,
-  redactCustomerEvents,
-  redactUnlinkedCustomerEvents,
-} from '../billing/erasure.ts';
+import { eraseStripeCustomer } from '../billing/erasure.ts';
 import { listInvoices } from '../billing/invoices.ts';
 import type { BillingContext } from '../billing/service.ts';
 import {
-  findByOrganization,
-  findPersonalByUser,
+  deleteSubscriptionsOf,
+  personalSubscriptionOf,
   type SubscriptionRow,
-} from '../billing/subscription-sync.ts';
+  subscriptionForOrganization,
+} from '../billing/subscriptions.ts';
+import {
+  customerEvents,
+  redactCustomerEvents,
+  redactUnlinkedCustomerEvents,
+} from '../billing/webhook-events.ts';
 import type { Database } from '../db/client.ts';
 import {
   accounts,
@@ -23,9 +24,7 @@ import {
   organizationMembers,
   organizations,
   passkeys,
-  profiles,
   sessions,
-  subscriptions,
   users,
   verifications,
 } from '../db/schema/index.ts';
@@ -34,6 +33,7 @@ import { AppError, notFound } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { membershipChanged } from '../organizations/seats.ts';
 import { INVALID_CREDENTIALS_MESSAGE } from '../users/accounts.ts';
+import { deleteProfile, profileOf } from '../users/profile.ts';
 
 /**
  * The user's rights over their data: a copy of all of it (export) and its erasure (account
@@ -61,10 +61,10 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
   const { db } = deps;
   const [user] = await db.select().from(users).where(eq(users.id, userId));
   if (!user) throw notFound('No such user.');
-  const [profile] = await db.select().from(profiles).where(eq(profiles.userId, userId));
+  const profile = await profileOf(db, userId);
   // What the user pays for themself: their personal workspace's subscription. A team's billing
   // belongs to the team, not to one member's export.
-  const subscription = await findPersonalByUser(db, userId);
+  const subscription = await personalSubscriptionOf(db, userId);
 
   const [signInMethods, sessionRows, passkeyRows, aiRows, emails, invoices, events, memberships] =
     await Promise.all([
@@ -105,7 +105,7 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
         .from(emailOutbox)
         .where(sameAddress(user.email))
         .orderBy(asc(emailOutbox.createdAt)),
-      subscription ? allInvoices(deps, subscription.organizationId) : Promise.resolve([]),
+      subscription ? allInvoices(deps, subscription.stripeCustomerId) : Promise.resolve([]),
       subscription ? customerEvents(db, subscription.stripeCustomerId) : Promise.resolve([]),
       db
         .select({
@@ -196,12 +196,12 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
  * when Stripe cannot be reached, the export fails (502/503) rather than silently leaving the
  * invoices out.
  */
-async function allInvoices(deps: PrivacyDeps, organizationId: string): Promise<Invoice[]> {
+async function allInvoices(deps: PrivacyDeps, customerId: string): Promise<Invoice[]> {
   if (!deps.billing) throw billingNeeded();
   const invoices: Invoice[] = [];
   let startingAfter: string | undefined;
   for (;;) {
-    const page = await listInvoices(deps.billing, organizationId, { limit: 100, startingAfter });
+    const page = await listInvoices(deps.billing, customerId, { limit: 100, startingAfter });
     invoices.push(...page.invoices);
     if (!page.hasMore || !page.nextCursor) return invoices;
     startingAfter = page.nextCursor;
@@ -315,10 +315,10 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
   if (before.blocking.length > 0) throw ownsTeam();
   const customers: SubscriptionRow[] = [];
   for (const organizationId of before.owned) {
-    const row = await findByOrganization(db, organizationId);
+    const row = await subscriptionForOrganization(db, organizationId);
     if (row) customers.push(row);
   }
-  const personal = await findPersonalByUser(db, userId);
+  const personal = await personalSubscriptionOf(db, userId);
   const canceledSubscriptions: string[] = [];
   for (const customer of customers) {
     if (!billing) throw billingNeeded();
@@ -365,12 +365,12 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
       await tx.delete(passkeys).where(eq(passkeys.userId, user.id));
       await tx.delete(accounts).where(eq(accounts.userId, user.id));
       if (now.owned.length > 0) {
-        await tx.delete(subscriptions).where(inArray(subscriptions.organizationId, now.owned));
+        await deleteSubscriptionsOf(tx, now.owned);
         await tx.delete(organizations).where(inArray(organizations.id, now.owned));
       }
       // The memberships go with the user row; the teams' seat counts follow.
       for (const organizationId of now.joined) await membershipChanged(deps.jobs, tx, organizationId);
-      await tx.delete(profiles).where(eq(profiles.userId, user.id));
+      await deleteProfile(tx, user.id);
       await tx.delete(users).where(eq(users.id, user.id));
 
       // In the same transaction: the notice goes out if and only if the erasure commits, so it

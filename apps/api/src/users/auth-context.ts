@@ -1,4 +1,4 @@
-import type { subscriptions } from '../db/schema/billing.ts';
+import type { SubscriptionRow } from '../billing/subscriptions.ts';
 import type { Workspace } from '../organizations/workspaces.ts';
 
 /** The signed-in caller, read once per request from the session cookie. */
@@ -26,7 +26,7 @@ export interface AuthContext {
    */
   isPro: boolean;
   /** The active workspace's subscription row (null before its first checkout), read in the same query. */
-  subscription: typeof subscriptions.$inferSelect | null;
+  subscription: SubscriptionRow | null;
   /** The user's profile field (their own trial, whichever workspace is active). */
   trialEnd: Date | null;
 }

@@ -1,9 +1,10 @@
 import type { Profile } from '@tierbase/contracts';
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { isPro } from '../billing/access.ts';
 import { subscriptionView } from '../billing/status.ts';
+import { type SubscriptionRow, subscriptionForOrganization } from '../billing/subscriptions.ts';
 import type { Database } from '../db/client.ts';
-import { organizations, profiles, subscriptions, users } from '../db/schema/index.ts';
+import { organizations, profiles, users } from '../db/schema/index.ts';
 import { unauthenticated } from '../errors.ts';
 import {
   ensurePersonalWorkspace,
@@ -19,7 +20,7 @@ export interface ProfileSource {
   user: AuthUser;
   workspace: Workspace;
   trialEnd: Date | null;
-  subscription: typeof subscriptions.$inferSelect | null;
+  subscription: SubscriptionRow | null;
 }
 
 /**
@@ -52,9 +53,9 @@ export function toProfile(
 }
 
 /**
- * Reads the user, their profile and the personal workspace with its subscription in one query on
- * the primary key; with `workspaceId` (a session's active team), that workspace instead while the
- * user is a member of it.
+ * Reads the user, their profile and the personal workspace in one query on the primary key, then
+ * the workspace's subscription from its owner; with `workspaceId` (a session's active team), that
+ * workspace instead while the user is a member of it.
  */
 export async function loadProfile(
   db: Database,
@@ -67,12 +68,10 @@ export async function loadProfile(
       user: authUserColumns,
       trialEnd: profiles.trialEnd,
       personal: { id: organizations.id, name: organizations.name },
-      subscription: subscriptions,
     })
     .from(users)
     .leftJoin(profiles, eq(profiles.userId, users.id))
     .leftJoin(organizations, eq(organizations.personalUserId, users.id))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
     .where(eq(users.id, userId))
     .limit(1);
   // The user was deleted between authentication and this read.
@@ -80,12 +79,11 @@ export async function loadProfile(
   const team =
     workspaceId && workspaceId !== row.personal?.id ? await membershipOf(db, workspaceId, userId) : undefined;
   if (team) {
-    const [subscription] = await db
-      .select()
-      .from(subscriptions)
-      .where(eq(subscriptions.organizationId, team.id));
+    const subscription = await subscriptionForOrganization(db, team.id);
     return toProfile({ ...row, workspace: team, subscription: subscription ?? null }, graceDays);
   }
+  // A personal workspace made just now has no subscription yet.
+  const subscription = row.personal?.id ? await subscriptionForOrganization(db, row.personal.id) : undefined;
   const personalId = row.personal?.id ?? (await ensurePersonalWorkspace(db, row.user));
   const workspace: Workspace = {
     id: personalId,
@@ -93,7 +91,7 @@ export async function loadProfile(
     personal: true,
     role: 'owner',
   };
-  return toProfile({ ...row, workspace }, graceDays);
+  return toProfile({ ...row, workspace, subscription: subscription ?? null }, graceDays);
 }
 
 /** Renames the user, and their personal workspace with them (it carries the user's name). */
@@ -106,4 +104,29 @@ export async function updateName(db: Database, userId: string, name: string): Pr
       .set({ name: personalWorkspaceName(name), updatedAt: now })
       .where(eq(organizations.personalUserId, userId));
   });
+}
+
+/** The user's profile row (the account export); undefined for an unknown user. */
+export async function profileOf(
+  db: Database,
+  userId: string,
+): Promise<typeof profiles.$inferSelect | undefined> {
+  const [profile] = await db.select().from(profiles).where(eq(profiles.userId, userId));
+  return profile;
+}
+
+/**
+ * Remembers the user's first trial for good: one trial per person, ever, whichever of their
+ * workspaces had it (billing/checkout.ts#hadTrial). A later trial does not move the date.
+ */
+export async function rememberTrial(db: Database, userId: string, trialEnd: Date): Promise<void> {
+  await db
+    .update(profiles)
+    .set({ trialEnd })
+    .where(and(eq(profiles.userId, userId), isNull(profiles.trialEnd)));
+}
+
+/** Deletes the user's profile (account erasure, in its transaction). */
+export async function deleteProfile(db: Database, userId: string): Promise<void> {
+  await db.delete(profiles).where(eq(profiles.userId, userId));
 }
