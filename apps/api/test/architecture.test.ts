@@ -66,53 +66,11 @@ const NOT_MOVED_YET: Record<string, string[]> = {
     'users/profile.ts',
   ],
   webhookEvents: ['admin/queries.ts', 'billing/erasure.ts', 'billing/webhooks.ts'],
-  emailOutbox: [
-    'admin/queries.ts',
-    'billing/dunning.ts',
-    'email/delivery.ts',
-    'http/metrics.ts',
-    'privacy/service.ts',
-  ],
-  sessions: [
-    'admin/actions.ts',
-    'admin/queries.ts',
-    'organizations/service.ts',
-    'organizations/workspaces.ts',
-    'privacy/service.ts',
-  ],
   profiles: [
     'billing/checkout.ts',
     'billing/subscription-sync.ts',
     'privacy/service.ts',
   ],
-  users: [
-    'admin/actions.ts',
-    'admin/queries.ts',
-    'billing/dunning.ts',
-    'organizations/invitations.ts',
-    'organizations/service.ts',
-    'privacy/service.ts',
-  ],
-  accounts: ['privacy/service.ts'],
-  verifications: ['privacy/service.ts'],
-  passkeys: ['privacy/service.ts'],
-  organizations: [
-    'admin/queries.ts',
-    'billing/reconcile.ts',
-    'billing/subscription-sync.ts',
-    'privacy/service.ts',
-    'users/profile.ts',
-  ],
-  organizationMembers: [
-    'admin/queries.ts',
-    'billing/checkout.ts',
-    'billing/dunning.ts',
-    'billing/seats.ts',
-    'billing/subscription-sync.ts',
-    'privacy/service.ts',
-  ],
-  organizationInvitations: ['privacy/service.ts', 'users/sessions.ts'],
-  aiRequests: ['admin/queries.ts', 'privacy/service.ts'],
 };
 
 /** The table exports each source file imports from db/schema. */

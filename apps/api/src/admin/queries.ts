@@ -7,29 +7,30 @@ import {
   encodeCursor,
   type PageCursor,
 } from '@tierbase/contracts';
-import { and, desc, eq, gte, ilike, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { and, desc, eq, inArray, isNotNull, isNull, type SQL } from 'drizzle-orm';
+import { usageByUser } from '../ai/ledger.ts';
 import { addMonths, calendarMonth } from '../ai/period.ts';
 import type { Database } from '../db/client.ts';
+import { before } from '../db/pagination.ts';
 import { adminAuditLog } from '../db/schema/admin.ts';
-import { aiRequests } from '../db/schema/ai.ts';
-import { sessions, users } from '../db/schema/auth.ts';
 import { subscriptions, webhookEvents } from '../db/schema/billing.ts';
-import { emailOutbox } from '../db/schema/email.ts';
-import { organizationMembers, organizations } from '../db/schema/organizations.ts';
+import { listOutbox, type OutboxStatus } from '../email/outbox.ts';
+import { personalWorkspacesOf } from '../organizations/members.ts';
+import { membershipsOf } from '../organizations/service.ts';
+import { personalWorkspaceId } from '../organizations/workspaces.ts';
+import { countActiveSessions } from '../users/sessions.ts';
+import { contactsOf, findUser, listUsersPage, type UserRow } from '../users/users.ts';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
-/** Escapes LIKE's wildcards so a search for "a_b" matches only "a_b". */
-const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-
-/**
- * Keyset pagination, newest first: the cursor (decoded by the contracts' strict `pageCursorSchema`)
- * is the (created_at, id) of the last row shown, stable under inserts.
- */
-function before(createdAt: AnyPgColumn, id: AnyPgColumn, cursor: PageCursor | undefined): SQL | undefined {
-  if (!cursor) return undefined;
-  return or(lt(createdAt, cursor.createdAt), and(eq(createdAt, cursor.createdAt), lt(id, cursor.id)));
+/** The subscription row of each of these organizations that has one: organization id → row. */
+async function subscriptionsOf(db: Database, organizationIds: string[]) {
+  if (organizationIds.length === 0) return new Map<string, typeof subscriptions.$inferSelect>();
+  const rows = await db
+    .select()
+    .from(subscriptions)
+    .where(inArray(subscriptions.organizationId, organizationIds));
+  return new Map(rows.map((row) => [row.organizationId, row]));
 }
 
 /** Users for the staff list: newest first, searchable by email or name prefix, a page at a time. */
@@ -37,40 +38,37 @@ export async function listUsers(
   db: Database,
   query: { search?: string | undefined; limit: number; cursor?: PageCursor | undefined },
 ): Promise<{ users: AdminUser[]; nextCursor: string | null }> {
-  const conditions: (SQL | undefined)[] = [before(users.createdAt, users.id, query.cursor)];
-  if (query.search) {
-    const pattern = likePrefix(query.search);
-    conditions.push(or(ilike(users.email, pattern), ilike(users.name, pattern)));
-  }
-  // The subscription shown is the personal workspace's: what the user pays for themself.
-  const rows = await db
-    .select({ user: users, subscription: subscriptions })
-    .from(users)
-    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
-    .where(and(...conditions))
-    .orderBy(desc(users.createdAt), desc(users.id))
-    .limit(query.limit + 1);
+  const rows = await listUsersPage(db, query);
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
+  // The subscription shown is the personal workspace's: what the user pays for themself.
+  const personal = await personalWorkspacesOf(
+    db,
+    page.map((user) => user.id),
+  );
+  const subscriptionOf = await subscriptionsOf(db, [...personal.values()]);
   return {
-    users: page.map(({ user, subscription }) => ({
-      ...userFields(user),
-      subscription: subscription
-        ? {
-            status: subscription.status,
-            plan: subscription.plan,
-            stripeCustomerId: subscription.stripeCustomerId,
-            currentPeriodEnd: iso(subscription.currentPeriodEnd),
-            cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
-          }
-        : null,
-    })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last.user.createdAt, last.user.id) : null,
+    users: page.map((user) => {
+      const organizationId = personal.get(user.id);
+      const subscription = organizationId ? subscriptionOf.get(organizationId) : undefined;
+      return {
+        ...userFields(user),
+        subscription: subscription
+          ? {
+              status: subscription.status,
+              plan: subscription.plan,
+              stripeCustomerId: subscription.stripeCustomerId,
+              currentPeriodEnd: iso(subscription.currentPeriodEnd),
+              cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
+            }
+          : null,
+      };
+    }),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }
 
-function userFields(user: typeof users.$inferSelect) {
+function userFields(user: UserRow) {
   return {
     id: user.id,
     email: user.email,
@@ -87,39 +85,18 @@ function userFields(user: typeof users.$inferSelect) {
  * every organization they belong to (with its subscription); null if none.
  */
 export async function getUserDetail(db: Database, userId: string): Promise<AdminUserDetail | null> {
-  const [row] = await db
-    .select({
-      user: users,
-      subscription: subscriptions,
-      activeSessions: sql<number>`(select count(*) from ${sessions}
-        where ${sessions.userId} = ${users.id} and ${sessions.expiresAt} > now())`.mapWith(Number),
-    })
-    .from(users)
-    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
-    .where(eq(users.id, userId));
-  if (!row) return null;
-  const { user, subscription } = row;
-  const memberships = await db
-    .select({
-      id: organizations.id,
-      name: organizations.name,
-      personalUserId: organizations.personalUserId,
-      role: organizationMembers.role,
-      memberCount: sql<number>`(select count(*) from ${organizationMembers} as m
-        where m.organization_id = ${organizations.id})`.mapWith(Number),
-      subscription: {
-        status: subscriptions.status,
-        plan: subscriptions.plan,
-        stripeCustomerId: subscriptions.stripeCustomerId,
-        quantity: subscriptions.quantity,
-      },
-    })
-    .from(organizationMembers)
-    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
-    .where(eq(organizationMembers.userId, userId))
-    .orderBy(sql`${organizations.personalUserId} is null`, organizations.name, organizations.id);
+  const user = await findUser(db, userId);
+  if (!user) return null;
+  const [personalId, activeSessions, memberships] = await Promise.all([
+    personalWorkspaceId(db, userId),
+    countActiveSessions(db, userId),
+    membershipsOf(db, userId),
+  ]);
+  const subscriptionOf = await subscriptionsOf(db, [
+    ...(personalId ? [personalId] : []),
+    ...memberships.map((membership) => membership.id),
+  ]);
+  const subscription = personalId ? subscriptionOf.get(personalId) : undefined;
   return {
     ...userFields(user),
     subscription: subscription
@@ -137,17 +114,25 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
           updatedAt: subscription.updatedAt.toISOString(),
         }
       : null,
-    activeSessions: row.activeSessions,
-    organizations: memberships.map((membership) => ({
-      id: membership.id,
-      name: membership.name,
-      personal: membership.personalUserId !== null,
-      role: membership.role,
-      memberCount: membership.memberCount,
-      subscription: membership.subscription?.stripeCustomerId
-        ? { ...membership.subscription, stripeCustomerId: membership.subscription.stripeCustomerId }
-        : null,
-    })),
+    activeSessions,
+    organizations: memberships.map((membership) => {
+      const row = subscriptionOf.get(membership.id);
+      return {
+        id: membership.id,
+        name: membership.name,
+        personal: membership.personalUserId !== null,
+        role: membership.role,
+        memberCount: membership.memberCount,
+        subscription: row
+          ? {
+              status: row.status,
+              plan: row.plan,
+              stripeCustomerId: row.stripeCustomerId,
+              quantity: row.quantity,
+            }
+          : null,
+      };
+    }),
   };
 }
 
@@ -216,16 +201,8 @@ export async function getWebhookEvent(
 }
 
 /** Outbox emails, newest first, optionally by status (e.g. the failed ones, to retry). */
-export async function listEmails(
-  db: Database,
-  query: { status?: (typeof emailOutbox.$inferSelect)['status'] | undefined; limit: number },
-) {
-  const rows = await db
-    .select()
-    .from(emailOutbox)
-    .where(query.status ? eq(emailOutbox.status, query.status) : undefined)
-    .orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id))
-    .limit(query.limit);
+export async function listEmails(db: Database, query: { status?: OutboxStatus | undefined; limit: number }) {
+  const rows = await listOutbox(db, query);
   return rows.map((row) => ({
     id: row.id,
     to: row.toAddress,
@@ -249,26 +226,16 @@ export async function aiUsage(
   now = new Date(),
 ): Promise<AdminAiUsage> {
   const period = month ? monthPeriod(month) : calendarMonth(now);
-  const figures = {
-    requests: sql<number>`count(*) filter (where ${aiRequests.status} <> 'failed')`.mapWith(Number),
-    failed: sql<number>`count(*) filter (where ${aiRequests.status} = 'failed')`.mapWith(Number),
-    promptTokens: sql<number>`coalesce(sum(${aiRequests.promptTokens}), 0)`.mapWith(Number),
-    completionTokens: sql<number>`coalesce(sum(${aiRequests.completionTokens}), 0)`.mapWith(Number),
-    totalTokens: sql<number>`coalesce(sum(${aiRequests.totalTokens}), 0)`.mapWith(Number),
-  };
-  const inPeriod = and(gte(aiRequests.createdAt, period.start), lt(aiRequests.createdAt, period.end));
-  const [totals] = await db
-    .select({ ...figures, users: sql<number>`count(distinct ${aiRequests.userId})`.mapWith(Number) })
-    .from(aiRequests)
-    .where(inPeriod);
-  const perUser = await db
-    .select({ userId: aiRequests.userId, email: users.email, ...figures })
-    .from(aiRequests)
-    .innerJoin(users, eq(users.id, aiRequests.userId))
-    .where(inPeriod)
-    .groupBy(aiRequests.userId, users.email)
-    .orderBy(desc(figures.totalTokens), desc(sql`count(*)`), aiRequests.userId)
-    .limit(100);
+  const { totals, perUser } = await usageByUser(db, period);
+  const emails = await contactsOf(
+    db,
+    perUser.map((row) => row.userId),
+  );
+  // Two queries rather than a join: the figures are the AI ledger's, the addresses the users'.
+  const users = perUser.flatMap(({ userId, ...figures }) => {
+    const email = emails.get(userId)?.email;
+    return email === undefined ? [] : [{ userId, email, ...figures }];
+  });
   return {
     period: { start: period.start.toISOString(), end: period.end.toISOString() },
     totals: totals ?? {
@@ -279,7 +246,7 @@ export async function aiUsage(
       totalTokens: 0,
       users: 0,
     },
-    users: perUser,
+    users,
   };
 }
 
@@ -295,25 +262,28 @@ export async function listAudit(
   query: { limit: number; cursor?: PageCursor | undefined },
 ): Promise<{ entries: AdminAuditEntry[]; nextCursor: string | null }> {
   const rows = await db
-    .select({ entry: adminAuditLog, staffEmail: users.email })
+    .select()
     .from(adminAuditLog)
-    .leftJoin(users, eq(users.id, adminAuditLog.staffUserId))
     .where(before(adminAuditLog.createdAt, adminAuditLog.id, query.cursor))
     .orderBy(desc(adminAuditLog.createdAt), desc(adminAuditLog.id))
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
+  const staff = await contactsOf(
+    db,
+    page.flatMap((entry) => entry.staffUserId ?? []),
+  );
   return {
-    entries: page.map(({ entry, staffEmail }) => ({
+    entries: page.map((entry) => ({
       id: entry.id,
       staffUserId: entry.staffUserId,
-      staffEmail,
+      staffEmail: entry.staffUserId ? (staff.get(entry.staffUserId)?.email ?? null) : null,
       action: entry.action,
       targetType: entry.targetType,
       targetId: entry.targetId,
       details: entry.details,
       createdAt: entry.createdAt.toISOString(),
     })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last.entry.createdAt, last.entry.id) : null,
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }

@@ -1,11 +1,11 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { users } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
-import { emailOutbox } from '../db/schema/email.ts';
-import { organizationMembers } from '../db/schema/organizations.ts';
 import type { Mailer, MailRequest } from '../email/mailer.ts';
+import { hasEmailWithKey } from '../email/outbox.ts';
+import { ownerOf } from '../organizations/members.ts';
+import { contactsOf } from '../users/users.ts';
 
 /**
  * The emails that follow a subscription through trouble. Each is keyed to the Stripe object it is
@@ -35,18 +35,11 @@ interface Recipient {
 /** Who hears about the customer's billing: the owner of its organization (for a personal one, its user). */
 async function recipientFor(db: Database, customerId: string): Promise<Recipient | undefined> {
   const [row] = await db
-    .select({ email: users.email, name: users.name })
+    .select({ organizationId: subscriptions.organizationId })
     .from(subscriptions)
-    .innerJoin(
-      organizationMembers,
-      and(
-        eq(organizationMembers.organizationId, subscriptions.organizationId),
-        eq(organizationMembers.role, 'owner'),
-      ),
-    )
-    .innerJoin(users, eq(users.id, organizationMembers.userId))
     .where(eq(subscriptions.stripeCustomerId, customerId));
-  return row;
+  const ownerId = row && (await ownerOf(db, row.organizationId));
+  return ownerId ? (await contactsOf(db, [ownerId])).get(ownerId) : undefined;
 }
 
 const day = (seconds: number) =>
@@ -87,11 +80,7 @@ export async function sendPaymentFailed(deps: DunningDeps, invoice: Stripe.Invoi
 /** invoice.paid after a failure we told the user about: confirm they are back in good standing. */
 export async function sendPaymentRecovered(deps: DunningDeps, invoice: Stripe.Invoice): Promise<void> {
   if (!invoice.id) return;
-  const [failedNotice] = await deps.db
-    .select({ id: emailOutbox.id })
-    .from(emailOutbox)
-    .where(eq(emailOutbox.dedupeKey, dunningKeys.paymentFailed(invoice.id)));
-  if (!failedNotice) return;
+  if (!(await hasEmailWithKey(deps.db, dunningKeys.paymentFailed(invoice.id)))) return;
   await notify(deps, invoice, dunningKeys.paymentRecovered(invoice.id), (to) => ({
     template: 'payment_recovered',
     data: {

@@ -4,12 +4,12 @@ import {
   type ReconciliationRun,
   type ReconciliationTrigger,
 } from '@tierbase/contracts';
-import { and, asc, desc, eq, gt, inArray, isNull, notInArray, or } from 'drizzle-orm';
+import { asc, desc, eq, gt, inArray, isNull, notInArray } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database, DatabaseHandle } from '../db/client.ts';
 import { reconciliationRuns, subscriptions } from '../db/schema/billing.ts';
-import { organizations } from '../db/schema/organizations.ts';
 import { AppError } from '../errors.ts';
+import { findOrganizations } from '../organizations/members.ts';
 import { StripeObjectMissing, Stripe as StripeSdk } from './stripe-client.ts';
 import { type SubscriptionRow, syncCustomer } from './subscription-sync.ts';
 import { replayEvents, type WebhookDeps } from './webhooks.ts';
@@ -229,19 +229,21 @@ async function unrecorded(db: Database, customers: Stripe.Customer[]): Promise<s
   ];
   const organizationIds = named('organization_id');
   const userIds = named('user_id');
-  const orphans = await db
-    .select({ id: organizations.id, personalUserId: organizations.personalUserId })
-    .from(organizations)
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
-    .where(
-      and(
-        or(
-          organizationIds.length > 0 ? inArray(organizations.id, organizationIds) : undefined,
-          userIds.length > 0 ? inArray(organizations.personalUserId, userIds) : undefined,
-        ),
-        isNull(subscriptions.organizationId),
-      ),
-    );
+  const found = await findOrganizations(db, { ids: organizationIds, personalUserIds: userIds });
+  const recorded =
+    found.length === 0
+      ? []
+      : await db
+          .select({ organizationId: subscriptions.organizationId })
+          .from(subscriptions)
+          .where(
+            inArray(
+              subscriptions.organizationId,
+              found.map((organization) => organization.id),
+            ),
+          );
+  const hasRow = new Set(recorded.map((row) => row.organizationId));
+  const orphans = found.filter((organization) => !hasRow.has(organization.id));
   const ids = new Set(orphans.map((organization) => organization.id));
   const users = new Set(orphans.flatMap((organization) => organization.personalUserId ?? []));
   return customers

@@ -1,11 +1,12 @@
 import { ErrorCode, type SubscriptionStatus } from '@tierbase/contracts';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
 import { profiles } from '../db/schema/auth.ts';
 import { subscriptions } from '../db/schema/billing.ts';
-import { organizationMembers, organizations } from '../db/schema/organizations.ts';
 import { AppError } from '../errors.ts';
+import { organizationExists, ownerOf } from '../organizations/members.ts';
+import { personalWorkspaceId } from '../organizations/workspaces.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
 import type { CustomerLock } from './customer-lock.ts';
 import { planForLookupKey } from './plans.ts';
@@ -178,16 +179,13 @@ export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<
       if (columns.trialEnd) {
         // The owner's profile remembers the trial for good: one trial per person, ever, whichever
         // of their workspaces had it (checkout.ts#hadTrial).
-        await tx
-          .update(profiles)
-          .set({ trialEnd: columns.trialEnd })
-          .where(
-            and(
-              isNull(profiles.trialEnd),
-              sql`${profiles.userId} = (select ${organizationMembers.userId} from ${organizationMembers}
-                where ${organizationMembers.organizationId} = ${organizationId} and ${organizationMembers.role} = 'owner')`,
-            ),
-          );
+        const ownerId = await ownerOf(tx, organizationId);
+        if (ownerId) {
+          await tx
+            .update(profiles)
+            .set({ trialEnd: columns.trialEnd })
+            .where(and(isNull(profiles.trialEnd), eq(profiles.userId, ownerId)));
+        }
       }
       return updated;
     });
@@ -336,12 +334,8 @@ export async function findByOrganization(
 
 /** The subscription row of the user's personal workspace (what a user had before organizations). */
 export async function findPersonalByUser(db: Database, userId: string): Promise<SubscriptionRow | undefined> {
-  const [row] = await db
-    .select({ subscription: subscriptions })
-    .from(organizations)
-    .innerJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
-    .where(eq(organizations.personalUserId, userId));
-  return row?.subscription;
+  const organizationId = await personalWorkspaceId(db, userId);
+  return organizationId ? findByOrganization(db, organizationId) : undefined;
 }
 
 /**
@@ -354,20 +348,9 @@ export async function organizationOfCustomerMetadata(
   metadata: Record<string, string> | null | undefined,
 ): Promise<string | undefined> {
   const organizationId = metadata?.organization_id;
-  if (organizationId) {
-    const [row] = await db
-      .select({ id: organizations.id })
-      .from(organizations)
-      .where(eq(organizations.id, organizationId));
-    return row?.id;
-  }
+  if (organizationId) return (await organizationExists(db, organizationId)) ? organizationId : undefined;
   const userId = metadata?.user_id;
-  if (!userId) return undefined;
-  const [row] = await db
-    .select({ id: organizations.id })
-    .from(organizations)
-    .where(eq(organizations.personalUserId, userId));
-  return row?.id;
+  return userId ? personalWorkspaceId(db, userId) : undefined;
 }
 
 /**

@@ -1,14 +1,16 @@
 import type { Profile } from '@tierbase/contracts';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { isPro } from '../billing/access.ts';
 import { subscriptionView } from '../billing/status.ts';
 import type { Database } from '../db/client.ts';
-import { organizations, profiles, subscriptions, users } from '../db/schema/index.ts';
+import { profiles, subscriptions, users } from '../db/schema/index.ts';
 import { unauthenticated } from '../errors.ts';
 import {
   ensurePersonalWorkspace,
   membershipOf,
   personalWorkspaceName,
+  personalWorkspaceOf,
+  renamePersonalWorkspace,
   type Workspace,
 } from '../organizations/workspaces.ts';
 import type { AuthUser } from './auth-context.ts';
@@ -52,8 +54,8 @@ export function toProfile(
 }
 
 /**
- * Reads the user, their profile and the personal workspace with its subscription in one query on
- * the primary key; with `workspaceId` (a session's active team), that workspace instead while the
+ * Reads the personal workspace, then the user, their profile and the workspace's subscription in
+ * one query on the primary key; with `workspaceId` (a session's active team), that workspace instead while the
  * user is a member of it.
  */
 export async function loadProfile(
@@ -62,23 +64,18 @@ export async function loadProfile(
   graceDays: number,
   workspaceId?: string,
 ): Promise<Profile> {
+  const personal = await personalWorkspaceOf(db, userId);
   const [row] = await db
-    .select({
-      user: authUserColumns,
-      trialEnd: profiles.trialEnd,
-      personal: { id: organizations.id, name: organizations.name },
-      subscription: subscriptions,
-    })
+    .select({ user: authUserColumns, trialEnd: profiles.trialEnd, subscription: subscriptions })
     .from(users)
     .leftJoin(profiles, eq(profiles.userId, users.id))
-    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
-    .leftJoin(subscriptions, eq(subscriptions.organizationId, organizations.id))
+    .leftJoin(subscriptions, personal ? eq(subscriptions.organizationId, personal.id) : sql`false`)
     .where(eq(users.id, userId))
     .limit(1);
   // The user was deleted between authentication and this read.
   if (!row) throw unauthenticated();
   const team =
-    workspaceId && workspaceId !== row.personal?.id ? await membershipOf(db, workspaceId, userId) : undefined;
+    workspaceId && workspaceId !== personal?.id ? await membershipOf(db, workspaceId, userId) : undefined;
   if (team) {
     const [subscription] = await db
       .select()
@@ -86,10 +83,10 @@ export async function loadProfile(
       .where(eq(subscriptions.organizationId, team.id));
     return toProfile({ ...row, workspace: team, subscription: subscription ?? null }, graceDays);
   }
-  const personalId = row.personal?.id ?? (await ensurePersonalWorkspace(db, row.user));
+  const personalId = personal?.id ?? (await ensurePersonalWorkspace(db, row.user));
   const workspace: Workspace = {
     id: personalId,
-    name: row.personal?.name ?? personalWorkspaceName(row.user.name),
+    name: personal?.name ?? personalWorkspaceName(row.user.name),
     personal: true,
     role: 'owner',
   };
@@ -101,9 +98,6 @@ export async function updateName(db: Database, userId: string, name: string): Pr
   const now = new Date();
   await db.transaction(async (tx) => {
     await tx.update(users).set({ name, updatedAt: now }).where(eq(users.id, userId));
-    await tx
-      .update(organizations)
-      .set({ name: personalWorkspaceName(name), updatedAt: now })
-      .where(eq(organizations.personalUserId, userId));
+    await renamePersonalWorkspace(tx, userId, name);
   });
 }
