@@ -214,7 +214,7 @@ async function membersOf(db: Database, organizationId: string): Promise<Organiza
     db,
     rows.map((row) => row.userId),
   );
-  // A member's user row and membership go together (the membership cascades with the user).
+  // A user deleted between the two reads has lost the membership too (it cascades): left out.
   return rows.flatMap((row) => {
     const contact = contacts.get(row.userId);
     return contact
