@@ -66,11 +66,7 @@ const NOT_MOVED_YET: Record<string, string[]> = {
     'users/profile.ts',
   ],
   webhookEvents: ['admin/queries.ts', 'billing/erasure.ts', 'billing/webhooks.ts'],
-  profiles: [
-    'billing/checkout.ts',
-    'billing/subscription-sync.ts',
-    'privacy/service.ts',
-  ],
+  profiles: ['billing/checkout.ts', 'billing/subscription-sync.ts', 'privacy/service.ts'],
 };
 
 /** The table exports each source file imports from db/schema. */

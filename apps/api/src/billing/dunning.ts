@@ -5,7 +5,7 @@ import { subscriptions } from '../db/schema/billing.ts';
 import type { Mailer, MailRequest } from '../email/mailer.ts';
 import { hasEmailWithKey } from '../email/outbox.ts';
 import { ownerOf } from '../organizations/members.ts';
-import { contactsOf } from '../users/users.ts';
+import { lockContact } from '../users/users.ts';
 
 /**
  * The emails that follow a subscription through trouble. Each is keyed to the Stripe object it is
@@ -32,14 +32,13 @@ interface Recipient {
   name: string;
 }
 
-/** Who hears about the customer's billing: the owner of its organization (for a personal one, its user). */
-async function recipientFor(db: Database, customerId: string): Promise<Recipient | undefined> {
+/** Who hears about the customer's billing: the owner of its organization (for a personal one, its user), by id. */
+async function recipientFor(db: Database, customerId: string): Promise<string | undefined> {
   const [row] = await db
     .select({ organizationId: subscriptions.organizationId })
     .from(subscriptions)
     .where(eq(subscriptions.stripeCustomerId, customerId));
-  const ownerId = row && (await ownerOf(db, row.organizationId));
-  return ownerId ? (await contactsOf(db, [ownerId])).get(ownerId) : undefined;
+  return row ? ownerOf(db, row.organizationId) : undefined;
 }
 
 const day = (seconds: number) =>
@@ -58,9 +57,16 @@ async function notify(
   message: (to: Recipient) => Omit<MailRequest, 'to' | 'dedupeKey'>,
 ): Promise<void> {
   const customerId = typeof about.customer === 'string' ? about.customer : (about.customer?.id ?? null);
-  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
-  if (!to) return;
-  await deps.mailer.send({ ...message(to), to: to.email, dedupeKey } as MailRequest);
+  const userId = customerId ? await recipientFor(deps.db, customerId) : undefined;
+  if (!userId) return;
+  // The address is read and the email stored in one transaction that holds the user's row: an
+  // account deletion running meanwhile either waits and then erases this email, or has finished
+  // and there is no one to write to. Never an email left behind to an erased address.
+  await deps.db.transaction(async (tx) => {
+    const to = await lockContact(tx, userId);
+    if (!to) return;
+    await deps.mailer.send({ ...message(to), to: to.email, dedupeKey } as MailRequest, { transaction: tx });
+  });
 }
 
 /** invoice.payment_failed, for an invoice still unpaid: ask for a new card, once per invoice. */

@@ -40,6 +40,23 @@ export async function contactsOf(
   return new Map(rows.map(({ id, name, email }) => [id, { name, email }]));
 }
 
+/**
+ * The user's name and address, their row share-locked until the caller's transaction ends: an
+ * account deletion (which locks the row for update) waits for that transaction, or has already
+ * committed and the user is gone.
+ */
+export async function lockContact(
+  db: Database,
+  userId: string,
+): Promise<{ name: string; email: string } | undefined> {
+  const [user] = await db
+    .select({ name: users.name, email: users.email })
+    .from(users)
+    .where(eq(users.id, userId))
+    .for('share');
+  return user;
+}
+
 /** Escapes LIKE's wildcards so a search for "a_b" matches only "a_b". */
 const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 
