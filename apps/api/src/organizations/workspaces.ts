@@ -66,10 +66,15 @@ export async function personalWorkspaceId(db: Database, userId: string): Promise
 }
 
 /** The personal workspace carries its user's name: it is renamed with them. */
-export async function renamePersonalWorkspace(db: Database, userId: string, userName: string): Promise<void> {
+export async function renamePersonalWorkspace(
+  db: Database,
+  userId: string,
+  userName: string,
+  now = new Date(),
+): Promise<void> {
   await db
     .update(organizations)
-    .set({ name: personalWorkspaceName(userName), updatedAt: new Date() })
+    .set({ name: personalWorkspaceName(userName), updatedAt: now })
     .where(eq(organizations.personalUserId, userId));
 }
 

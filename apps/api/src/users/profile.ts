@@ -54,9 +54,9 @@ export function toProfile(
 }
 
 /**
- * Reads the personal workspace, then the user, their profile and the workspace's subscription in
- * one query on the primary key; with `workspaceId` (a session's active team), that workspace instead while the
- * user is a member of it.
+ * Reads the personal workspace (from its owner, organizations), then the user, their profile and
+ * that workspace's subscription in one query on the primary key; with `workspaceId` (a session's
+ * active team), that workspace instead while the user is a member of it.
  */
 export async function loadProfile(
   db: Database,
@@ -69,6 +69,7 @@ export async function loadProfile(
     .select({ user: authUserColumns, trialEnd: profiles.trialEnd, subscription: subscriptions })
     .from(users)
     .leftJoin(profiles, eq(profiles.userId, users.id))
+    // Without a personal workspace (made below) there is no subscription to join.
     .leftJoin(subscriptions, personal ? eq(subscriptions.organizationId, personal.id) : sql`false`)
     .where(eq(users.id, userId))
     .limit(1);
@@ -98,6 +99,6 @@ export async function updateName(db: Database, userId: string, name: string): Pr
   const now = new Date();
   await db.transaction(async (tx) => {
     await tx.update(users).set({ name, updatedAt: now }).where(eq(users.id, userId));
-    await renamePersonalWorkspace(tx, userId, name);
+    await renamePersonalWorkspace(tx, userId, name, now);
   });
 }
