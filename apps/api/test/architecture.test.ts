@@ -49,55 +49,6 @@ const ALLOWED: Record<string, { tables: string[]; why: string }> = {
   },
 };
 
-/**
- * Uses of another module's table not moved behind its owner yet (issue 13): table → files. Only
- * ever shrinks; the test below fails when an entry is no longer needed, so the list stays true.
- */
-const NOT_MOVED_YET: Record<string, string[]> = {
-  emailOutbox: [
-    'admin/queries.ts',
-    'billing/dunning.ts',
-    'email/delivery.ts',
-    'http/metrics.ts',
-    'privacy/service.ts',
-  ],
-  sessions: [
-    'admin/actions.ts',
-    'admin/queries.ts',
-    'organizations/service.ts',
-    'organizations/workspaces.ts',
-    'privacy/service.ts',
-  ],
-  users: [
-    'admin/actions.ts',
-    'admin/queries.ts',
-    'billing/dunning.ts',
-    'organizations/invitations.ts',
-    'organizations/service.ts',
-    'privacy/service.ts',
-  ],
-  accounts: ['privacy/service.ts'],
-  verifications: ['privacy/service.ts'],
-  passkeys: ['privacy/service.ts'],
-  organizations: [
-    'admin/queries.ts',
-    'billing/reconcile.ts',
-    'billing/subscription-sync.ts',
-    'privacy/service.ts',
-    'users/profile.ts',
-  ],
-  organizationMembers: [
-    'admin/queries.ts',
-    'billing/checkout.ts',
-    'billing/dunning.ts',
-    'billing/seats.ts',
-    'billing/subscription-sync.ts',
-    'privacy/service.ts',
-  ],
-  organizationInvitations: ['privacy/service.ts', 'users/sessions.ts'],
-  aiRequests: ['admin/queries.ts', 'privacy/service.ts'],
-};
-
 /** The table exports each source file imports from db/schema. */
 function schemaImports(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
@@ -143,7 +94,6 @@ describe('table ownership', () => {
       const file = path.relative(src, full).split(path.sep).join('/');
       for (const table of schemaImports(full)) {
         if (owns(OWNERS[table]!, file) || ALLOWED[file]?.tables.includes(table)) continue;
-        if (NOT_MOVED_YET[table]?.includes(file)) continue;
         trespasses.push(`${file} uses ${table} (owned by ${OWNERS[table]})`);
       }
     }
@@ -154,11 +104,6 @@ describe('table ownership', () => {
     for (const [file, { tables }] of Object.entries(ALLOWED)) {
       const used = schemaImports(path.join(src, file));
       for (const table of tables) expect(used, `${file} still uses ${table}`).toContain(table);
-    }
-    for (const [table, files] of Object.entries(NOT_MOVED_YET)) {
-      for (const file of files) {
-        expect(schemaImports(path.join(src, file)), `${file} still uses ${table}`).toContain(table);
-      }
     }
   });
 });

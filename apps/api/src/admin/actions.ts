@@ -1,5 +1,4 @@
 import { ErrorCode } from '@tierbase/contracts';
-import { eq } from 'drizzle-orm';
 import { RECONCILE_QUEUE } from '../billing/plugin.ts';
 import type { BillingContext } from '../billing/service.ts';
 import { syncCustomer } from '../billing/subscription-sync.ts';
@@ -7,10 +6,11 @@ import { personalSubscriptionOf } from '../billing/subscriptions.ts';
 import { replayEvents } from '../billing/webhooks.ts';
 import type { Database } from '../db/client.ts';
 import { adminAuditLog } from '../db/schema/admin.ts';
-import { sessions, users } from '../db/schema/auth.ts';
 import { retryFailedEmail } from '../email/outbox.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import { deleteUserSessions } from '../users/sessions.ts';
+import { clearDeactivated, findUser, markDeactivated, setIsStaff } from '../users/users.ts';
 
 /*
  * What staff can change, each change with its audit row. Database-only changes write the row in
@@ -59,22 +59,14 @@ function refuseSelf(actor: Actor, userId: string, what: string): void {
 export async function deactivateUser(db: Database, actor: Actor, userId: string): Promise<void> {
   refuseSelf(actor, userId, 'deactivate');
   await db.transaction(async (tx) => {
-    const [user] = await tx
-      .select({ deactivatedAt: users.deactivatedAt })
-      .from(users)
-      .where(eq(users.id, userId))
-      .for('update');
+    const user = await markDeactivated(tx, userId);
     if (!user) throw notFound('No such user.');
-    const now = new Date();
-    if (!user.deactivatedAt) {
-      await tx.update(users).set({ deactivatedAt: now, updatedAt: now }).where(eq(users.id, userId));
-    }
-    const ended = await tx.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
+    const sessionsEnded = await deleteUserSessions(tx, userId);
     await recordAudit(tx, actor, {
       action: 'user.deactivate',
       targetType: 'user',
       targetId: userId,
-      details: { sessionsEnded: ended.length, wasDeactivated: user.deactivatedAt !== null },
+      details: { sessionsEnded, wasDeactivated: user.wasDeactivated },
     });
   });
 }
@@ -82,12 +74,7 @@ export async function deactivateUser(db: Database, actor: Actor, userId: string)
 export async function reactivateUser(db: Database, actor: Actor, userId: string): Promise<void> {
   refuseSelf(actor, userId, 'reactivate');
   await db.transaction(async (tx) => {
-    const [user] = await tx
-      .update(users)
-      .set({ deactivatedAt: null, updatedAt: new Date() })
-      .where(eq(users.id, userId))
-      .returning({ id: users.id });
-    if (!user) throw notFound('No such user.');
+    if (!(await clearDeactivated(tx, userId))) throw notFound('No such user.');
     await recordAudit(tx, actor, { action: 'user.reactivate', targetType: 'user', targetId: userId });
   });
 }
@@ -96,12 +83,7 @@ export async function reactivateUser(db: Database, actor: Actor, userId: string)
 export async function setStaff(db: Database, actor: Actor, userId: string, isStaff: boolean): Promise<void> {
   refuseSelf(actor, userId, isStaff ? 'change the staff access of' : 'revoke staff access from');
   await db.transaction(async (tx) => {
-    const [user] = await tx
-      .update(users)
-      .set({ isStaff, updatedAt: new Date() })
-      .where(eq(users.id, userId))
-      .returning({ id: users.id });
-    if (!user) throw notFound('No such user.');
+    if (!(await setIsStaff(tx, userId, isStaff))) throw notFound('No such user.');
     await recordAudit(tx, actor, {
       action: isStaff ? 'user.make_staff' : 'user.revoke_staff',
       targetType: 'user',
@@ -121,8 +103,7 @@ export async function syncUserSubscription(
   actor: Actor,
   userId: string,
 ): Promise<void> {
-  const [user] = await billing.db.select({ id: users.id }).from(users).where(eq(users.id, userId));
-  if (!user) throw notFound('No such user.');
+  if (!(await findUser(billing.db, userId))) throw notFound('No such user.');
   const row = await personalSubscriptionOf(billing.db, userId);
   if (!row) {
     throw new AppError({

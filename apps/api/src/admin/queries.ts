@@ -7,70 +7,59 @@ import {
   encodeCursor,
   type PageCursor,
 } from '@tierbase/contracts';
-import { and, desc, eq, gte, ilike, lt, or, type SQL, sql } from 'drizzle-orm';
+import { desc } from 'drizzle-orm';
+import { usageByUser } from '../ai/ledger.ts';
 import { addMonths, calendarMonth } from '../ai/period.ts';
-import { type SubscriptionRow, subscriptionsForOrganizations } from '../billing/subscriptions.ts';
+import { subscriptionsForOrganizations } from '../billing/subscriptions.ts';
 import { type WebhookEventRow, webhookEvent, webhookEventPage } from '../billing/webhook-events.ts';
 import type { Database } from '../db/client.ts';
-import { before } from '../db/keyset.ts';
+import { before } from '../db/pagination.ts';
 import { adminAuditLog } from '../db/schema/admin.ts';
-import { aiRequests } from '../db/schema/ai.ts';
-import { sessions, users } from '../db/schema/auth.ts';
-import { emailOutbox } from '../db/schema/email.ts';
-import { organizationMembers, organizations } from '../db/schema/organizations.ts';
+import { listOutbox, type OutboxStatus } from '../email/outbox.ts';
+import { personalWorkspacesOf } from '../organizations/members.ts';
+import { membershipsOf } from '../organizations/service.ts';
+import { personalWorkspaceId } from '../organizations/workspaces.ts';
+import { countActiveSessions } from '../users/sessions.ts';
+import { contactsOf, findUser, listUsersPage, type UserRow } from '../users/users.ts';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
-
-/** Escapes LIKE's wildcards so a search for "a_b" matches only "a_b". */
-const likePrefix = (text: string) => `${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 
 /** Users for the staff list: newest first, searchable by email or name prefix, a page at a time. */
 export async function listUsers(
   db: Database,
   query: { search?: string | undefined; limit: number; cursor?: PageCursor | undefined },
 ): Promise<{ users: AdminUser[]; nextCursor: string | null }> {
-  const conditions: (SQL | undefined)[] = [before(users.createdAt, users.id, query.cursor)];
-  if (query.search) {
-    const pattern = likePrefix(query.search);
-    conditions.push(or(ilike(users.email, pattern), ilike(users.name, pattern)));
-  }
-  // The subscription shown is the personal workspace's: what the user pays for themself.
-  const rows = await db
-    .select({ user: users, personalId: organizations.id })
-    .from(users)
-    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
-    .where(and(...conditions))
-    .orderBy(desc(users.createdAt), desc(users.id))
-    .limit(query.limit + 1);
+  const rows = await listUsersPage(db, query);
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
-  const subscriptions = await subscriptionsForOrganizations(
+  // The subscription shown is the personal workspace's: what the user pays for themself.
+  const personal = await personalWorkspacesOf(
     db,
-    page.flatMap((row) => row.personalId ?? []),
+    page.map((user) => user.id),
   );
+  const subscriptionOf = await subscriptionsForOrganizations(db, [...personal.values()]);
   return {
-    users: page.map(({ user, personalId }) => ({
-      ...userFields(user),
-      subscription: listedSubscription(personalId ? subscriptions.get(personalId) : undefined),
-    })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last.user.createdAt, last.user.id) : null,
+    users: page.map((user) => {
+      const organizationId = personal.get(user.id);
+      const subscription = organizationId ? subscriptionOf.get(organizationId) : undefined;
+      return {
+        ...userFields(user),
+        subscription: subscription
+          ? {
+              status: subscription.status,
+              plan: subscription.plan,
+              stripeCustomerId: subscription.stripeCustomerId,
+              currentPeriodEnd: iso(subscription.currentPeriodEnd),
+              cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
+            }
+          : null,
+      };
+    }),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }
 
-/** The personal workspace's subscription as the staff list shows it. */
-function listedSubscription(subscription: SubscriptionRow | undefined) {
-  return subscription
-    ? {
-        status: subscription.status,
-        plan: subscription.plan,
-        stripeCustomerId: subscription.stripeCustomerId,
-        currentPeriodEnd: iso(subscription.currentPeriodEnd),
-        cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
-      }
-    : null;
-}
-
-function userFields(user: typeof users.$inferSelect) {
+function userFields(user: UserRow) {
   return {
     id: user.id,
     email: user.email,
@@ -87,36 +76,18 @@ function userFields(user: typeof users.$inferSelect) {
  * every organization they belong to (with its subscription); null if none.
  */
 export async function getUserDetail(db: Database, userId: string): Promise<AdminUserDetail | null> {
-  const [row] = await db
-    .select({
-      user: users,
-      personalId: organizations.id,
-      activeSessions: sql<number>`(select count(*) from ${sessions}
-        where ${sessions.userId} = ${users.id} and ${sessions.expiresAt} > now())`.mapWith(Number),
-    })
-    .from(users)
-    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
-    .where(eq(users.id, userId));
-  if (!row) return null;
-  const { user, personalId } = row;
-  const memberships = await db
-    .select({
-      id: organizations.id,
-      name: organizations.name,
-      personalUserId: organizations.personalUserId,
-      role: organizationMembers.role,
-      memberCount: sql<number>`(select count(*) from ${organizationMembers} as m
-        where m.organization_id = ${organizations.id})`.mapWith(Number),
-    })
-    .from(organizationMembers)
-    .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
-    .where(eq(organizationMembers.userId, userId))
-    .orderBy(sql`${organizations.personalUserId} is null`, organizations.name, organizations.id);
-  const subscriptions = await subscriptionsForOrganizations(db, [
+  const user = await findUser(db, userId);
+  if (!user) return null;
+  const [personalId, activeSessions, memberships] = await Promise.all([
+    personalWorkspaceId(db, userId),
+    countActiveSessions(db, userId),
+    membershipsOf(db, userId),
+  ]);
+  const subscriptionOf = await subscriptionsForOrganizations(db, [
     ...(personalId ? [personalId] : []),
     ...memberships.map((membership) => membership.id),
   ]);
-  const subscription = personalId ? subscriptions.get(personalId) : undefined;
+  const subscription = personalId ? subscriptionOf.get(personalId) : undefined;
   return {
     ...userFields(user),
     subscription: subscription
@@ -134,21 +105,21 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
           updatedAt: subscription.updatedAt.toISOString(),
         }
       : null,
-    activeSessions: row.activeSessions,
+    activeSessions,
     organizations: memberships.map((membership) => {
-      const held = subscriptions.get(membership.id);
+      const row = subscriptionOf.get(membership.id);
       return {
         id: membership.id,
         name: membership.name,
         personal: membership.personalUserId !== null,
         role: membership.role,
         memberCount: membership.memberCount,
-        subscription: held
+        subscription: row
           ? {
-              status: held.status,
-              plan: held.plan,
-              stripeCustomerId: held.stripeCustomerId,
-              quantity: held.quantity,
+              status: row.status,
+              plan: row.plan,
+              stripeCustomerId: row.stripeCustomerId,
+              quantity: row.quantity,
             }
           : null,
       };
@@ -191,16 +162,8 @@ export async function getWebhookEvent(
 }
 
 /** Outbox emails, newest first, optionally by status (e.g. the failed ones, to retry). */
-export async function listEmails(
-  db: Database,
-  query: { status?: (typeof emailOutbox.$inferSelect)['status'] | undefined; limit: number },
-) {
-  const rows = await db
-    .select()
-    .from(emailOutbox)
-    .where(query.status ? eq(emailOutbox.status, query.status) : undefined)
-    .orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id))
-    .limit(query.limit);
+export async function listEmails(db: Database, query: { status?: OutboxStatus | undefined; limit: number }) {
+  const rows = await listOutbox(db, query);
   return rows.map((row) => ({
     id: row.id,
     to: row.toAddress,
@@ -224,26 +187,16 @@ export async function aiUsage(
   now = new Date(),
 ): Promise<AdminAiUsage> {
   const period = month ? monthPeriod(month) : calendarMonth(now);
-  const figures = {
-    requests: sql<number>`count(*) filter (where ${aiRequests.status} <> 'failed')`.mapWith(Number),
-    failed: sql<number>`count(*) filter (where ${aiRequests.status} = 'failed')`.mapWith(Number),
-    promptTokens: sql<number>`coalesce(sum(${aiRequests.promptTokens}), 0)`.mapWith(Number),
-    completionTokens: sql<number>`coalesce(sum(${aiRequests.completionTokens}), 0)`.mapWith(Number),
-    totalTokens: sql<number>`coalesce(sum(${aiRequests.totalTokens}), 0)`.mapWith(Number),
-  };
-  const inPeriod = and(gte(aiRequests.createdAt, period.start), lt(aiRequests.createdAt, period.end));
-  const [totals] = await db
-    .select({ ...figures, users: sql<number>`count(distinct ${aiRequests.userId})`.mapWith(Number) })
-    .from(aiRequests)
-    .where(inPeriod);
-  const perUser = await db
-    .select({ userId: aiRequests.userId, email: users.email, ...figures })
-    .from(aiRequests)
-    .innerJoin(users, eq(users.id, aiRequests.userId))
-    .where(inPeriod)
-    .groupBy(aiRequests.userId, users.email)
-    .orderBy(desc(figures.totalTokens), desc(sql`count(*)`), aiRequests.userId)
-    .limit(100);
+  const { totals, perUser } = await usageByUser(db, period);
+  const emails = await contactsOf(
+    db,
+    perUser.map((row) => row.userId),
+  );
+  // Two queries rather than a join: the figures are the AI ledger's, the addresses the users'.
+  const users = perUser.flatMap(({ userId, ...figures }) => {
+    const email = emails.get(userId)?.email;
+    return email === undefined ? [] : [{ userId, email, ...figures }];
+  });
   return {
     period: { start: period.start.toISOString(), end: period.end.toISOString() },
     totals: totals ?? {
@@ -254,7 +207,7 @@ export async function aiUsage(
       totalTokens: 0,
       users: 0,
     },
-    users: perUser,
+    users,
   };
 }
 
@@ -270,25 +223,28 @@ export async function listAudit(
   query: { limit: number; cursor?: PageCursor | undefined },
 ): Promise<{ entries: AdminAuditEntry[]; nextCursor: string | null }> {
   const rows = await db
-    .select({ entry: adminAuditLog, staffEmail: users.email })
+    .select()
     .from(adminAuditLog)
-    .leftJoin(users, eq(users.id, adminAuditLog.staffUserId))
     .where(before(adminAuditLog.createdAt, adminAuditLog.id, query.cursor))
     .orderBy(desc(adminAuditLog.createdAt), desc(adminAuditLog.id))
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
+  const staff = await contactsOf(
+    db,
+    page.flatMap((entry) => entry.staffUserId ?? []),
+  );
   return {
-    entries: page.map(({ entry, staffEmail }) => ({
+    entries: page.map((entry) => ({
       id: entry.id,
       staffUserId: entry.staffUserId,
-      staffEmail,
+      staffEmail: entry.staffUserId ? (staff.get(entry.staffUserId)?.email ?? null) : null,
       action: entry.action,
       targetType: entry.targetType,
       targetId: entry.targetId,
       details: entry.details,
       createdAt: entry.createdAt.toISOString(),
     })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last.entry.createdAt, last.entry.id) : null,
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }

@@ -6,7 +6,7 @@ import {
   encodeCursor,
   type PageCursor,
 } from '@tierbase/contracts';
-import { and, desc, eq, gt, gte, lt, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, ne, or, sql } from 'drizzle-orm';
 import type { PlanLimits } from '../billing/plans.ts';
 import type { Database } from '../db/client.ts';
 import { aiRequests } from '../db/schema/ai.ts';
@@ -269,4 +269,40 @@ export async function history(
     })),
     nextCursor: rows.length > page.limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
+}
+
+/**
+ * AI calls in the period, in total and per user (the heaviest first, 100 at most), for staff.
+ * Tokens are what settled calls used; a running call counts as a request with no tokens yet.
+ */
+export async function usageByUser(db: Database, period: Period) {
+  const figures = {
+    requests: sql<number>`count(*) filter (where ${aiRequests.status} <> 'failed')`.mapWith(Number),
+    failed: sql<number>`count(*) filter (where ${aiRequests.status} = 'failed')`.mapWith(Number),
+    promptTokens: sql<number>`coalesce(sum(${aiRequests.promptTokens}), 0)`.mapWith(Number),
+    completionTokens: sql<number>`coalesce(sum(${aiRequests.completionTokens}), 0)`.mapWith(Number),
+    totalTokens: sql<number>`coalesce(sum(${aiRequests.totalTokens}), 0)`.mapWith(Number),
+  };
+  const inPeriod = and(gte(aiRequests.createdAt, period.start), lt(aiRequests.createdAt, period.end));
+  const [totals] = await db
+    .select({ ...figures, users: sql<number>`count(distinct ${aiRequests.userId})`.mapWith(Number) })
+    .from(aiRequests)
+    .where(inPeriod);
+  const perUser = await db
+    .select({ userId: aiRequests.userId, ...figures })
+    .from(aiRequests)
+    .where(inPeriod)
+    .groupBy(aiRequests.userId)
+    .orderBy(desc(figures.totalTokens), desc(sql`count(*)`), aiRequests.userId)
+    .limit(100);
+  return { totals, perUser };
+}
+
+/** The user's AI calls (prompts and answers included), oldest first, for their data export. */
+export async function exportAiRequestsFor(db: Database, userId: string) {
+  return db.select().from(aiRequests).where(eq(aiRequests.userId, userId)).orderBy(asc(aiRequests.createdAt));
+}
+
+export async function eraseAiRequestsFor(db: Database, userId: string): Promise<void> {
+  await db.delete(aiRequests).where(eq(aiRequests.userId, userId));
 }

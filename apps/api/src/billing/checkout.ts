@@ -1,9 +1,8 @@
 import { ErrorCode } from '@tierbase/contracts';
-import { count, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { organizationMembers } from '../db/schema/organizations.ts';
 import { AppError, forbidden } from '../errors.ts';
+import { memberCount } from '../organizations/members.ts';
 import { MANAGERS, type Workspace } from '../organizations/workspaces.ts';
 import type { AuthContext } from '../users/auth-context.ts';
 import { priceIdFor } from './catalog.ts';
@@ -46,15 +45,6 @@ export function requireBillingManager(workspace: Workspace): void {
   if (!MANAGERS.has(workspace.role)) {
     throw forbidden("Only the organization's owner or an admin can manage its billing.");
   }
-}
-
-/** Members of the organization: the seats a team's subscription is billed for. */
-export async function memberCount(db: Database, organizationId: string): Promise<number> {
-  const [row] = await db
-    .select({ members: count() })
-    .from(organizationMembers)
-    .where(eq(organizationMembers.organizationId, organizationId));
-  return row?.members ?? 0;
 }
 
 /**

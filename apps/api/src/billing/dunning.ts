@@ -1,10 +1,9 @@
-import { and, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { users } from '../db/schema/auth.ts';
-import { emailOutbox } from '../db/schema/email.ts';
-import { organizationMembers } from '../db/schema/organizations.ts';
 import type { Mailer, MailRequest } from '../email/mailer.ts';
+import { hasEmailWithKey } from '../email/outbox.ts';
+import { ownerOf } from '../organizations/members.ts';
+import { lockContact } from '../users/users.ts';
 import { subscriptionForCustomer } from './subscriptions.ts';
 
 /**
@@ -32,21 +31,10 @@ interface Recipient {
   name: string;
 }
 
-/** Who hears about the customer's billing: the owner of its organization (for a personal one, its user). */
-async function recipientFor(db: Database, customerId: string): Promise<Recipient | undefined> {
+/** Who hears about the customer's billing: the owner of its organization (for a personal one, its user), by id. */
+async function recipientFor(db: Database, customerId: string): Promise<string | undefined> {
   const subscription = await subscriptionForCustomer(db, customerId);
-  if (!subscription) return undefined;
-  const [row] = await db
-    .select({ email: users.email, name: users.name })
-    .from(organizationMembers)
-    .innerJoin(users, eq(users.id, organizationMembers.userId))
-    .where(
-      and(
-        eq(organizationMembers.organizationId, subscription.organizationId),
-        eq(organizationMembers.role, 'owner'),
-      ),
-    );
-  return row;
+  return subscription ? ownerOf(db, subscription.organizationId) : undefined;
 }
 
 const day = (seconds: number) =>
@@ -65,9 +53,16 @@ async function notify(
   message: (to: Recipient) => Omit<MailRequest, 'to' | 'dedupeKey'>,
 ): Promise<void> {
   const customerId = typeof about.customer === 'string' ? about.customer : (about.customer?.id ?? null);
-  const to = customerId ? await recipientFor(deps.db, customerId) : undefined;
-  if (!to) return;
-  await deps.mailer.send({ ...message(to), to: to.email, dedupeKey } as MailRequest);
+  const userId = customerId ? await recipientFor(deps.db, customerId) : undefined;
+  if (!userId) return;
+  // The address is read and the email stored in one transaction that holds the user's row: an
+  // account deletion running meanwhile either waits and then erases this email, or has finished
+  // and there is no one to write to. Never an email left behind to an erased address.
+  await deps.db.transaction(async (tx) => {
+    const to = await lockContact(tx, userId);
+    if (!to) return;
+    await deps.mailer.send({ ...message(to), to: to.email, dedupeKey } as MailRequest, { transaction: tx });
+  });
 }
 
 /** invoice.payment_failed, for an invoice still unpaid: ask for a new card, once per invoice. */
@@ -87,11 +82,7 @@ export async function sendPaymentFailed(deps: DunningDeps, invoice: Stripe.Invoi
 /** invoice.paid after a failure we told the user about: confirm they are back in good standing. */
 export async function sendPaymentRecovered(deps: DunningDeps, invoice: Stripe.Invoice): Promise<void> {
   if (!invoice.id) return;
-  const [failedNotice] = await deps.db
-    .select({ id: emailOutbox.id })
-    .from(emailOutbox)
-    .where(eq(emailOutbox.dedupeKey, dunningKeys.paymentFailed(invoice.id)));
-  if (!failedNotice) return;
+  if (!(await hasEmailWithKey(deps.db, dunningKeys.paymentFailed(invoice.id)))) return;
   await notify(deps, invoice, dunningKeys.paymentRecovered(invoice.id), (to) => ({
     template: 'payment_recovered',
     data: {

@@ -4,12 +4,12 @@ import {
   type ReconciliationRun,
   type ReconciliationTrigger,
 } from '@tierbase/contracts';
-import { desc, eq, inArray, isNull, notInArray, or } from 'drizzle-orm';
+import { desc, eq, isNull, notInArray } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database, DatabaseHandle } from '../db/client.ts';
 import { reconciliationRuns } from '../db/schema/billing.ts';
-import { organizations } from '../db/schema/organizations.ts';
 import { AppError } from '../errors.ts';
+import { findOrganizations } from '../organizations/members.ts';
 import { StripeObjectMissing, Stripe as StripeSdk } from './stripe-client.ts';
 import { syncCustomer } from './subscription-sync.ts';
 import { customerIdsAfter, type SubscriptionRow, subscriptionsForOrganizations } from './subscriptions.ts';
@@ -221,20 +221,12 @@ async function unrecorded(db: Database, customers: Stripe.Customer[]): Promise<s
   ];
   const organizationIds = named('organization_id');
   const userIds = named('user_id');
-  const candidates = await db
-    .select({ id: organizations.id, personalUserId: organizations.personalUserId })
-    .from(organizations)
-    .where(
-      or(
-        organizationIds.length > 0 ? inArray(organizations.id, organizationIds) : undefined,
-        userIds.length > 0 ? inArray(organizations.personalUserId, userIds) : undefined,
-      ),
-    );
+  const found = await findOrganizations(db, { ids: organizationIds, personalUserIds: userIds });
   const recorded = await subscriptionsForOrganizations(
     db,
-    candidates.map((organization) => organization.id),
+    found.map((organization) => organization.id),
   );
-  const orphans = candidates.filter((organization) => !recorded.has(organization.id));
+  const orphans = found.filter((organization) => !recorded.has(organization.id));
   const ids = new Set(orphans.map((organization) => organization.id));
   const users = new Set(orphans.flatMap((organization) => organization.personalUserId ?? []));
   return customers

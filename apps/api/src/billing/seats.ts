@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { asc, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { organizationMembers } from '../db/schema/organizations.ts';
+import { membersSince } from '../organizations/members.ts';
 import { callStripe } from './stripe-client.ts';
 import { type SyncDeps, syncCustomer } from './subscription-sync.ts';
 import { subscriptionForOrganization } from './subscriptions.ts';
@@ -34,11 +33,7 @@ export type SeatSyncOutcome =
   | { outcome: 'updated'; from: number; quantity: number };
 
 async function membership(db: Database, organizationId: string) {
-  const members = await db
-    .select({ userId: organizationMembers.userId, createdAt: organizationMembers.createdAt })
-    .from(organizationMembers)
-    .where(eq(organizationMembers.organizationId, organizationId))
-    .orderBy(asc(organizationMembers.userId));
+  const members = await membersSince(db, organizationId);
   const version = createHash('sha256')
     .update(members.map((m) => `${m.userId}@${m.createdAt.toISOString()}`).join('\n'))
     .digest('hex')

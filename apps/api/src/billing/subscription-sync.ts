@@ -1,9 +1,9 @@
 import { ErrorCode, type SubscriptionStatus } from '@tierbase/contracts';
-import { and, eq } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import type { Database } from '../db/client.ts';
-import { organizationMembers, organizations } from '../db/schema/organizations.ts';
 import { AppError } from '../errors.ts';
+import { organizationExists, ownerOf } from '../organizations/members.ts';
+import { personalWorkspaceId } from '../organizations/workspaces.ts';
 import { rememberTrial } from '../users/profile.ts';
 import { expireOpenCheckouts } from './checkout-sessions.ts';
 import type { CustomerLock } from './customer-lock.ts';
@@ -177,16 +177,8 @@ export async function syncCustomer(deps: SyncDeps, customerId: string): Promise<
       if (columns.trialEnd) {
         // The owner's profile remembers the trial for good: one trial per person, ever, whichever
         // of their workspaces had it (checkout.ts#hadTrial).
-        const [owner] = await tx
-          .select({ userId: organizationMembers.userId })
-          .from(organizationMembers)
-          .where(
-            and(
-              eq(organizationMembers.organizationId, organizationId),
-              eq(organizationMembers.role, 'owner'),
-            ),
-          );
-        if (owner) await rememberTrial(tx, owner.userId, columns.trialEnd);
+        const ownerId = await ownerOf(tx, organizationId);
+        if (ownerId) await rememberTrial(tx, ownerId, columns.trialEnd);
       }
       return updated;
     });
@@ -330,20 +322,9 @@ export async function organizationOfCustomerMetadata(
   metadata: Record<string, string> | null | undefined,
 ): Promise<string | undefined> {
   const organizationId = metadata?.organization_id;
-  if (organizationId) {
-    const [row] = await db
-      .select({ id: organizations.id })
-      .from(organizations)
-      .where(eq(organizations.id, organizationId));
-    return row?.id;
-  }
+  if (organizationId) return (await organizationExists(db, organizationId)) ? organizationId : undefined;
   const userId = metadata?.user_id;
-  if (!userId) return undefined;
-  const [row] = await db
-    .select({ id: organizations.id })
-    .from(organizations)
-    .where(eq(organizations.personalUserId, userId));
-  return row?.id;
+  return userId ? personalWorkspaceId(db, userId) : undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { PageCursor } from '@tierbase/contracts';
 import { and, asc, desc, eq, gte, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { before } from '../db/keyset.ts';
+import { before } from '../db/pagination.ts';
 import { webhookEvents } from '../db/schema/billing.ts';
 import { isRecordedCustomer } from './subscriptions.ts';
 

@@ -1,10 +1,8 @@
-import { eq, sql } from 'drizzle-orm';
 import nodemailer from 'nodemailer';
 import type { Database } from '../db/client.ts';
-import { emailOutbox } from '../db/schema/index.ts';
 import type { JobHandler, QueueLogger } from '../jobs/queue.ts';
 import { scrubPersonalData } from '../logger.ts';
-import type { DeliverJob } from './outbox.ts';
+import { type DeliverJob, findOutboxMessage, markSent, recordFailedAttempt } from './outbox.ts';
 
 /** What delivery needs from an SMTP client (nodemailer's transporter in the app). */
 export interface MailTransport {
@@ -84,7 +82,7 @@ export interface DeliveryDeps {
 export function createDeliverHandler(deps: DeliveryDeps): JobHandler<DeliverJob> {
   const { db, transport, mailFrom, log } = deps;
   return async ({ outboxId }, job) => {
-    const [row] = await db.select().from(emailOutbox).where(eq(emailOutbox.id, outboxId));
+    const row = await findOutboxMessage(db, outboxId);
     if (!row) {
       log.warn({ outboxId }, 'mail delivery: outbox row not found; nothing to send');
       return;
@@ -106,14 +104,7 @@ export function createDeliverHandler(deps: DeliveryDeps): JobHandler<DeliverJob>
       // would not change it. Anything else (connection refused, timeouts, 4xx) may pass.
       const permanent = isPermanentRejection(error);
       const final = permanent || job.isLastAttempt;
-      await db
-        .update(emailOutbox)
-        .set({
-          attempts: sql`${emailOutbox.attempts} + 1`,
-          lastError: reason,
-          ...(final ? { status: 'failed' as const } : {}),
-        })
-        .where(eq(emailOutbox.id, outboxId));
+      await recordFailedAttempt(db, outboxId, reason, final);
       log.warn(
         { outboxId, template: row.template, attempt: job.attempt, reason, final },
         final ? 'mail delivery failed for good' : 'mail delivery failed; will retry',
@@ -124,11 +115,7 @@ export function createDeliverHandler(deps: DeliveryDeps): JobHandler<DeliverJob>
       throw new Error(`mail delivery failed: ${reason}`);
     }
 
-    await db
-      .update(emailOutbox)
-      // last_error stays: with attempts > 1 it tells why the email was late.
-      .set({ status: 'sent', sentAt: new Date(), attempts: sql`${emailOutbox.attempts} + 1` })
-      .where(eq(emailOutbox.id, outboxId));
+    await markSent(db, outboxId);
     log.info({ outboxId, template: row.template, attempt: job.attempt }, 'mail delivered');
   };
 }

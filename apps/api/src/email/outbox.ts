@@ -1,4 +1,4 @@
-import { and, DrizzleQueryError, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, DrizzleQueryError, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db/client.ts';
 import { emailOutbox } from '../db/schema/index.ts';
@@ -99,19 +99,128 @@ function driverError(error: unknown): Error {
   });
 }
 
+export type OutboxStatus = OutboxRow['status'];
+
 export interface OutboxQuery {
   /** Only messages to this address (compared case-insensitively). */
   to?: string | undefined;
+  status?: OutboxStatus | undefined;
   limit?: number;
 }
 
-/** The newest outbox messages first (for /dev/mail). */
+const sameAddress = (address: string) => sql`lower(${emailOutbox.toAddress}) = lower(${address})`;
+
+/** The newest outbox messages first (for /dev/mail and the staff's list). */
 export async function listOutbox(db: Database, query: OutboxQuery = {}): Promise<OutboxRow[]> {
   const limit = Math.min(Math.max(query.limit ?? 100, 1), 500);
-  const base = db.select().from(emailOutbox);
-  const filtered = query.to ? base.where(sql`lower(${emailOutbox.toAddress}) = lower(${query.to})`) : base;
-  const rows = await filtered.orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id)).limit(limit);
-  return rows;
+  return db
+    .select()
+    .from(emailOutbox)
+    .where(
+      and(
+        query.to ? sameAddress(query.to) : undefined,
+        query.status ? eq(emailOutbox.status, query.status) : undefined,
+      ),
+    )
+    .orderBy(desc(emailOutbox.createdAt), desc(emailOutbox.id))
+    .limit(limit);
+}
+
+/** True when an email with this dedupe key was stored (whatever became of it since). */
+export async function hasEmailWithKey(db: Database, dedupeKey: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: emailOutbox.id })
+    .from(emailOutbox)
+    .where(eq(emailOutbox.dedupeKey, dedupeKey));
+  return row !== undefined;
+}
+
+/** How many emails are in each of these states (a state with none is missing). */
+export async function countByStatus(
+  db: Database,
+  statuses: readonly OutboxStatus[],
+): Promise<{ status: OutboxStatus; count: number }[]> {
+  return db
+    .select({ status: emailOutbox.status, count: sql<number>`count(*)::int` })
+    .from(emailOutbox)
+    .where(inArray(emailOutbox.status, [...statuses]))
+    .groupBy(emailOutbox.status);
+}
+
+/** One delivery attempt failed; `final` gives the email up (status `failed`). */
+export async function recordFailedAttempt(
+  db: Database,
+  id: string,
+  reason: string,
+  final: boolean,
+): Promise<void> {
+  await db
+    .update(emailOutbox)
+    .set({
+      attempts: sql`${emailOutbox.attempts} + 1`,
+      lastError: reason,
+      ...(final ? { status: 'failed' as const } : {}),
+    })
+    .where(eq(emailOutbox.id, id));
+}
+
+export async function markSent(db: Database, id: string): Promise<void> {
+  await db
+    .update(emailOutbox)
+    // last_error stays: with attempts > 1 it tells why the email was late.
+    .set({ status: 'sent', sentAt: new Date(), attempts: sql`${emailOutbox.attempts} + 1` })
+    .where(eq(emailOutbox.id, id));
+}
+
+/** What an erased email's address becomes: not an address, and the same for everyone. */
+export const ERASED_ADDRESS = 'erased';
+
+/** The emails sent to the address (any case), oldest first, for the user's data export. */
+export async function exportEmailsFor(db: Database, address: string) {
+  return db
+    .select({
+      template: emailOutbox.template,
+      subject: emailOutbox.subject,
+      status: emailOutbox.status,
+      createdAt: emailOutbox.createdAt,
+      sentAt: emailOutbox.sentAt,
+    })
+    .from(emailOutbox)
+    .where(sameAddress(address))
+    .orderBy(asc(emailOutbox.createdAt));
+}
+
+/**
+ * Erases the emails to the address (any case): those not delivered yet (or never deliverable) are
+ * deleted, as they must not go out now and nothing needs them; the others lose address and body.
+ */
+export async function eraseEmailsFor(db: Database, address: string): Promise<void> {
+  await db
+    .delete(emailOutbox)
+    .where(and(sameAddress(address), inArray(emailOutbox.status, ['queued', 'failed'])));
+  await db
+    .update(emailOutbox)
+    .set({ toAddress: ERASED_ADDRESS, html: '', text: '', lastError: null })
+    .where(sameAddress(address));
+}
+
+/**
+ * Erases the address of the emails of this template that have left the outbox (delivered, stored
+ * for good when no SMTP is configured, or failed for good); returns how many.
+ */
+export async function eraseAddressOfFinished(db: Database, template: string): Promise<number> {
+  const erased = await db
+    .update(emailOutbox)
+    .set({ toAddress: ERASED_ADDRESS })
+    .where(
+      and(
+        eq(emailOutbox.template, template),
+        inArray(emailOutbox.status, ['sent', 'stored', 'failed']),
+        ne(emailOutbox.toAddress, ERASED_ADDRESS),
+      ),
+    )
+    .returning({ id: emailOutbox.id });
+  return erased.length;
 }
 
 export async function findOutboxMessage(db: Database, id: string): Promise<OutboxRow | undefined> {

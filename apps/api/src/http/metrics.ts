@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '@tierbase/contracts';
-import { inArray, sql } from 'drizzle-orm';
 import type { FastifyContextConfig, FastifyInstance, FastifyRequest } from 'fastify';
-import { emailOutbox } from '../db/schema/email.ts';
+import { countByStatus } from '../email/outbox.ts';
 import { AppError, notFound } from '../errors.ts';
 import { httpRequestDuration, outboxEmails, registry } from '../metrics.ts';
 
@@ -78,11 +77,7 @@ function authorized(request: FastifyRequest, expected: Buffer): boolean {
  */
 async function readOutbox(app: FastifyInstance, request: FastifyRequest): Promise<void> {
   try {
-    const rows = await app.database.db
-      .select({ status: emailOutbox.status, count: sql<number>`count(*)::int` })
-      .from(emailOutbox)
-      .where(inArray(emailOutbox.status, [...OUTBOX_WATCHED]))
-      .groupBy(emailOutbox.status);
+    const rows = await countByStatus(app.database.db, OUTBOX_WATCHED);
     for (const status of OUTBOX_WATCHED) {
       outboxEmails.set({ status }, Number(rows.find((row) => row.status === status)?.count ?? 0));
     }

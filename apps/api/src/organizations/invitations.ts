@@ -6,12 +6,14 @@ import {
   type OrganizationInvitation,
   type OrganizationSummary,
 } from '@tierbase/contracts';
-import { and, eq, gt, sql } from 'drizzle-orm';
-import { users } from '../db/schema/auth.ts';
+import { and, eq, gt } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
 import { organizationInvitations, organizationMembers, organizations } from '../db/schema/organizations.ts';
 import type { Mailer } from '../email/mailer.ts';
 import { AppError, notFound } from '../errors.ts';
 import { linkWithToken } from '../users/auth.ts';
+import { setActiveOrganization } from '../users/sessions.ts';
+import { contactsOf, findUserIdByEmail } from '../users/users.ts';
 import { membershipChanged } from './seats.ts';
 import {
   lockMembership,
@@ -20,7 +22,7 @@ import {
   personalWorkspaceRefused,
   requireManager,
 } from './service.ts';
-import { setActiveWorkspace } from './workspaces.ts';
+import { membershipOf } from './workspaces.ts';
 
 /*
  * Invitations to a team (decision 24): a random token in an emailed link, stored only as its
@@ -62,14 +64,8 @@ export async function inviteMember(
     const workspace = await lockMembership(tx, organizationId, inviter.id);
     if (workspace.personal) throw personalWorkspaceRefused('shared');
     requireManager(workspace, 'invite members');
-    const [member] = await tx
-      .select({ userId: organizationMembers.userId })
-      .from(organizationMembers)
-      .innerJoin(users, eq(users.id, organizationMembers.userId))
-      .where(
-        and(eq(organizationMembers.organizationId, organizationId), sql`lower(${users.email}) = ${email}`),
-      );
-    if (member) {
+    const invitee = await findUserIdByEmail(tx, email);
+    if (invitee && (await membershipOf(tx, organizationId, invitee))) {
       throw new AppError({
         status: 409,
         code: ErrorCode.ALREADY_MEMBER,
@@ -156,14 +152,13 @@ export async function previewInvitation(
   const [row] = await deps.db
     .select({
       organizationName: organizations.name,
-      inviterName: users.name,
+      invitedByUserId: organizationInvitations.invitedByUserId,
       email: organizationInvitations.email,
       role: organizationInvitations.role,
       expiresAt: organizationInvitations.expiresAt,
     })
     .from(organizationInvitations)
     .innerJoin(organizations, eq(organizations.id, organizationInvitations.organizationId))
-    .leftJoin(users, eq(users.id, organizationInvitations.invitedByUserId))
     .where(
       and(
         eq(organizationInvitations.tokenHash, hashToken(token)),
@@ -173,11 +168,16 @@ export async function previewInvitation(
   if (!row) throw invitationGone();
   return {
     organizationName: row.organizationName,
-    inviterName: row.inviterName?.trim() || 'A teammate',
+    inviterName: (await inviterName(deps.db, row.invitedByUserId)) || 'A teammate',
     email: row.email,
     role: row.role,
     expiresAt: row.expiresAt.toISOString(),
   };
+}
+
+async function inviterName(db: Database, userId: string | null): Promise<string | undefined> {
+  if (!userId) return undefined;
+  return (await contactsOf(db, [userId])).get(userId)?.name.trim();
 }
 
 /**
@@ -226,7 +226,7 @@ export async function acceptInvitation(
       .onConflictDoNothing()
       .returning({ organizationId: organizationMembers.organizationId });
     if (joined) await membershipChanged(deps.jobs, tx, invitation.organizationId);
-    await setActiveWorkspace(tx, sessionId, invitation.organizationId);
+    await setActiveOrganization(tx, sessionId, invitation.organizationId);
     return invitation.organizationId;
   });
   return organizationSummary(deps.db, organizationId, user.id, organizationId);

@@ -10,12 +10,13 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { HAS_LIVE_SUBSCRIPTION } from '../billing/checkout.ts';
 import { subscriptionForOrganization } from '../billing/subscriptions.ts';
 import type { Database } from '../db/client.ts';
-import { sessions, users } from '../db/schema/auth.ts';
 import { organizationInvitations, organizationMembers, organizations } from '../db/schema/organizations.ts';
 import { AppError, forbidden, notFound } from '../errors.ts';
 import type { DatabaseTransaction, JobQueue } from '../jobs/queue.ts';
+import { leaveOrganizationInSessions, setActiveOrganization } from '../users/sessions.ts';
+import { contactsOf } from '../users/users.ts';
 import { membershipChanged } from './seats.ts';
-import { MANAGERS, membershipOf, setActiveWorkspace, toWorkspace, type Workspace } from './workspaces.ts';
+import { MANAGERS, membershipOf, toWorkspace, type Workspace } from './workspaces.ts';
 
 /*
  * Team organizations: creating, renaming, deleting, switching to, and their members' roles,
@@ -63,15 +64,20 @@ function toSummary(row: MembershipRow, activeId: string): OrganizationSummary {
   return { ...toWorkspace(row), memberCount: row.memberCount, active: row.id === activeId };
 }
 
+/** The user's organizations with their role and member count, personal workspace first, then teams by name. */
+export async function membershipsOf(db: Database, userId: string): Promise<MembershipRow[]> {
+  return summaryRows(db)
+    .where(eq(organizationMembers.userId, userId))
+    .orderBy(sql`${organizations.personalUserId} is null`, asc(organizations.name), asc(organizations.id));
+}
+
 /** The caller's organizations, personal workspace first, then teams by name. */
 export async function listOrganizations(
   db: Database,
   userId: string,
   activeId: string,
 ): Promise<OrganizationSummary[]> {
-  const rows = await summaryRows(db)
-    .where(eq(organizationMembers.userId, userId))
-    .orderBy(sql`${organizations.personalUserId} is null`, asc(organizations.name), asc(organizations.id));
+  const rows = await membershipsOf(db, userId);
   return rows.map((row) => toSummary(row, activeId));
 }
 
@@ -128,7 +134,7 @@ export async function createOrganization(
   await db.transaction(async (tx) => {
     await tx.insert(organizations).values({ id, name });
     await tx.insert(organizationMembers).values({ organizationId: id, userId: user.id, role: 'owner' });
-    await setActiveWorkspace(tx, sessionId, id);
+    await setActiveOrganization(tx, sessionId, id);
   });
   return { id, name, personal: false, role: 'owner', memberCount: 1, active: true };
 }
@@ -197,16 +203,23 @@ async function membersOf(db: Database, organizationId: string): Promise<Organiza
   const rows = await db
     .select({
       userId: organizationMembers.userId,
-      name: users.name,
-      email: users.email,
       role: organizationMembers.role,
       joinedAt: organizationMembers.createdAt,
     })
     .from(organizationMembers)
-    .innerJoin(users, eq(users.id, organizationMembers.userId))
     .where(eq(organizationMembers.organizationId, organizationId))
     .orderBy(ROLE_ORDER, asc(organizationMembers.createdAt), asc(organizationMembers.userId));
-  return rows.map((row) => ({ ...row, joinedAt: row.joinedAt.toISOString() }));
+  const contacts = await contactsOf(
+    db,
+    rows.map((row) => row.userId),
+  );
+  // A user deleted between the two reads has lost the membership too (it cascades): left out.
+  return rows.flatMap((row) => {
+    const contact = contacts.get(row.userId);
+    return contact
+      ? [{ userId: row.userId, ...contact, role: row.role, joinedAt: row.joinedAt.toISOString() }]
+      : [];
+  });
 }
 
 /** PATCH /api/organizations/:id (owner or admin; a personal workspace carries its user's name). */
@@ -273,7 +286,7 @@ export async function activateOrganization(
   sessionId: string,
 ): Promise<OrganizationSummary> {
   const summary = await organizationSummary(db, organizationId, userId, organizationId);
-  await setActiveWorkspace(db, sessionId, organizationId);
+  await setActiveOrganization(db, sessionId, organizationId);
   return summary;
 }
 
@@ -336,10 +349,7 @@ async function dropMember(
     .where(
       and(eq(organizationMembers.organizationId, organizationId), eq(organizationMembers.userId, userId)),
     );
-  await tx
-    .update(sessions)
-    .set({ activeOrganizationId: null })
-    .where(and(eq(sessions.userId, userId), eq(sessions.activeOrganizationId, organizationId)));
+  await leaveOrganizationInSessions(tx, userId, organizationId);
   await membershipChanged(deps.jobs, tx, organizationId);
 }
 

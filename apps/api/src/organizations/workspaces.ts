@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ActiveWorkspace, OrganizationRole } from '@tierbase/contracts';
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { organizationMembers, organizations, sessions } from '../db/schema/index.ts';
+import { organizationMembers, organizations } from '../db/schema/index.ts';
 
 /*
  * Workspaces (decision 24): every user has one personal organization, made with the account; the
@@ -49,13 +49,33 @@ export async function ensurePersonalWorkspace(
   });
 }
 
-/** The user's personal workspace id (every user has one; undefined only for an unknown user). */
-export async function personalWorkspaceId(db: Database, userId: string): Promise<string | undefined> {
+/** The user's personal workspace (every user has one; undefined only for an unknown user). */
+export async function personalWorkspaceOf(
+  db: Database,
+  userId: string,
+): Promise<{ id: string; name: string } | undefined> {
   const [row] = await db
-    .select({ id: organizations.id })
+    .select({ id: organizations.id, name: organizations.name })
     .from(organizations)
     .where(eq(organizations.personalUserId, userId));
-  return row?.id;
+  return row;
+}
+
+export async function personalWorkspaceId(db: Database, userId: string): Promise<string | undefined> {
+  return (await personalWorkspaceOf(db, userId))?.id;
+}
+
+/** The personal workspace carries its user's name: it is renamed with them. */
+export async function renamePersonalWorkspace(
+  db: Database,
+  userId: string,
+  userName: string,
+  now = new Date(),
+): Promise<void> {
+  await db
+    .update(organizations)
+    .set({ name: personalWorkspaceName(userName), updatedAt: now })
+    .where(eq(organizations.personalUserId, userId));
 }
 
 /** The organization as the user sees it (their role in it), or undefined when they are not a member. */
@@ -86,18 +106,6 @@ export function toWorkspace(row: {
   role: OrganizationRole;
 }): Workspace {
   return { id: row.id, name: row.name, personal: row.personalUserId !== null, role: row.role };
-}
-
-/** Makes the organization the session's active workspace (membership is the caller's check). */
-export async function setActiveWorkspace(
-  db: Database,
-  sessionId: string,
-  organizationId: string,
-): Promise<void> {
-  await db
-    .update(sessions)
-    .set({ activeOrganizationId: organizationId, updatedAt: new Date() })
-    .where(eq(sessions.id, sessionId));
 }
 
 /** Roles that manage members and billing. */

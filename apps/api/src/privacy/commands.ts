@@ -1,4 +1,5 @@
-import { deleteAccount, exportUserData, findUserIdByEmail, type PrivacyDeps } from './service.ts';
+import { findUserIdByEmail } from '../users/users.ts';
+import { deleteAccount, exportUserData, type PrivacyDeps } from './service.ts';
 
 type Print = (text: string) => void;
 

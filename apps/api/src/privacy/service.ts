@@ -1,6 +1,6 @@
 import { type AccountExport, ErrorCode, type Invoice } from '@tierbase/contracts';
 import { verifyPassword } from 'better-auth/crypto';
-import { and, asc, count, eq, inArray, ne, or, sql } from 'drizzle-orm';
+import { eraseAiRequestsFor, exportAiRequestsFor } from '../ai/ledger.ts';
 import { eraseStripeCustomer } from '../billing/erasure.ts';
 import { listInvoices } from '../billing/invoices.ts';
 import type { BillingContext } from '../billing/service.ts';
@@ -16,24 +16,30 @@ import {
   redactUnlinkedCustomerEvents,
 } from '../billing/webhook-events.ts';
 import type { Database } from '../db/client.ts';
-import {
-  accounts,
-  aiRequests,
-  emailOutbox,
-  organizationInvitations,
-  organizationMembers,
-  organizations,
-  passkeys,
-  sessions,
-  users,
-  verifications,
-} from '../db/schema/index.ts';
 import type { Mailer } from '../email/mailer.ts';
+import { eraseAddressOfFinished, eraseEmailsFor, exportEmailsFor } from '../email/outbox.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
+import {
+  deleteOrganizations,
+  eraseInvitationsTo,
+  exportMembershipsFor,
+  membershipSizes,
+} from '../organizations/members.ts';
 import { membershipChanged } from '../organizations/seats.ts';
 import { INVALID_CREDENTIALS_MESSAGE } from '../users/accounts.ts';
+import { erasePasskeysFor, exportPasskeysFor } from '../users/passkeys.ts';
 import { deleteProfile, profileOf } from '../users/profile.ts';
+import { deleteUserSessions, exportSessionsFor } from '../users/sessions.ts';
+import {
+  deleteUser,
+  eraseSignInMethodsFor,
+  eraseVerificationsFor,
+  exportSignInMethodsFor,
+  findUser,
+  lockUser,
+  passwordHashOf,
+} from '../users/users.ts';
 
 /**
  * The user's rights over their data: a copy of all of it (export) and its erasure (account
@@ -48,18 +54,15 @@ export interface PrivacyDeps {
   jobs: Pick<JobQueue, 'send'>;
 }
 
-/** What an erased outbox row's address becomes: not an address, and the same for everyone. */
-export const ERASED_ADDRESS = 'erased';
 const DELETED_TEMPLATE = 'account-deleted';
 
 const iso = (value: Date) => value.toISOString();
 const isoOrNull = (value: Date | null) => (value ? value.toISOString() : null);
-const sameAddress = (email: string) => sql`lower(${emailOutbox.toAddress}) = lower(${email})`;
 
 /** Everything held about the user, as the export document; 404 when there is no such user. */
 export async function exportUserData(deps: PrivacyDeps, userId: string): Promise<AccountExport> {
   const { db } = deps;
-  const [user] = await db.select().from(users).where(eq(users.id, userId));
+  const user = await findUser(db, userId);
   if (!user) throw notFound('No such user.');
   const profile = await profileOf(db, userId);
   // What the user pays for themself: their personal workspace's subscription. A team's billing
@@ -68,56 +71,14 @@ export async function exportUserData(deps: PrivacyDeps, userId: string): Promise
 
   const [signInMethods, sessionRows, passkeyRows, aiRows, emails, invoices, events, memberships] =
     await Promise.all([
-      db
-        .select({ provider: accounts.providerId, createdAt: accounts.createdAt })
-        .from(accounts)
-        .where(eq(accounts.userId, userId))
-        .orderBy(asc(accounts.createdAt)),
-      db
-        .select({
-          createdAt: sessions.createdAt,
-          expiresAt: sessions.expiresAt,
-          ipAddress: sessions.ipAddress,
-          userAgent: sessions.userAgent,
-        })
-        .from(sessions)
-        .where(eq(sessions.userId, userId))
-        .orderBy(asc(sessions.createdAt)),
-      db
-        .select({
-          name: passkeys.name,
-          createdAt: passkeys.createdAt,
-          lastUsedAt: passkeys.lastUsedAt,
-          backedUp: passkeys.backedUp,
-        })
-        .from(passkeys)
-        .where(eq(passkeys.userId, userId))
-        .orderBy(asc(passkeys.createdAt)),
-      db.select().from(aiRequests).where(eq(aiRequests.userId, userId)).orderBy(asc(aiRequests.createdAt)),
-      db
-        .select({
-          template: emailOutbox.template,
-          subject: emailOutbox.subject,
-          status: emailOutbox.status,
-          createdAt: emailOutbox.createdAt,
-          sentAt: emailOutbox.sentAt,
-        })
-        .from(emailOutbox)
-        .where(sameAddress(user.email))
-        .orderBy(asc(emailOutbox.createdAt)),
+      exportSignInMethodsFor(db, userId),
+      exportSessionsFor(db, userId),
+      exportPasskeysFor(db, userId),
+      exportAiRequestsFor(db, userId),
+      exportEmailsFor(db, user.email),
       subscription ? allInvoices(deps, subscription.stripeCustomerId) : Promise.resolve([]),
       subscription ? customerEvents(db, subscription.stripeCustomerId) : Promise.resolve([]),
-      db
-        .select({
-          name: organizations.name,
-          personalUserId: organizations.personalUserId,
-          role: organizationMembers.role,
-          joinedAt: organizationMembers.createdAt,
-        })
-        .from(organizationMembers)
-        .innerJoin(organizations, eq(organizations.id, organizationMembers.organizationId))
-        .where(eq(organizationMembers.userId, userId))
-        .orderBy(asc(organizationMembers.createdAt)),
+      exportMembershipsFor(db, userId),
     ]);
 
   return {
@@ -224,18 +185,15 @@ const invalidCredentials = () =>
  * password-reset email, which proves it controls the address.
  */
 export async function confirmPassword(db: Database, userId: string, password: string): Promise<void> {
-  const [credential] = await db
-    .select({ hash: accounts.password })
-    .from(accounts)
-    .where(and(eq(accounts.userId, userId), eq(accounts.providerId, 'credential')));
-  if (!credential?.hash) {
+  const hash = await passwordHashOf(db, userId);
+  if (!hash) {
     throw new AppError({
       status: 401,
       code: ErrorCode.INVALID_CREDENTIALS,
       message: 'This account has no password. Set one with "Forgot password", then delete the account.',
     });
   }
-  if (!(await verifyPassword({ hash: credential.hash, password }))) throw invalidCredentials();
+  if (!(await verifyPassword({ hash, password }))) throw invalidCredentials();
 }
 
 export interface DeletionOutcome {
@@ -255,26 +213,10 @@ interface OrganizationsOfUser {
 }
 
 async function organizationsOf(db: Database, userId: string): Promise<OrganizationsOfUser> {
-  const mine = await db
-    .select({ id: organizationMembers.organizationId, role: organizationMembers.role })
-    .from(organizationMembers)
-    .where(eq(organizationMembers.userId, userId));
   const result: OrganizationsOfUser = { owned: [], joined: [], blocking: [] };
-  if (mine.length === 0) return result;
-  const sizes = await db
-    .select({ id: organizationMembers.organizationId, members: count() })
-    .from(organizationMembers)
-    .where(
-      inArray(
-        organizationMembers.organizationId,
-        mine.map((row) => row.id),
-      ),
-    )
-    .groupBy(organizationMembers.organizationId);
-  const membersOf = new Map(sizes.map((row) => [row.id, row.members]));
-  for (const row of mine) {
+  for (const row of await membershipSizes(db, userId)) {
     if (row.role !== 'owner') result.joined.push(row.id);
-    else if ((membersOf.get(row.id) ?? 1) > 1) result.blocking.push(row.id);
+    else if (row.members > 1) result.blocking.push(row.id);
     else result.owned.push(row.id);
   }
   return result;
@@ -328,50 +270,28 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
 
   const erase = (database: Database) =>
     database.transaction(async (tx) => {
-      const [user] = await tx
-        .select({ id: users.id, email: users.email })
-        .from(users)
-        .where(eq(users.id, userId))
-        .for('update');
+      const user = await lockUser(tx, userId);
       if (!user) return false;
       // Read again under the lock: a member may have joined one of the user's teams meanwhile.
       const now = await organizationsOf(tx, user.id);
       if (now.blocking.length > 0) throw ownsTeam();
       for (const customer of customers) await redactCustomerEvents(tx, customer.stripeCustomerId);
 
-      // Not delivered yet (or never deliverable): they must not go out now, and nothing needs them.
-      await tx
-        .delete(emailOutbox)
-        .where(and(sameAddress(user.email), inArray(emailOutbox.status, ['queued', 'failed'])));
-      await tx
-        .update(emailOutbox)
-        .set({ toAddress: ERASED_ADDRESS, html: '', text: '', lastError: null })
-        .where(sameAddress(user.email));
-
-      // Reset tokens name the user in `value`; anything keyed by the address goes too.
-      await tx
-        .delete(verifications)
-        .where(
-          or(
-            eq(verifications.value, user.id),
-            sql`lower(${verifications.identifier}) = lower(${user.email})`,
-          ),
-        );
-      await tx
-        .delete(organizationInvitations)
-        .where(eq(organizationInvitations.email, user.email.toLowerCase()));
-      await tx.delete(aiRequests).where(eq(aiRequests.userId, user.id));
-      await tx.delete(sessions).where(eq(sessions.userId, user.id));
-      await tx.delete(passkeys).where(eq(passkeys.userId, user.id));
-      await tx.delete(accounts).where(eq(accounts.userId, user.id));
+      await eraseEmailsFor(tx, user.email);
+      await eraseVerificationsFor(tx, user);
+      await eraseInvitationsTo(tx, user.email);
+      await eraseAiRequestsFor(tx, user.id);
+      await deleteUserSessions(tx, user.id);
+      await erasePasskeysFor(tx, user.id);
+      await eraseSignInMethodsFor(tx, user.id);
       if (now.owned.length > 0) {
         await deleteSubscriptionsOf(tx, now.owned);
-        await tx.delete(organizations).where(inArray(organizations.id, now.owned));
+        await deleteOrganizations(tx, now.owned);
       }
       // The memberships go with the user row; the teams' seat counts follow.
       for (const organizationId of now.joined) await membershipChanged(deps.jobs, tx, organizationId);
       await deleteProfile(tx, user.id);
-      await tx.delete(users).where(eq(users.id, user.id));
+      await deleteUser(tx, user.id);
 
       // In the same transaction: the notice goes out if and only if the erasure commits, so it
       // needs no dedupe key (which would keep the user id). It holds the address until it has left
@@ -391,26 +311,7 @@ export async function deleteAccount(deps: PrivacyDeps, userId: string): Promise<
  * payloads of Stripe events that arrived after their customer's account was deleted.
  */
 export async function eraseLeftovers(db: Database): Promise<{ notices: number; events: number }> {
-  const notices = await db
-    .update(emailOutbox)
-    .set({ toAddress: ERASED_ADDRESS })
-    .where(
-      and(
-        eq(emailOutbox.template, DELETED_TEMPLATE),
-        inArray(emailOutbox.status, ['sent', 'stored', 'failed']),
-        ne(emailOutbox.toAddress, ERASED_ADDRESS),
-      ),
-    )
-    .returning({ id: emailOutbox.id });
+  const notices = await eraseAddressOfFinished(db, DELETED_TEMPLATE);
   const events = await redactUnlinkedCustomerEvents(db);
-  return { notices: notices.length, events };
-}
-
-/** The user with this email (any case), for the CLI. */
-export async function findUserIdByEmail(db: Database, email: string): Promise<string | undefined> {
-  const [user] = await db
-    .select({ id: users.id })
-    .from(users)
-    .where(sql`lower(${users.email}) = lower(${email})`);
-  return user?.id;
+  return { notices, events };
 }

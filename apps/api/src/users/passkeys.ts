@@ -271,3 +271,21 @@ export function createPasskeys({ auth, db, config }: PasskeyDependencies) {
 }
 
 export type Passkeys = ReturnType<typeof createPasskeys>;
+
+/** The user's passkeys (never their keys), oldest first, for their data export. */
+export async function exportPasskeysFor(db: Database, userId: string) {
+  return db
+    .select({
+      name: passkeys.name,
+      createdAt: passkeys.createdAt,
+      lastUsedAt: passkeys.lastUsedAt,
+      backedUp: passkeys.backedUp,
+    })
+    .from(passkeys)
+    .where(eq(passkeys.userId, userId))
+    .orderBy(asc(passkeys.createdAt));
+}
+
+export async function erasePasskeysFor(db: Database, userId: string): Promise<void> {
+  await db.delete(passkeys).where(eq(passkeys.userId, userId));
+}

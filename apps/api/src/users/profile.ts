@@ -4,12 +4,14 @@ import { isPro } from '../billing/access.ts';
 import { subscriptionView } from '../billing/status.ts';
 import { type SubscriptionRow, subscriptionForOrganization } from '../billing/subscriptions.ts';
 import type { Database } from '../db/client.ts';
-import { organizations, profiles, users } from '../db/schema/index.ts';
+import { profiles, users } from '../db/schema/index.ts';
 import { unauthenticated } from '../errors.ts';
 import {
   ensurePersonalWorkspace,
   membershipOf,
   personalWorkspaceName,
+  personalWorkspaceOf,
+  renamePersonalWorkspace,
   type Workspace,
 } from '../organizations/workspaces.ts';
 import type { AuthUser } from './auth-context.ts';
@@ -53,9 +55,9 @@ export function toProfile(
 }
 
 /**
- * Reads the user, their profile and the personal workspace in one query on the primary key, then
- * the workspace's subscription from its owner; with `workspaceId` (a session's active team), that
- * workspace instead while the user is a member of it.
+ * Reads the personal workspace (from its owner, organizations), then the user and their profile in
+ * one query on the primary key, then the workspace's subscription from its owner (billing); with
+ * `workspaceId` (a session's active team), that workspace instead while the user is a member of it.
  */
 export async function loadProfile(
   db: Database,
@@ -63,31 +65,27 @@ export async function loadProfile(
   graceDays: number,
   workspaceId?: string,
 ): Promise<Profile> {
+  const personal = await personalWorkspaceOf(db, userId);
   const [row] = await db
-    .select({
-      user: authUserColumns,
-      trialEnd: profiles.trialEnd,
-      personal: { id: organizations.id, name: organizations.name },
-    })
+    .select({ user: authUserColumns, trialEnd: profiles.trialEnd })
     .from(users)
     .leftJoin(profiles, eq(profiles.userId, users.id))
-    .leftJoin(organizations, eq(organizations.personalUserId, users.id))
     .where(eq(users.id, userId))
     .limit(1);
   // The user was deleted between authentication and this read.
   if (!row) throw unauthenticated();
   const team =
-    workspaceId && workspaceId !== row.personal?.id ? await membershipOf(db, workspaceId, userId) : undefined;
+    workspaceId && workspaceId !== personal?.id ? await membershipOf(db, workspaceId, userId) : undefined;
   if (team) {
     const subscription = await subscriptionForOrganization(db, team.id);
     return toProfile({ ...row, workspace: team, subscription: subscription ?? null }, graceDays);
   }
   // A personal workspace made just now has no subscription yet.
-  const subscription = row.personal?.id ? await subscriptionForOrganization(db, row.personal.id) : undefined;
-  const personalId = row.personal?.id ?? (await ensurePersonalWorkspace(db, row.user));
+  const subscription = personal ? await subscriptionForOrganization(db, personal.id) : undefined;
+  const personalId = personal?.id ?? (await ensurePersonalWorkspace(db, row.user));
   const workspace: Workspace = {
     id: personalId,
-    name: row.personal?.name ?? personalWorkspaceName(row.user.name),
+    name: personal?.name ?? personalWorkspaceName(row.user.name),
     personal: true,
     role: 'owner',
   };
@@ -99,10 +97,7 @@ export async function updateName(db: Database, userId: string, name: string): Pr
   const now = new Date();
   await db.transaction(async (tx) => {
     await tx.update(users).set({ name, updatedAt: now }).where(eq(users.id, userId));
-    await tx
-      .update(organizations)
-      .set({ name: personalWorkspaceName(name), updatedAt: now })
-      .where(eq(organizations.personalUserId, userId));
+    await renamePersonalWorkspace(tx, userId, name, now);
   });
 }
 

@@ -1,9 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { and, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client.ts';
 import {
-  organizationInvitations,
   organizationMembers,
   organizations,
   passkeyChallenges,
@@ -13,6 +12,7 @@ import {
   users,
   verifications,
 } from '../db/schema/index.ts';
+import { deleteExpiredInvitations } from '../organizations/members.ts';
 import { ensurePersonalWorkspace, toWorkspace } from '../organizations/workspaces.ts';
 import { SESSION_REFRESH_AFTER_SECONDS, SESSION_TTL_SECONDS } from './auth.ts';
 import type { AuthContext } from './auth-context.ts';
@@ -167,6 +167,59 @@ export async function deleteOtherSessions(
   return deleted.length;
 }
 
+/** Makes the organization the session's active workspace (membership is the caller's check). */
+export async function setActiveOrganization(
+  db: Database,
+  sessionId: string,
+  organizationId: string,
+): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ activeOrganizationId: organizationId, updatedAt: new Date() })
+    .where(eq(sessions.id, sessionId));
+}
+
+/** The user's sessions that had the organization active fall back to the personal workspace. */
+export async function leaveOrganizationInSessions(
+  db: Database,
+  userId: string,
+  organizationId: string,
+): Promise<void> {
+  await db
+    .update(sessions)
+    .set({ activeOrganizationId: null })
+    .where(and(eq(sessions.userId, userId), eq(sessions.activeOrganizationId, organizationId)));
+}
+
+/** Sessions of the user that have not expired. */
+export async function countActiveSessions(db: Database, userId: string): Promise<number> {
+  const [row] = await db
+    .select({ count: count() })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, sql`now()`)));
+  return row?.count ?? 0;
+}
+
+/** Ends every session of the user; returns how many there were. */
+export async function deleteUserSessions(db: Database, userId: string): Promise<number> {
+  const deleted = await db.delete(sessions).where(eq(sessions.userId, userId)).returning({ id: sessions.id });
+  return deleted.length;
+}
+
+/** The user's sessions, oldest first, for their data export. */
+export async function exportSessionsFor(db: Database, userId: string) {
+  return db
+    .select({
+      createdAt: sessions.createdAt,
+      expiresAt: sessions.expiresAt,
+      ipAddress: sessions.ipAddress,
+      userAgent: sessions.userAgent,
+    })
+    .from(sessions)
+    .where(eq(sessions.userId, userId))
+    .orderBy(asc(sessions.createdAt));
+}
+
 /**
  * Deletes expired sessions, verification rows (reset tokens), passkey challenges and organization
  * invitations. Lookups already ignore them; this keeps the tables from growing without bound. Run
@@ -193,14 +246,11 @@ export async function deleteExpired(
     .delete(passkeyChallenges)
     .where(lt(passkeyChallenges.expiresAt, now))
     .returning({ id: passkeyChallenges.id });
-  const expiredInvitations = await db
-    .delete(organizationInvitations)
-    .where(lt(organizationInvitations.expiresAt, now))
-    .returning({ id: organizationInvitations.id });
+  const expiredInvitations = await deleteExpiredInvitations(db, now);
   return {
     sessions: expiredSessions.length,
     verifications: expiredVerifications.length,
     passkeyChallenges: expiredChallenges.length,
-    organizationInvitations: expiredInvitations.length,
+    organizationInvitations: expiredInvitations,
   };
 }
