@@ -5,6 +5,7 @@ import type { Profile, TwoFactorSetup } from '@tierbase/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TWO_FACTOR_ATTEMPTS_PER_SIGN_IN } from '../src/users/auth.ts';
 import { createTestApp, type TestApp, TestClient } from './helper.ts';
+import { createTeam } from './organizations.helpers.ts';
 import {
   countRows,
   emailedToken,
@@ -117,6 +118,39 @@ describe('turning two-factor on', () => {
     const again = await client.post('/api/two-factor/enable/', { password });
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe('CONFLICT');
+  });
+
+  it('keeps the active workspace across the rotated sessions of turning it on and off', async () => {
+    const { client, password } = await registered(t);
+    const teamId = await createTeam(client, 'Rotation Ltd');
+    const workspace = async () => ((await client.get('/api/profile/')).json().data as Profile).workspace;
+    expect((await workspace()).id).toBe(teamId);
+
+    const begin = await client.post('/api/two-factor/enable/', { password });
+    const setup = begin.json().data as TwoFactorSetup;
+    secrets.add(setup.secret);
+    for (const code of setup.backupCodes) secrets.add(code);
+    const before = sessionCookieOf(client)[1];
+    const confirm = await client.post('/api/two-factor/confirm/', { code: await totp(setup.secret) });
+    expect(confirm.statusCode, confirm.body).toBe(200);
+    expect(sessionCookieOf(client)[1]).not.toBe(before);
+    // The answer and the next request both show the team, not the personal workspace.
+    expect((confirm.json().data as Profile).workspace).toMatchObject({ id: teamId, name: 'Rotation Ltd' });
+    expect((await workspace()).id).toBe(teamId);
+
+    const off = await client.post('/api/two-factor/disable/', {
+      password,
+      code: setup.backupCodes[0],
+    });
+    expect(off.statusCode, off.body).toBe(200);
+    expect((off.json().data as Profile).workspace.id).toBe(teamId);
+    expect((await workspace()).id).toBe(teamId);
+
+    // A password change rotates the session too.
+    const newPassword = strongPassword();
+    const changed = await client.post('/api/password-change/', { currentPassword: password, newPassword });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect((await workspace()).id).toBe(teamId);
   });
 
   it('needs a session and the CSRF token', async () => {

@@ -159,6 +159,7 @@ export const usersPlugin = fp(
       twoFactor: createTwoFactor({ auth, db }),
       db,
       pendingCookie: twoFactorCookieName(config),
+      sessionCookieName: cookie.name,
     });
     const passkeys = createPasskeys({ auth, db, config });
     await registerPasskeyRoutes(app, { passkeys, db, sessionCookie: cookie });

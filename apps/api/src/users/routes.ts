@@ -24,6 +24,7 @@ import { INVALID_CREDENTIALS_MESSAGE, PASSWORD_RESET_MESSAGE } from './accounts.
 import { CLIENT_IP_HEADER, type SessionCookie } from './auth.ts';
 import { requireUser } from './guards.ts';
 import { loadProfile, toProfile, updateName } from './profile.ts';
+import { carryActiveWorkspace } from './sessions.ts';
 
 export interface UserRouteDependencies {
   accounts: Accounts;
@@ -259,8 +260,14 @@ export async function registerUserRoutes(app: FastifyInstance, deps: UserRouteDe
       preHandler: passwordChangeLimit,
     },
     async (request, reply) => {
-      const { user } = requireUser(request);
+      const { user, workspace } = requireUser(request);
       const cookies = await accounts.changePassword(user, request.body, authHeaders(request));
+      await carryActiveWorkspace(
+        db,
+        cookies,
+        { name: deps.sessionCookie.name, secret: app.config.secretKey },
+        workspace.id,
+      );
       reply.header('set-cookie', cookies);
       return ok({ message: 'Your password has been changed. Other sessions were signed out.' });
     },

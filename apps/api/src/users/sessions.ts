@@ -167,6 +167,31 @@ export async function deleteOtherSessions(
   return deleted.length;
 }
 
+/**
+ * Better Auth ends the caller's session and starts a new one when two-factor is turned on or off
+ * and when the password changes; the new session would open in the personal workspace. This gives
+ * it the workspace the old one had active. `setCookies` are the Set-Cookie headers Better Auth
+ * answered with; the new session is the one their signed session cookie names.
+ */
+export async function carryActiveWorkspace(
+  db: Database,
+  setCookies: string[],
+  cookie: { name: string; secret: string },
+  organizationId: string,
+): Promise<void> {
+  for (const header of setCookies) {
+    const pair = header.split(';', 1)[0] ?? '';
+    const equals = pair.indexOf('=');
+    if (pair.slice(0, equals).trim() !== cookie.name) continue;
+    const token = tokenFromSignedCookie(decodeURIComponent(pair.slice(equals + 1)), cookie.secret);
+    if (!token) continue;
+    await db
+      .update(sessions)
+      .set({ activeOrganizationId: organizationId, updatedAt: new Date() })
+      .where(eq(sessions.token, token));
+  }
+}
+
 /** Makes the organization the session's active workspace (membership is the caller's check). */
 export async function setActiveOrganization(
   db: Database,

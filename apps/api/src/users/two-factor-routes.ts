@@ -18,6 +18,7 @@ import { makeLimiter } from '../http/rate-limit.ts';
 import { requireUser } from './guards.ts';
 import { loadProfile } from './profile.ts';
 import { authHeaders } from './routes.ts';
+import { carryActiveWorkspace } from './sessions.ts';
 import type { TwoFactor } from './two-factor.ts';
 
 export interface TwoFactorRouteDependencies {
@@ -25,6 +26,8 @@ export interface TwoFactorRouteDependencies {
   db: Database;
   /** The pending sign-in's cookie name (see `twoFactorCookieName`). */
   pendingCookie: string;
+  /** The session cookie's name: turning two-factor on or off rotates the session. */
+  sessionCookieName: string;
 }
 
 const FIFTEEN_MINUTES = 15 * 60_000;
@@ -41,10 +44,11 @@ const errors = {
 /** Two-factor set-up in Settings, and the second step of a sign-in (decision 21). */
 export async function registerTwoFactorRoutes(
   app: FastifyInstance,
-  { twoFactor, db, pendingCookie }: TwoFactorRouteDependencies,
+  { twoFactor, db, pendingCookie, sessionCookieName }: TwoFactorRouteDependencies,
 ): Promise<void> {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const config = app.config;
+  const sessionCookie = { name: sessionCookieName, secret: config.secretKey };
 
   // Each settings call checks the password or a code: guessing them from a stolen session is held
   // to twice the login budget (a set-up alone takes two calls, and a mistyped code a third).
@@ -95,9 +99,11 @@ export async function registerTwoFactorRoutes(
       preHandler: settingsLimit,
     },
     async (request, reply) => {
-      const { user } = requireUser(request);
-      reply.header('set-cookie', await twoFactor.confirm(user, request.body.code, authHeaders(request)));
-      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays));
+      const { user, workspace } = requireUser(request);
+      const cookies = await twoFactor.confirm(user, request.body.code, authHeaders(request));
+      await carryActiveWorkspace(db, cookies, sessionCookie, workspace.id);
+      reply.header('set-cookie', cookies);
+      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays, workspace.id));
     },
   );
 
@@ -113,9 +119,11 @@ export async function registerTwoFactorRoutes(
       preHandler: settingsLimit,
     },
     async (request, reply) => {
-      const { user } = requireUser(request);
-      reply.header('set-cookie', await twoFactor.disable(user, request.body, authHeaders(request)));
-      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays));
+      const { user, workspace } = requireUser(request);
+      const cookies = await twoFactor.disable(user, request.body, authHeaders(request));
+      await carryActiveWorkspace(db, cookies, sessionCookie, workspace.id);
+      reply.header('set-cookie', cookies);
+      return ok(await loadProfile(db, user.id, config.billing.pastDueGraceDays, workspace.id));
     },
   );
 
