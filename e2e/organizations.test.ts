@@ -22,7 +22,7 @@ test('a team: create, invite by email, join, see the member', async ({ page: own
   await test.step('the owner creates a team from the workspace switcher and invites a member', async () => {
     await registerThroughUi(owner, ownerEmail, 'Olivia Owner');
     const nav = owner.getByRole('navigation', { name: 'Main' });
-    await nav.getByRole('button', { name: 'Workspace: Olivia Owner' }).click();
+    await nav.getByRole('button', { name: 'Workspace: Personal' }).click();
     await owner.getByRole('list', { name: 'Switch workspace' }).getByText('Personal').waitFor();
     problems.push(...(await auditPage(owner, 'workspace-switcher')));
     await owner.getByRole('link', { name: 'Manage workspaces and teams' }).click();

@@ -134,7 +134,11 @@ describe('workspace switcher', () => {
     const user = userEvent.setup();
     renderApp('/');
     const nav = await screen.findByRole('navigation', { name: 'Main' });
-    const toggle = await within(nav).findByRole('button', { name: 'Workspace: Ada Lovelace' });
+    // The switcher names the kind of workspace and the account names the person: Ada's name (her
+    // personal workspace's too) is in the bar once.
+    const toggle = await within(nav).findByRole('button', { name: 'Workspace: Personal' });
+    expect(within(nav).getAllByText('Ada Lovelace')).toHaveLength(1);
+    expect(nav).toHaveTextContent('Signed in as Ada Lovelace');
     expect(nav).toHaveTextContent('Plan: Free');
     expect(toggle).toHaveAttribute('aria-expanded', 'false');
 
@@ -176,7 +180,7 @@ describe('workspace switcher', () => {
     });
     const user = userEvent.setup();
     renderApp('/');
-    const toggle = await screen.findByRole('button', { name: 'Workspace: Ada Lovelace' });
+    const toggle = await screen.findByRole('button', { name: 'Workspace: Personal' });
     await user.click(toggle);
     await user.click(await screen.findByRole('button', { name: /Acme/ }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Organization not found.');

@@ -76,6 +76,7 @@ export function Navigation() {
       </span>
       {/* Under 1280 px the bar has no room for the name too (Settings shows it); the menu does. */}
       <span className="max-w-40 truncate text-sm text-muted lg:max-xl:hidden" title={currentUser?.email}>
+        <span className="sr-only">Signed in as </span>
         {currentUser?.name || currentUser?.email}
       </span>
       <button type="button" onClick={signOut} disabled={signingOut} className={buttonClass('secondary')}>

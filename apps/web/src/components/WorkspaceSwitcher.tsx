@@ -43,7 +43,9 @@ export function WorkspaceSwitcher() {
     };
   }, [open]);
 
-  const name = workspace?.name ?? 'Workspace';
+  // A personal workspace carries its owner's name, which the bar already shows beside the switcher:
+  // the switcher says which kind of workspace is active, not whose.
+  const name = !workspace ? 'Workspace' : workspace.personal ? 'Personal' : workspace.name;
 
   const choose = (id: string, isActive: boolean) => {
     if (isActive) {
