@@ -1,6 +1,8 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
+import type { AdminUser, AdminUserDetail } from '@tierbase/contracts';
 import { describe, expect, test, vi } from 'vitest';
+import { expectNoAxeViolations } from './axe.ts';
 import { billingStatus, fail, fakeApi, ok, profile } from './fake-api.ts';
 import { renderApp } from './render.tsx';
 
@@ -9,7 +11,7 @@ function staffProfile() {
   return { ...base, user: { ...base.user, id: 'staff-1', email: 'grace@example.com', isStaff: true } };
 }
 
-const ADA = {
+const ADA: AdminUser = {
   id: 'u-ada',
   email: 'ada@example.com',
   name: 'Ada Lovelace',
@@ -26,7 +28,7 @@ const ADA = {
   },
 };
 
-const ADA_DETAIL = {
+const ADA_DETAIL: AdminUserDetail = {
   ...ADA,
   activeSessions: 2,
   subscription: {
@@ -38,6 +40,25 @@ const ADA_DETAIL = {
     canceledAt: null,
     updatedAt: '2026-01-02T00:00:00.000Z',
   },
+  organizations: [
+    {
+      id: 'o-ada',
+      name: 'Ada Lovelace',
+      personal: true,
+      role: 'owner',
+      memberCount: 1,
+      subscription: { status: 'trialing', plan: 'pro', stripeCustomerId: 'cus_ada', quantity: 1 },
+    },
+    {
+      id: 'o-acme',
+      name: 'Acme',
+      personal: false,
+      role: 'admin',
+      memberCount: 4,
+      subscription: { status: 'past_due', plan: 'team', stripeCustomerId: 'cus_acme', quantity: 3 },
+    },
+    { id: 'o-club', name: 'Chess Club', personal: false, role: 'member', memberCount: 2, subscription: null },
+  ],
 };
 
 const EVENT = {
@@ -113,6 +134,32 @@ describe('admin console', () => {
     expect(sent?.method).toBe('POST');
     expect(sent?.headers.get('X-CSRFToken')).toBe('csrf-token-from-server');
     expect(screen.getByRole('button', { name: 'Reactivate account' })).toBeInTheDocument();
+  });
+
+  test('the user page lists their organizations with role, members and plan', async () => {
+    staffApi({ 'GET /api/admin/users/u-ada/': ok(ADA_DETAIL) });
+    renderApp('/admin/users/u-ada');
+    const table = await screen.findByRole('table', { name: 'Organizations this user belongs to' });
+    expect(
+      within(table)
+        .getAllByRole('columnheader')
+        .map((header) => header.textContent),
+    ).toEqual(['Name', 'Kind', 'Role', 'Members', 'Plan']);
+    const rows = within(table)
+      .getAllByRole('row')
+      .slice(1)
+      .map((row) =>
+        within(row)
+          .getAllByRole('cell')
+          .map((td) => td.textContent),
+      );
+    expect(rows).toEqual([
+      ['Ada Lovelace', 'Personal', 'Owner', '1', 'Trial pro'],
+      ['Acme', 'Team', 'Admin', '4', 'Past due team · 3 seats'],
+      ['Chess Club', 'Team', 'Member', '2', 'Free'],
+    ]);
+    expect(screen.getByRole('heading', { level: 2, name: 'Organizations' })).toBeInTheDocument();
+    await expectNoAxeViolations();
   });
 
   test('a refused action shows the server’s message', async () => {

@@ -11,8 +11,9 @@ import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { useAuth } from '../../hooks/useAuth.ts';
 import { errorMessage } from '../../lib/errors.ts';
 import { formatDate } from '../../lib/format.ts';
+import { roleLabel } from '../../lib/roles.ts';
 import { adminApi, type UserAction } from './adminApi.ts';
-import { formatDateTime, Pill } from './ui.tsx';
+import { cell, DataTable, formatDateTime, Pill } from './ui.tsx';
 
 const done: Record<UserAction, string> = {
   deactivate: 'Account deactivated: every session has ended and sign-in is refused.',
@@ -109,6 +110,8 @@ export default function UserDetailPage() {
         syncing={action.isPending && action.variables === 'sync-subscription'}
         onSync={() => action.mutate('sync-subscription')}
       />
+
+      <OrganizationsCard organizations={user.organizations} />
     </div>
   );
 }
@@ -230,3 +233,40 @@ function SubscriptionCard({
     </Card>
   );
 }
+
+function OrganizationsCard({ organizations }: { organizations: AdminUserDetail['organizations'] }) {
+  return (
+    <Card
+      title="Organizations"
+      description="Personal workspace first, then teams. Each has its own subscription; the one above is the personal workspace's."
+    >
+      {organizations.length === 0 ? (
+        <p className="text-sm text-muted">This user belongs to no organization.</p>
+      ) : (
+        <DataTable
+          caption="Organizations this user belongs to"
+          columns={['Name', 'Kind', 'Role', 'Members', 'Plan']}
+        >
+          {organizations.map((organization) => (
+            <tr key={organization.id}>
+              <td className={`${cell} font-medium break-words`}>{organization.name}</td>
+              <td className={cell}>{organization.personal ? 'Personal' : 'Team'}</td>
+              <td className={cell}>{roleLabel[organization.role]}</td>
+              <td className={cell}>{organization.memberCount}</td>
+              <td className={cell}>
+                <StatusBadge status={organization.subscription?.status ?? null} />
+                {organization.subscription?.plan && ` ${organization.subscription.plan}`}
+                {/* Seats follow a team's members: a difference is worth a look. */}
+                {!organization.personal && organization.subscription?.quantity != null && (
+                  <span className="text-muted">{` · ${seats(organization.subscription.quantity)}`}</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+    </Card>
+  );
+}
+
+const seats = (count: number) => `${count} seat${count === 1 ? '' : 's'}`;
