@@ -11,7 +11,7 @@ function staffProfile() {
   return { ...base, user: { ...base.user, id: 'staff-1', email: 'grace@example.com', isStaff: true } };
 }
 
-const ADA: AdminUser = {
+const ADA = {
   id: 'u-ada',
   email: 'ada@example.com',
   name: 'Ada Lovelace',
@@ -26,7 +26,7 @@ const ADA: AdminUser = {
     currentPeriodEnd: '2026-02-01T00:00:00.000Z',
     cancelAtPeriodEnd: false,
   },
-};
+} satisfies AdminUser;
 
 const ADA_DETAIL: AdminUserDetail = {
   ...ADA,

@@ -1,7 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { InvitationPreviewResponse } from '@tierbase/contracts';
 import { type ReactNode, useEffect, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { Link, Navigate, useNavigate } from 'react-router';
 import { api, isApiError } from '../api.ts';
 import { Alert } from '../components/Alert.tsx';
 import { AuthShell, FormError, textLink } from '../components/AuthShell.tsx';
@@ -91,10 +91,7 @@ function Invitation({ token, invitation }: { token: string; invitation: Invitati
       navigate(`/organizations/${encodeURIComponent(organization.id)}`, { replace: true });
     },
   });
-  const signOut = useMutation({
-    mutationFn: logout,
-    onSettled: () => navigate(`/login?next=${HERE}`),
-  });
+  const signOut = useMutation({ mutationFn: logout });
 
   const role = roleLabel[invitation.role].toLowerCase();
   const subtitle = (
@@ -103,6 +100,11 @@ function Invitation({ token, invitation }: { token: string; invitation: Invitati
       {role === 'admin' ? 'an' : 'a'} {role}.
     </>
   );
+
+  // Signed out to switch account: on to sign in, and back here after. Leaving from a render that
+  // sees no user (not from the mutation's callback, which can run before the auth state reaches
+  // the pages) keeps the sign-in page from finding the old session and sending us back here.
+  if (!signOut.isIdle && !currentUser) return <Navigate to={`/login?next=${HERE}`} replace />;
 
   let body: ReactNode;
   if (isLoading) {
