@@ -101,8 +101,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('errorReporter', errorReporter);
   registerErrorHandling(app);
   registerInputGuard(app);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-ID', request.id);
+    done();
   });
   await registerLoadShedding(app);
   // On the root instance (not a child plugin), so its onResponse hook times every route.

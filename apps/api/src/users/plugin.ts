@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isPro } from '../billing/access.ts';
 import type { Mailer } from '../email/mailer.ts';
@@ -155,14 +155,17 @@ export const usersPlugin = fp(
 
     // Before the answer leaves (onSend, not onResponse), so a client that saw its logout or revoke
     // succeed can never then be served the old session by any process.
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (SAFE_METHODS.has(request.method)) return payload;
+    const invalidateFor = async (request: FastifyRequest, reply: FastifyReply) => {
       const effect = request.routeOptions.config.sessionEffect;
-      if (effect === 'none') return payload;
+      if (effect === 'none') return;
       if (effect === 'everyone') await invalidator.invalidateAll();
       else if (request.auth) await invalidator.invalidateUser(request.auth.user.id);
       else if (reply.statusCode < 400) await invalidator.invalidateAll();
-      return payload;
+    };
+    // A callback hook, so a safe request (most of them) costs no promise here.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (SAFE_METHODS.has(request.method)) return done(null, payload);
+      invalidateFor(request, reply).then(() => done(null, payload), done);
     });
 
     await app.jobs.createQueue(PASSWORD_RESET_QUEUE, { retryLimit: 3 });
