@@ -80,11 +80,7 @@ const NOT_MOVED_YET: Record<string, string[]> = {
     'organizations/workspaces.ts',
     'privacy/service.ts',
   ],
-  profiles: [
-    'billing/checkout.ts',
-    'billing/subscription-sync.ts',
-    'privacy/service.ts',
-  ],
+  profiles: ['billing/checkout.ts', 'billing/subscription-sync.ts', 'privacy/service.ts'],
   users: [
     'admin/actions.ts',
     'admin/queries.ts',
