@@ -105,11 +105,6 @@ export const usersPlugin = fp(
     const limitUser = makeLimiter(app, perUser);
     const limitBoth = makeLimiter(app, options.perIp, perUser);
 
-    // Reads the session cookie once per request, and counts the app-wide limits: per IP, then per
-    // user. A session in the cache is read first, so both count in one store call (one Redis round
-    // trip); one that needs the database is looked up only after the per-IP limit, so a flood from
-    // one address is refused before it costs a query. A database error propagates (the error
-    // handler answers 503 when the database is down) rather than passing the caller off as anonymous.
     const lookUp = (token: string) =>
       cache ? cache.get(token, () => resolveSession(token)) : resolveSession(token);
     const authContextOf = (session: ResolvedSession): AuthContext => ({
@@ -126,6 +121,11 @@ export const usersPlugin = fp(
         config.billing.pastDueGraceDays,
       ),
     });
+    // Reads the session cookie once per request, and counts the app-wide limits: per IP, then per
+    // user. A session in the cache is read first, so both count in one store call (one Redis round
+    // trip); one that needs the database is looked up only after the per-IP limit, so a flood from
+    // one address is refused before it costs a query. A database error propagates (the error
+    // handler answers 503 when the database is down) rather than passing the caller off as anonymous.
     app.addHook('onRequest', async (request, reply) => {
       const raw = request.cookies[cookie.name];
       const token = raw ? tokenFromSignedCookie(raw, config.secretKey) : null;
