@@ -179,12 +179,12 @@ export function makeLimiter(app: FastifyInstance, ...specs: readonly LimitSpec[]
     try {
       states = await store.hit(counters);
     } catch (error) {
-      const closed = counted.filter((spec) => !spec.failOpen);
+      const failClosed = counted.some((spec) => !spec.failOpen);
       request.log.warn(
         { err: error, limit: counted.map((spec) => spec.name).join(',') },
         'rate-limit store unavailable',
       );
-      if (closed.length === 0) return;
+      if (!failClosed) return;
       throw new AppError({
         status: 503,
         code: ErrorCode.SERVICE_UNAVAILABLE,
