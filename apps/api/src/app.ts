@@ -22,7 +22,7 @@ import { healthRoutes } from './http/health.ts';
 import { registerInputGuard } from './http/input.ts';
 import { registerLoadShedding } from './http/load-shedding.ts';
 import { registerMetrics } from './http/metrics.ts';
-import { makeLimiter, registerRateLimitStore, routeCounts } from './http/rate-limit.ts';
+import { type LimitSpec, registerRateLimitStore, routeCounts } from './http/rate-limit.ts';
 import { csrfRoutes, registerSecurity } from './http/security.ts';
 import { spaPlugin, trackRouteNamespaces } from './http/spa.ts';
 import { createJobQueue, type JobQueue } from './jobs/queue.ts';
@@ -101,8 +101,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('errorReporter', errorReporter);
   registerErrorHandling(app);
   registerInputGuard(app);
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-ID', request.id);
+    done();
   });
   await registerLoadShedding(app);
   // On the root instance (not a child plugin), so its onResponse hook times every route.
@@ -159,22 +160,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(swaggerUi, { routePrefix: '/api/docs', uiConfig: { layout: 'BaseLayout' } });
 
   await registerSecurity(app, config);
-  await registerRateLimitStore(app, redis, config.redisKeyPrefix);
-  const perIp = makeLimiter(app, {
+  registerRateLimitStore(app, redis, config.redisKeyPrefix);
+  // Counted by the users plugin's session hook, in the same store call as the per-user limit.
+  const perIp: LimitSpec = {
     name: 'ip',
     max: config.rateLimits.globalPerMinute,
     windowMs: 60_000,
-    // A route can opt out (`config.rateLimit.perIp`): Stripe's webhook limits its unverified
+    // A route can opt out (`config.limits.perIp`): Stripe's webhook limits its unverified
     // requests itself (billing/routes.ts), and a verified event must never be refused.
     key: (request) => (routeCounts(request, 'perIp') ? request.ip : null),
     failOpen: true,
-  });
-  app.addHook('onRequest', perIp);
+  };
 
   await app.register(healthRoutes);
   await app.register(csrfRoutes);
   await app.register(emailPlugin, { workers });
-  await app.register(usersPlugin);
+  await app.register(usersPlugin, { perIp });
   await app.register(organizationsPlugin);
   await app.register(billingPlugin);
   await app.register(aiPlugin);

@@ -1,4 +1,10 @@
-import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
+import {
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
 
 const EMAIL = /[A-Z0-9._%+-]+@[A-Z0-9.-]+\.[A-Z]{2,}/gi;
 // Drizzle's query errors quote the bound values ("Failed query: …\nparams: a@b.c,token…"), and
@@ -59,8 +65,16 @@ export function loggerOptions(level: string, stream?: NodeJS.WritableStream): Fa
 /**
  * One line per request, when it completes, carrying method, path, status and time, instead of
  * Fastify's two (incoming, completed): half the log volume on the hot path, the same information.
+ *
+ * The line is written without pino's redaction, by a child of the request's logger made once: its
+ * fields are all produced by the serializers above (method, path without its query string, request
+ * id, status, time, a scrubbed error), none of which any redaction path can match, and redaction
+ * costs a copy and a walk of the paths for each field of every line, a few per cent of the CPU of
+ * a small answer. Every other line, including whatever a handler logs, is redacted as before.
  */
 export class OneLinePerRequest extends LogController {
+  readonly #unredacted = new WeakMap<FastifyBaseLogger, FastifyBaseLogger>();
+
   override incomingRequest(): void {}
 
   override requestCompleted(
@@ -68,8 +82,19 @@ export class OneLinePerRequest extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    const line = { req: request, res: reply, responseTime: Math.round(reply.elapsedTime) };
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else reply.log.info(line, 'request completed');
+    const log = this.#loggerFor(request.server.log);
+    // `reqId` as the request's own logger binds it, first after pid and hostname.
+    const line = { reqId: request.id, req: request, res: reply, responseTime: Math.round(reply.elapsedTime) };
+    if (error) log.error({ ...line, err: error }, 'request errored');
+    else log.info(line, 'request completed');
+  }
+
+  #loggerFor(base: FastifyBaseLogger): FastifyBaseLogger {
+    let log = this.#unredacted.get(base);
+    if (!log) {
+      log = base.child({}, { redact: [] });
+      this.#unredacted.set(base, log);
+    }
+    return log;
   }
 }

@@ -68,10 +68,12 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
     // protects a browser's next request, while a server-to-server POST has already sent its body
     // and is not retried on a 301 — it would only be lost. The webhook's authenticity comes from
     // its signature, not the transport (docs/decisions/0012).
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.protocol === 'https' || request.routeOptions.config.httpsRedirect === false) return;
-      const host = new URL(config.appUrl).host;
-      return reply.redirect(`https://${host}${request.url}`, 301);
+    const host = new URL(config.appUrl).host;
+    // Callback hooks here: they run on every request, and an async one costs a promise each time.
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.routeOptions.config.httpsRedirect === false || request.protocol === 'https') return done();
+      // A reply sent from a callback hook ends the request there: `done` is not called.
+      reply.redirect(`https://${host}${request.url}`, 301);
     });
   }
 
@@ -93,23 +95,24 @@ export async function registerSecurity(app: FastifyInstance, config: Config): Pr
   // API answers depend on the caller's session or set cookies: no cache, shared or the browser's,
   // may keep them (decision 10). All of /api/ rather than a list of routes, so a new route cannot
   // be forgotten; a route that means to be cached sets its own Cache-Control, which is kept.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) {
       reply.header('Cache-Control', 'no-store');
     }
-    return payload;
+    done(null, payload);
   });
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     // A path no route has is checked like any other: its answer (404, 405) needs no exemption.
-    if (SAFE_METHODS.has(request.method) || request.routeOptions.config.csrf === false) return;
-    if (!csrfTokenMatches(request)) {
-      throw new AppError({
+    if (SAFE_METHODS.has(request.method) || request.routeOptions.config.csrf === false) return done();
+    if (csrfTokenMatches(request)) return done();
+    done(
+      new AppError({
         status: 403,
         code: ErrorCode.CSRF_FAILED,
         message: 'CSRF token missing or incorrect.',
-      });
-    }
+      }),
+    );
   });
 }
 

@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isPro } from '../billing/access.ts';
 import type { Mailer } from '../email/mailer.ts';
-import { makeLimiter, routeCounts } from '../http/rate-limit.ts';
+import { type LimitSpec, makeLimiter, routeCounts } from '../http/rate-limit.ts';
 import { createAccounts, PASSWORD_RESET_QUEUE, type PasswordResetJob } from './accounts.ts';
 import { createAuth, SESSION_TTL_SECONDS, sessionCookie, twoFactorCookieName } from './auth.ts';
 import type { AuthContext } from './auth-context.ts';
@@ -59,11 +59,12 @@ export const CLEANUP_QUEUE = 'users.cleanup';
 
 /**
  * Identity: Better Auth behind the seed's /api/* account endpoints, the authentication hook (the
- * seed's AuthenticationMiddleware) that fills `request.auth` on every request, and the per-user
- * API limit after it. A fastify-plugin, so the hooks apply app-wide.
+ * seed's AuthenticationMiddleware) that fills `request.auth` on every request, and the app-wide
+ * limits around it: `perIp` (given by the app) and the per-user API limit. A fastify-plugin, so
+ * the hooks apply app-wide.
  */
 export const usersPlugin = fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, options: { perIp: LimitSpec }) => {
     const { config } = app;
     const { db } = app.database;
     // Resolved at send time, so whichever mailer the email plugin decorated is the one used.
@@ -92,64 +93,80 @@ export const usersPlugin = fp(
     );
     app.decorate('sessions', invalidator);
     app.addHook('onClose', () => invalidator.close());
-    const lookUp = (token: string) =>
-      cache ? cache.get(token, () => resolveSession(token)) : resolveSession(token);
-
-    // Reads the session cookie once per request. A database error propagates (the error handler
-    // answers 503 when the database is down) rather than passing the caller off as anonymous.
-    app.addHook('onRequest', async (request, reply) => {
-      const raw = request.cookies[cookie.name];
-      if (!raw) return;
-      const token = tokenFromSignedCookie(raw, config.secretKey);
-      const session = token ? await lookUp(token) : null;
-      if (!session) {
-        // Forged, expired or signed out: drop it so the browser stops sending it.
-        reply.clearCookie(cookie.name, cookie.options);
-        return;
-      }
-      request.auth = {
-        user: session.user,
-        sessionId: session.sessionId,
-        workspace: session.workspace,
-        subscription: session.subscription,
-        trialEnd: session.trialEnd,
-        isPro: isPro(
-          {
-            status: session.subscription?.status ?? null,
-            pastDueSince: session.subscription?.pastDueSince ?? null,
-          },
-          config.billing.pastDueGraceDays,
-        ),
-      };
-      if (sessionNeedsRefresh(session.expiresAt)) {
-        // Once a day of use the expiry slides forward, in the database and in the browser.
-        await extendSession(db, session.sessionId);
-        cache?.forget(token!);
-        reply.setCookie(cookie.name, raw, { ...cookie.options, maxAge: SESSION_TTL_SECONDS });
-      }
-    });
-
-    // Before the answer leaves (onSend, not onResponse), so a client that saw its logout or revoke
-    // succeed can never then be served the old session by any process.
-    app.addHook('onSend', async (request, reply, payload) => {
-      if (SAFE_METHODS.has(request.method)) return payload;
-      const effect = request.routeOptions.config.sessionEffect;
-      if (effect === 'none') return payload;
-      if (effect === 'everyone') await invalidator.invalidateAll();
-      else if (request.auth) await invalidator.invalidateUser(request.auth.user.id);
-      else if (reply.statusCode < 400) await invalidator.invalidateAll();
-      return payload;
-    });
-
-    const perUser = makeLimiter(app, {
+    const perUser: LimitSpec = {
       name: 'user',
       max: config.rateLimits.userPerMinute,
       windowMs: 60_000,
       // Routes that are not the API say so in their config (health, metrics, the SPA's files).
       key: (request) => (request.auth && routeCounts(request, 'perUser') ? request.auth.user.id : null),
       failOpen: true,
+    };
+    const limitIp = makeLimiter(app, options.perIp);
+    const limitUser = makeLimiter(app, perUser);
+    const limitBoth = makeLimiter(app, options.perIp, perUser);
+
+    const lookUp = (token: string) =>
+      cache ? cache.get(token, () => resolveSession(token)) : resolveSession(token);
+    const authContextOf = (session: ResolvedSession): AuthContext => ({
+      user: session.user,
+      sessionId: session.sessionId,
+      workspace: session.workspace,
+      subscription: session.subscription,
+      trialEnd: session.trialEnd,
+      isPro: isPro(
+        {
+          status: session.subscription?.status ?? null,
+          pastDueSince: session.subscription?.pastDueSince ?? null,
+        },
+        config.billing.pastDueGraceDays,
+      ),
     });
-    app.addHook('onRequest', perUser);
+    // Reads the session cookie once per request, and counts the app-wide limits: per IP, then per
+    // user. A session in the cache is read first, so both count in one store call (one Redis round
+    // trip); one that needs the database is looked up only after the per-IP limit, so a flood from
+    // one address is refused before it costs a query. A database error propagates (the error
+    // handler answers 503 when the database is down) rather than passing the caller off as anonymous.
+    app.addHook('onRequest', async (request, reply) => {
+      const raw = request.cookies[cookie.name];
+      const token = raw ? tokenFromSignedCookie(raw, config.secretKey) : null;
+      let session = token ? (cache?.peek(token) ?? null) : null;
+      if (session) {
+        request.auth = authContextOf(session);
+        await limitBoth(request);
+      } else {
+        await limitIp(request);
+        if (!raw) return;
+        session = token ? await lookUp(token) : null;
+        if (!session) {
+          // Forged, expired or signed out: drop it so the browser stops sending it.
+          reply.clearCookie(cookie.name, cookie.options);
+          return;
+        }
+        request.auth = authContextOf(session);
+        await limitUser(request);
+      }
+      if (sessionNeedsRefresh(session.expiresAt)) {
+        // Once a day of use the expiry slides forward, in the database and in the browser.
+        await extendSession(db, session.sessionId);
+        cache?.forget(token!);
+        reply.setCookie(cookie.name, raw!, { ...cookie.options, maxAge: SESSION_TTL_SECONDS });
+      }
+    });
+
+    // Before the answer leaves (onSend, not onResponse), so a client that saw its logout or revoke
+    // succeed can never then be served the old session by any process.
+    const invalidateFor = async (request: FastifyRequest, reply: FastifyReply) => {
+      const effect = request.routeOptions.config.sessionEffect;
+      if (effect === 'none') return;
+      if (effect === 'everyone') await invalidator.invalidateAll();
+      else if (request.auth) await invalidator.invalidateUser(request.auth.user.id);
+      else if (reply.statusCode < 400) await invalidator.invalidateAll();
+    };
+    // A callback hook, so a safe request (most of them) costs no promise here.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (SAFE_METHODS.has(request.method)) return done(null, payload);
+      invalidateFor(request, reply).then(() => done(null, payload), done);
+    });
 
     await app.jobs.createQueue(PASSWORD_RESET_QUEUE, { retryLimit: 3 });
     await app.jobs.work<PasswordResetJob>(PASSWORD_RESET_QUEUE, (job) => accounts.sendPasswordReset(job));

@@ -48,18 +48,28 @@ export class SessionCache<T> {
   /** The cached value for the token, or the loader's (stored when not null). */
   async get(token: string, load: () => Promise<T | null>): Promise<T | null> {
     if (!this.#enabled) return load();
-    const key = keyOf(token);
+    const hit = this.peek(token);
+    if (hit !== undefined) return hit;
     const now = (this.#options.now ?? Date.now)();
-    const hit = this.#entries.get(key);
-    if (hit) {
-      const expiresAt = this.#options.expiresAtOf?.(hit.value).getTime() ?? Number.POSITIVE_INFINITY;
-      if (now - hit.storedAt < this.#options.ttlMs && now < expiresAt) return hit.value;
-      this.#delete(key);
-    }
     const generation = this.#generation;
     const value = await load();
-    if (value !== null && generation === this.#generation && this.#enabled) this.#store(key, value, now);
+    if (value !== null && generation === this.#generation && this.#enabled) {
+      this.#store(keyOf(token), value, now);
+    }
     return value;
+  }
+
+  /** The cached value for the token when there is a fresh one; never loads. */
+  peek(token: string): T | undefined {
+    if (!this.#enabled) return undefined;
+    const key = keyOf(token);
+    const hit = this.#entries.get(key);
+    if (!hit) return undefined;
+    const now = (this.#options.now ?? Date.now)();
+    const expiresAt = this.#options.expiresAtOf?.(hit.value).getTime() ?? Number.POSITIVE_INFINITY;
+    if (now - hit.storedAt < this.#options.ttlMs && now < expiresAt) return hit.value;
+    this.#delete(key);
+    return undefined;
   }
 
   /** Drops the entry of one token (its session was just changed by this process). */
