@@ -1,10 +1,13 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
+
+const execFileAsync = promisify(execFile);
 
 export interface RunningServer {
   appUrl: string;
@@ -95,11 +98,14 @@ export async function startServer(
   if (staff) {
     // The built CLI on the server's own database: migrate, then `create-admin` (it reads the
     // password from ADMIN_PASSWORD). PGlite allows one process at a time, so this runs first.
+    // Not execFileSync: the CLI fetches the OpenID provider's discovery document from the local
+    // provider this process serves, which a blocked event loop would leave unanswered until the
+    // fetch timed out (five minutes).
     const cli = path.join(root, 'apps/api/dist/cli.js');
     const run = (args: string[], more: Record<string, string> = {}) =>
-      execFileSync(process.execPath, [cli, ...args], { cwd: root, env: { ...env, ...more }, stdio: 'pipe' });
-    run(['migrate']);
-    run(['create-admin', staff.email], { ADMIN_PASSWORD: staff.password });
+      execFileAsync(process.execPath, [cli, ...args], { cwd: root, env: { ...env, ...more } });
+    await run(['migrate']);
+    await run(['create-admin', staff.email], { ADMIN_PASSWORD: staff.password });
   }
 
   const child: ChildProcess = spawn(process.execPath, [path.join(root, 'apps/api/dist/server.js')], {
