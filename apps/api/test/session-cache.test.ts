@@ -7,8 +7,9 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { users } from '../src/db/schema/index.ts';
+import { sessions, users } from '../src/db/schema/index.ts';
 import { SessionCache } from '../src/users/session-cache.ts';
+import { invalidationChannel } from '../src/users/session-invalidation.ts';
 import {
   type BillingHarness,
   signUp,
@@ -164,6 +165,18 @@ describe.skipIf(!shared)('two instances on one database and one Redis', () => {
 
     expect((await client.post('/api/logout/')).statusCode).toBe(200);
     expect((await meOnB.get('/api/profile/')).statusCode).toBe(401);
+  });
+
+  it('is refused on B even while the invalidation is still on its way there', async () => {
+    const { client, email } = await registered(a);
+    const onB = sameBrowserOn(b, client);
+    expect((await onB.get('/api/profile/')).statusCode).toBe(200);
+    // What a revoke on A leaves behind at the moment its message has been published but not yet
+    // delivered to B: the session row gone and the invalidation counted, B's cache untouched.
+    const [user] = await a.app.database.db.select({ id: users.id }).from(users).where(eq(users.email, email));
+    await a.app.database.db.delete(sessions).where(eq(sessions.userId, user!.id));
+    await a.app.redis!.incr(`${invalidationChannel(a.config.redisKeyPrefix)}:generation`);
+    expect((await onB.get('/api/profile/')).statusCode).toBe(401);
   });
 });
 

@@ -1,17 +1,8 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, test, vi } from 'vitest';
-import { billingStatus, type FakeResponse, fail, fakeApi, ok, profile } from './fake-api.ts';
+import { AI_STATUS, type FakeResponse, fail, fakeApi, ok, PRO_STATUS, profile } from './fake-api.ts';
 import { renderApp } from './render.tsx';
-
-const PRO_STATUS = billingStatus({
-  status: 'active',
-  plan: 'pro',
-  interval: 'month',
-  currentPeriodEnd: '2027-01-09T00:00:00.000Z',
-  isPro: true,
-  hasBillingAccount: true,
-});
 
 /**
  * A Pro user on the assistant page; POST /api/ai/generate/ answers `answer()` (an event stream or an
@@ -21,16 +12,7 @@ function setup(answer: () => Response) {
   const api = fakeApi({
     'GET /api/profile/': ok(profile({ isPro: true })),
     'GET /api/billing/status/': ok(PRO_STATUS),
-    'GET /api/ai/status/': ok({
-      configured: true,
-      model: 'test-model',
-      limits: { maxPromptChars: 8000, maxOutputTokens: 2000 },
-      usage: {
-        period: { start: '2026-12-09T00:00:00.000Z', end: '2027-01-09T00:00:00.000Z' },
-        requests: { used: 3, limit: 500 },
-        tokens: { used: 1200, limit: 500000 },
-      },
-    }),
+    'GET /api/ai/status/': ok(AI_STATUS),
     'GET /api/ai/history/': ok({ items: [], nextCursor: null }),
   });
   const bodies: unknown[] = [];

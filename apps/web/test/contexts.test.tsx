@@ -1,17 +1,17 @@
 import { act, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, test } from 'vitest';
-import { billingStatus, fail, fakeApi, ok, profile, UNAUTHENTICATED } from './fake-api.ts';
+import {
+  AI_STATUS,
+  billingStatus,
+  fail,
+  fakeApi,
+  ok,
+  PRO_STATUS,
+  profile,
+  UNAUTHENTICATED,
+} from './fake-api.ts';
 import { renderApp } from './render.tsx';
-
-const PRO_STATUS = billingStatus({
-  status: 'active',
-  plan: 'pro',
-  interval: 'month',
-  currentPeriodEnd: '2027-01-09T00:00:00.000Z',
-  isPro: true,
-  hasBillingAccount: true,
-});
 
 describe('AuthContext', () => {
   test('restores the session on load with GET /api/profile/', async () => {
@@ -97,16 +97,7 @@ describe('SubscriptionContext', () => {
     fakeApi({
       'GET /api/profile/': ok(profile({ isPro: true })),
       'GET /api/billing/status/': ok(PRO_STATUS),
-      'GET /api/ai/status/': ok({
-        configured: true,
-        model: 'test-model',
-        limits: { maxPromptChars: 8000, maxOutputTokens: 2000 },
-        usage: {
-          period: { start: '2026-12-09T00:00:00.000Z', end: '2027-01-09T00:00:00.000Z' },
-          requests: { used: 3, limit: 500 },
-          tokens: { used: 1200, limit: 500000 },
-        },
-      }),
+      'GET /api/ai/status/': ok(AI_STATUS),
       'GET /api/ai/history/': ok({ items: [], nextCursor: null }),
     });
     renderApp('/pro');

@@ -131,4 +131,26 @@ export function billingStatus(overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** An active monthly Pro subscription, as GET /api/billing/status/ reports it. */
+export const PRO_STATUS = billingStatus({
+  status: 'active',
+  plan: 'pro',
+  interval: 'month',
+  currentPeriodEnd: '2027-01-09T00:00:00.000Z',
+  isPro: true,
+  hasBillingAccount: true,
+});
+
+/** GET /api/ai/status/ for a Pro workspace with some of this month's quota used. */
+export const AI_STATUS = {
+  configured: true,
+  model: 'test-model',
+  limits: { maxPromptChars: 8000, maxOutputTokens: 2000 },
+  usage: {
+    period: { start: '2026-12-09T00:00:00.000Z', end: '2027-01-09T00:00:00.000Z' },
+    requests: { used: 3, limit: 500 },
+    tokens: { used: 1200, limit: 500000 },
+  },
+};
+
 export const UNAUTHENTICATED = fail(401, 'AUTHENTICATION_REQUIRED', 'Authentication required.');

@@ -9,7 +9,7 @@ import type {
 } from '@tierbase/contracts';
 import { describe, expect, onTestFinished, test, vi } from 'vitest';
 import { expectNoAxeViolations } from './axe.ts';
-import { billingStatus, fail, fakeApi, ok, profile, UNAUTHENTICATED } from './fake-api.ts';
+import { billingStatus, fail, fakeApi, ok, PRO_STATUS, profile, UNAUTHENTICATED } from './fake-api.ts';
 import { renderApp } from './render.tsx';
 
 // These flows span several pages, each a lazily loaded chunk: on a busy machine the first load of
@@ -38,15 +38,6 @@ const ACME: OrganizationSummary = {
 function teamProfile(role: OrganizationRole, overrides: Partial<Profile> = {}): Profile {
   return { ...profile(), workspace: { id: 'team1', name: 'Acme', personal: false, role }, ...overrides };
 }
-
-const PRO_STATUS = billingStatus({
-  status: 'active',
-  plan: 'pro',
-  interval: 'month',
-  currentPeriodEnd: '2027-01-09T00:00:00.000Z',
-  isPro: true,
-  hasBillingAccount: true,
-});
 
 const member = (userId: string, name: string, role: OrganizationRole) => ({
   userId,

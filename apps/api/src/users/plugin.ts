@@ -122,28 +122,36 @@ export const usersPlugin = fp(
       ),
     });
     // Reads the session cookie once per request, and counts the app-wide limits: per IP, then per
-    // user. A session in the cache is read first, so both count in one store call (one Redis round
-    // trip); one that needs the database is looked up only after the per-IP limit, so a flood from
-    // one address is refused before it costs a query. A database error propagates (the error
-    // handler answers 503 when the database is down) rather than passing the caller off as anonymous.
+    // user. A session in the cache is read first, so both count in one store call, sent in the same
+    // write as the question whether every invalidation has been heard (one Redis round trip); one
+    // that needs the database is looked up only after the per-IP limit, so a flood from one address
+    // is refused before it costs a query. A database error propagates (the error handler answers
+    // 503 when the database is down) rather than passing the caller off as anonymous.
     app.addHook('onRequest', async (request, reply) => {
       const raw = request.cookies[cookie.name];
       const token = raw ? tokenFromSignedCookie(raw, config.secretKey) : null;
-      let session = token ? (cache?.peek(token) ?? null) : null;
-      if (session) {
-        request.auth = authContextOf(session);
-        await limitBoth(request);
+      const cached = token ? cache?.peek(token) : undefined;
+      let session: ResolvedSession | null = null;
+      if (cached) {
+        request.auth = authContextOf(cached);
+        const [, heard] = await Promise.all([limitBoth(request), invalidator.heardEverything()]);
+        // Still cached once every invalidation published so far has been applied here (one may
+        // have arrived during the round trip): trusted. Otherwise a revoke or logout elsewhere has
+        // not reached this process yet, or just did: ask the database.
+        session = heard && cache?.peek(token!) === cached ? cached : await resolveSession(token!);
       } else {
         await limitIp(request);
-        if (!raw) return;
         session = token ? await lookUp(token) : null;
-        if (!session) {
-          // Forged, expired or signed out: drop it so the browser stops sending it.
-          reply.clearCookie(cookie.name, cookie.options);
-          return;
-        }
+      }
+      if (!session) {
+        request.auth = null;
+        // Forged, expired or signed out: drop it so the browser stops sending it.
+        if (raw) reply.clearCookie(cookie.name, cookie.options);
+        return;
+      }
+      if (session !== cached) {
         request.auth = authContextOf(session);
-        await limitUser(request);
+        if (!cached) await limitUser(request);
       }
       if (sessionNeedsRefresh(session.expiresAt)) {
         // Once a day of use the expiry slides forward, in the database and in the browser.

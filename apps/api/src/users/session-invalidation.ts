@@ -12,6 +12,11 @@ export interface SessionInvalidator {
   invalidateAll(): Promise<void>;
   /** Whether this process hears other processes' invalidations (always, without Redis). */
   readonly listening: boolean;
+  /**
+   * Whether this process has applied every invalidation published so far (always true without
+   * Redis). Asked before trusting a cached session: a message still on its way loses no race.
+   */
+  heardEverything(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,11 @@ interface Log {
  * subscribed drops them on receipt. While the subscription is down (Redis unreachable, reconnecting)
  * this process cannot hear other processes' invalidations, so its cache is emptied and bypassed
  * until the subscription is back: a lost message never leaves a revoked session usable.
+ *
+ * Every message carries a generation, counted in Redis by the script that publishes it. A process
+ * remembers the highest it has applied; `heardEverything()` compares it with Redis' count, so a
+ * request that arrives on another process before the message does is not served from that
+ * process's cache (pub/sub alone promises delivery, not delivery before the publisher's answer).
  *
  * Without Redis (`redis` undefined) invalidation is local only; the app turns the cache on then
  * only where one process owns the data (the embedded database).
@@ -51,6 +61,9 @@ export function createSessionInvalidator(
         apply({ all: true });
       },
       listening: true,
+      async heardEverything() {
+        return true;
+      },
       async close() {},
     };
   }
@@ -64,20 +77,33 @@ export function createSessionInvalidator(
     lazyConnect: true,
   });
   cache.setEnabled(false);
+  const generationKey = `${channel}:generation`;
   let listening = false;
+  /** The highest generation applied here (every one before it was applied or predates the cache). */
+  let applied = 0;
   subscriber.on('message', (received: string, message: string) => {
     if (received !== channel) return;
-    const invalidation = decodeInvalidation(message);
-    if (invalidation) apply(invalidation);
+    const space = message.indexOf(' ');
+    const generation = Number(message.slice(0, space));
+    const invalidation = decodeInvalidation(message.slice(space + 1));
+    if (!invalidation || !Number.isSafeInteger(generation)) return;
+    apply(invalidation);
+    applied = Math.max(applied, generation);
   });
   subscriber.on('ready', () => {
-    subscriber.subscribe(channel).then(
-      () => {
-        listening = true;
-        cache.setEnabled(true);
-      },
-      (error: unknown) => log.warn({ err: error }, 'session cache: cannot subscribe; cache stays off'),
-    );
+    subscriber
+      .subscribe(channel)
+      // Subscribed first, then the count: a message published after it is heard and applied.
+      .then(() => redis.get(generationKey))
+      .then(
+        (current) => {
+          applied = Math.max(applied, Number(current ?? 0));
+          listening = true;
+          // Emptied as it turns on: nothing cached predates the generation just read.
+          cache.setEnabled(true);
+        },
+        (error: unknown) => log.warn({ err: error }, 'session cache: cannot subscribe; cache stays off'),
+      );
   });
   const off = () => {
     listening = false;
@@ -102,7 +128,7 @@ export function createSessionInvalidator(
   const publish = async (invalidation: Invalidation) => {
     apply(invalidation);
     try {
-      await redis.publish(channel, encodeInvalidation(invalidation));
+      await publishCounted(redis, channel, invalidation);
     } catch (error) {
       // Redis is down: the other processes' subscriptions are down too, and their caches off.
       const now = Date.now();
@@ -116,6 +142,13 @@ export function createSessionInvalidator(
     invalidateAll: () => publish({ all: true }),
     get listening() {
       return listening;
+    },
+    async heardEverything() {
+      try {
+        return Number((await redis.get(generationKey)) ?? 0) <= applied;
+      } catch {
+        return false;
+      }
     },
     async close() {
       subscriber.disconnect();
@@ -141,8 +174,19 @@ export async function publishInvalidateAll(config: {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {
     await redis.connect();
-    await redis.publish(invalidationChannel(config.redisKeyPrefix), encodeInvalidation({ all: true }));
+    await publishCounted(redis, invalidationChannel(config.redisKeyPrefix), { all: true });
   } finally {
     redis.disconnect();
   }
+}
+
+/** Counts the invalidation's generation and publishes it with it, atomically (one script). */
+const PUBLISH_SCRIPT = `
+local generation = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[2], generation .. ' ' .. ARGV[1])
+return generation
+`;
+
+async function publishCounted(redis: Redis, channel: string, invalidation: Invalidation): Promise<void> {
+  await redis.eval(PUBLISH_SCRIPT, 2, `${channel}:generation`, channel, encodeInvalidation(invalidation));
 }
