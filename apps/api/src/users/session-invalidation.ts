@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import {
   decodeInvalidation,
@@ -21,6 +22,7 @@ export interface SessionInvalidator {
 }
 
 const FAILURE_LOG_INTERVAL_MS = 30_000;
+const COUNT_RETRY_MS = 250;
 
 interface Log {
   warn(object: object, message: string): void;
@@ -90,19 +92,27 @@ export function createSessionInvalidator(
     apply(invalidation);
     applied = Math.max(applied, generation);
   });
+  // Subscribed first, then the count: a message published after it is heard and applied. The count
+  // comes over the main connection, which may still be reconnecting after an outage: retried.
+  const readCountThenTurnOn = async () => {
+    while (subscriber.status === 'ready') {
+      try {
+        const current = await redis.get(generationKey);
+        applied = Math.max(applied, Number(current ?? 0));
+        listening = true;
+        // Emptied as it turns on: nothing cached predates the generation just read.
+        cache.setEnabled(true);
+        return;
+      } catch {
+        await setTimeout(COUNT_RETRY_MS);
+      }
+    }
+  };
   subscriber.on('ready', () => {
     subscriber
       .subscribe(channel)
-      // Subscribed first, then the count: a message published after it is heard and applied.
-      .then(() => redis.get(generationKey))
-      .then(
-        (current) => {
-          applied = Math.max(applied, Number(current ?? 0));
-          listening = true;
-          // Emptied as it turns on: nothing cached predates the generation just read.
-          cache.setEnabled(true);
-        },
-        (error: unknown) => log.warn({ err: error }, 'session cache: cannot subscribe; cache stays off'),
+      .then(readCountThenTurnOn, (error: unknown) =>
+        log.warn({ err: error }, 'session cache: cannot subscribe; cache stays off'),
       );
   });
   const off = () => {
