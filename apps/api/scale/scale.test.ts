@@ -395,7 +395,8 @@ describe('three instances behind nginx, one PostgreSQL, one Redis', () => {
     await emulator!.webhooks.flush();
     const [subscription] = await waitFor(async () => {
       const rows = await query<{ status: string; stripe_customer_id: string; trial_end: Date }>(
-        'select status, stripe_customer_id, trial_end from subscriptions where user_id = $1',
+        `select s.status, s.stripe_customer_id, s.trial_end from subscriptions s
+           join organizations o on o.id = s.organization_id where o.personal_user_id = $1`,
         [user.id],
       );
       return rows[0]?.status === 'trialing' ? rows : undefined;
