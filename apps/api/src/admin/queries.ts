@@ -10,7 +10,7 @@ import {
 import { desc } from 'drizzle-orm';
 import { usageByUser } from '../ai/ledger.ts';
 import { addMonths, calendarMonth } from '../ai/period.ts';
-import { subscriptionsForOrganizations } from '../billing/subscriptions.ts';
+import { type SubscriptionRow, subscriptionsForOrganizations } from '../billing/subscriptions.ts';
 import { type WebhookEventRow, webhookEvent, webhookEventPage } from '../billing/webhook-events.ts';
 import type { Database } from '../db/client.ts';
 import { before } from '../db/pagination.ts';
@@ -23,6 +23,13 @@ import { countActiveSessions } from '../users/sessions.ts';
 import { contactsOf, findUser, listUsersPage, type UserRow } from '../users/users.ts';
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+/** What every staff view of a subscription starts with. */
+const billedAs = (row: SubscriptionRow) => ({
+  status: row.status,
+  plan: row.plan,
+  stripeCustomerId: row.stripeCustomerId,
+});
 
 /** Users for the staff list: newest first, searchable by email or name prefix, a page at a time. */
 export async function listUsers(
@@ -46,9 +53,7 @@ export async function listUsers(
         ...userFields(user),
         subscription: subscription
           ? {
-              status: subscription.status,
-              plan: subscription.plan,
-              stripeCustomerId: subscription.stripeCustomerId,
+              ...billedAs(subscription),
               currentPeriodEnd: iso(subscription.currentPeriodEnd),
               cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
             }
@@ -92,10 +97,8 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
     ...userFields(user),
     subscription: subscription
       ? {
-          status: subscription.status,
-          plan: subscription.plan,
+          ...billedAs(subscription),
           interval: subscription.interval,
-          stripeCustomerId: subscription.stripeCustomerId,
           stripeSubscriptionId: subscription.stripeSubscriptionId,
           currentPeriodEnd: iso(subscription.currentPeriodEnd),
           cancelAtPeriodEnd: subscription.cancelAtPeriodEnd,
@@ -116,9 +119,7 @@ export async function getUserDetail(db: Database, userId: string): Promise<Admin
         memberCount: membership.memberCount,
         subscription: row
           ? {
-              status: row.status,
-              plan: row.plan,
-              stripeCustomerId: row.stripeCustomerId,
+              ...billedAs(row),
               quantity: row.quantity,
             }
           : null,

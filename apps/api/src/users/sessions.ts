@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { and, asc, count, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lt, ne, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client.ts';
 import {
@@ -184,11 +184,7 @@ export async function carryActiveWorkspace(
     const equals = pair.indexOf('=');
     if (pair.slice(0, equals).trim() !== cookie.name) continue;
     const token = tokenFromSignedCookie(decodeURIComponent(pair.slice(equals + 1)), cookie.secret);
-    if (!token) continue;
-    await db
-      .update(sessions)
-      .set({ activeOrganizationId: organizationId, updatedAt: new Date() })
-      .where(eq(sessions.token, token));
+    if (token) await activate(db, eq(sessions.token, token), organizationId);
   }
 }
 
@@ -198,10 +194,14 @@ export async function setActiveOrganization(
   sessionId: string,
   organizationId: string,
 ): Promise<void> {
+  await activate(db, eq(sessions.id, sessionId), organizationId);
+}
+
+async function activate(db: Database, session: SQL, organizationId: string): Promise<void> {
   await db
     .update(sessions)
     .set({ activeOrganizationId: organizationId, updatedAt: new Date() })
-    .where(eq(sessions.id, sessionId));
+    .where(session);
 }
 
 /** The user's sessions that had the organization active fall back to the personal workspace. */
