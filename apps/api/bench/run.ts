@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { formatSummary, summarize } from './cpu-profile.ts';
+import { prepareSeedStack, seedStackCommand, seedStackVersion } from './seed-stack.ts';
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -31,6 +32,10 @@ const HELP = `Usage: npm run bench -- [options]
   --workers <n>          the server's WEB_CONCURRENCY: processes serving requests (default 1)
   --compare              race a bare node:http server (bench/bare-server.mjs, same --workers) on the
                          same scenarios in the same run, and print each figure's ratio to it
+  --django               race the seed's stack too (bench/seed-django: Django + DRF + Gunicorn on the
+                         same PostgreSQL and Redis; Debian's python3-django and friends, see
+                         docs/benchmarks.md) and print Tierbase's figures as multiples of its
+  --django-workers <n>   its Gunicorn workers (default 5, as the issue's race ran it)
   --server <file>        run this built server.js instead of building apps/api (to race another
                          commit's build, made with its own apps/api/build.mjs)
   --cpu-prof <dir>       run the server under --cpu-prof, write its profiles to <dir> and print
@@ -59,6 +64,8 @@ interface Options {
   logLevel: string;
   workers: number;
   compare: boolean;
+  django: boolean;
+  djangoWorkers: number;
   cpuProfDir: string | undefined;
   server: string | undefined;
 }
@@ -168,6 +175,8 @@ function parseOptions(): Options {
       'log-level': { type: 'string', default: 'info' },
       workers: { type: 'string', default: '1' },
       compare: { type: 'boolean', default: false },
+      django: { type: 'boolean', default: false },
+      'django-workers': { type: 'string', default: '5' },
       'cpu-prof': { type: 'string' },
       server: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -197,29 +206,34 @@ function parseOptions(): Options {
     logLevel: values['log-level'],
     workers: bounded('workers', values.workers, 1, 64),
     compare: values.compare,
+    django: values.django,
+    djangoWorkers: bounded('django-workers', values['django-workers'], 1, 64),
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : path.resolve(values['cpu-prof']),
     server: values.server === undefined ? undefined : path.resolve(values.server),
   };
 }
 
 /** A fresh database on the PostgreSQL server, dropped by the returned function. */
-async function createBenchDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+async function createBenchDatabase(
+  serverUrl: string,
+  name = BENCH_DATABASE,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   try {
-    await admin.query(`drop database if exists "${BENCH_DATABASE}" with (force)`);
-    await admin.query(`create database "${BENCH_DATABASE}"`);
+    await admin.query(`drop database if exists "${name}" with (force)`);
+    await admin.query(`create database "${name}"`);
   } finally {
     await admin.end();
   }
   const url = new URL(serverUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
+  url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
       const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
-      await client.query(`drop database if exists "${BENCH_DATABASE}" with (force)`);
+      await client.query(`drop database if exists "${name}" with (force)`);
       await client.end();
     },
   };
@@ -306,7 +320,7 @@ async function waitForHealth(baseUrl: string, server: ChildProcess, logFile: str
       );
     }
     try {
-      if ((await fetch(`${baseUrl}/health/`)).ok) return;
+      if ((await fetch(`${baseUrl}/health/`, { headers: PROXY_HEADERS })).ok) return;
     } catch {
       // Not listening yet.
     }
@@ -441,33 +455,37 @@ function printTable(rows: Row[]): void {
   );
 }
 
-/** Tierbase beside the bare server: throughput as a share of the bare one's, p99 as a multiple. */
-function printComparison(rows: Row[], bare: Map<string, Row>): void {
+/**
+ * Tierbase beside another server of the same run: throughput as a share (or multiple) of the
+ * other's, p99 and CPU per request as multiples of the other's.
+ */
+function printComparison(rows: Row[], others: Map<string, Row>, name: string): void {
   printAligned(
     [
       'scenario',
       'Tierbase req/s',
-      'bare req/s',
-      'Tierbase/bare',
+      `${name} req/s`,
+      `Tierbase/${name}`,
       'Tierbase p99',
-      'bare p99',
+      `${name} p99`,
       'p99 ×',
       'CPU/request ×',
     ],
     rows.flatMap((row) => {
-      const other = bare.get(row.scenario);
+      const other = others.get(row.scenario);
       if (!other) return [];
+      const share = row.rps / other.rps;
       return [
         [
           row.scenario,
           row.rps.toFixed(0),
           other.rps.toFixed(0),
-          `${((100 * row.rps) / other.rps).toFixed(1)}%`,
+          share < 1 ? `${(100 * share).toFixed(1)}%` : `${share.toFixed(1)}×`,
           `${row.p99.toFixed(0)} ms`,
           `${other.p99.toFixed(0)} ms`,
-          `${(row.p99 / Math.max(other.p99, 1)).toFixed(1)}×`,
+          `${(row.p99 / Math.max(other.p99, 1)).toFixed(2)}×`,
           row.cpuMsPerRequest && other.cpuMsPerRequest
-            ? `${(row.cpuMsPerRequest / other.cpuMsPerRequest).toFixed(1)}×`
+            ? `${(row.cpuMsPerRequest / other.cpuMsPerRequest).toFixed(2)}×`
             : 'n/a',
         ],
       ];
@@ -475,7 +493,10 @@ function printComparison(rows: Row[], bare: Map<string, Row>): void {
   );
 }
 
-/** The scenarios the bare server answers (it has no password hashing to compare login with). */
+/**
+ * The scenarios the bare server and the seed's stack answer (the bare server has no password
+ * hashing to compare login with, and the seed's stack no login endpoint of the same shape).
+ */
 const BARE_SCENARIOS = new Set(['health', 'profile', 'webhook']);
 
 interface Started {
@@ -484,9 +505,10 @@ interface Started {
   logFile: string;
 }
 
+/** A Node script, or with `command` any program, whose arguments may name the port it is given. */
 async function startProcess(
   cleanups: (() => Promise<void> | void)[],
-  args: string[],
+  args: string[] | ((port: number) => [string, string[]]),
   env: Record<string, string>,
   workDir: string,
   name: string,
@@ -495,7 +517,8 @@ async function startProcess(
   const baseUrl = `http://${HOST}:${port}`;
   const logFile = path.join(workDir, `${name}.log`);
   const log = fs.openSync(logFile, 'a');
-  const server = spawn(process.execPath, args, {
+  const [command, commandArgs] = Array.isArray(args) ? [process.execPath, args] : args(port);
+  const server = spawn(command, commandArgs, {
     cwd: workDir,
     env: { PATH: process.env.PATH ?? '', HOST, PORT: String(port), APP_URL: baseUrl, ...env },
     stdio: ['ignore', log, log],
@@ -511,6 +534,48 @@ async function startProcess(
   });
   await waitForHealth(baseUrl, server, logFile);
   return { pid: server.pid!, baseUrl, logFile };
+}
+
+/** The seed's stack on its own database of the same PostgreSQL server, signed in, listening. */
+async function startSeedStack(
+  cleanups: (() => Promise<void> | void)[],
+  options: Options,
+  serverUrl: string,
+  workDir: string,
+): Promise<Started & { version: string; session: Session }> {
+  const version = seedStackVersion();
+  const redisUrl = process.env.REDIS_URL;
+  if (options.pglite || !redisUrl) {
+    throw new Error(
+      '--django races on PostgreSQL and Redis, as the seed runs: set REDIS_URL, without --pglite',
+    );
+  }
+  const database = await createBenchDatabase(serverUrl, `${BENCH_DATABASE}_django`);
+  cleanups.push(database.drop);
+  const staticRoot = path.join(workDir, 'django-static');
+  fs.mkdirSync(staticRoot);
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    STATIC_ROOT: staticRoot,
+    CACHE_KEY_PREFIX: `seedbench-${randomBytes(4).toString('hex')}`,
+    // Bench only, as for Tierbase: every request comes from one address and one user.
+    THROTTLE_ANON: '100000000/min',
+    THROTTLE_USER: '100000000/min',
+    WEBHOOK_EVENTS_PER_MINUTE: '100000000',
+  };
+  const cookie = prepareSeedStack(env);
+  const accessLog = path.join(workDir, 'django-access.log');
+  const started = await startProcess(
+    cleanups,
+    (port) => seedStackCommand(port, options.djangoWorkers, accessLog),
+    env,
+    workDir,
+    'django',
+  );
+  return { ...started, version, session: { email: '', password: '', cookie, csrfToken: '' } };
 }
 
 async function main(): Promise<void> {
@@ -538,8 +603,8 @@ async function main(): Promise<void> {
 
     let databaseUrl: string | undefined;
     let databaseLabel = 'PGlite (embedded)';
+    const serverUrl = process.env.DATABASE_URL || `postgres://postgres@${HOST}:5432/postgres`;
     if (!options.pglite) {
-      const serverUrl = process.env.DATABASE_URL || `postgres://postgres@${HOST}:5432/postgres`;
       const database = await createBenchDatabase(serverUrl);
       cleanups.push(database.drop);
       databaseUrl = database.url;
@@ -588,6 +653,7 @@ async function main(): Promise<void> {
         )
       : undefined;
     const session = await signUp(server.baseUrl);
+    const seed = options.django ? await startSeedStack(cleanups, options, serverUrl, workDir) : undefined;
 
     const mode = options.rate ? `fixed rate ${options.rate} requests/s` : 'as fast as possible';
     process.stdout.write(
@@ -596,6 +662,12 @@ async function main(): Promise<void> {
         `${options.durationSeconds} s per scenario (+${options.warmupSeconds} s warm-up), ${mode}; ` +
         `server LOG_LEVEL=${options.logLevel}${options.cpuProfDir ? '; under --cpu-prof' : ''}\n`,
     );
+    if (seed) {
+      process.stdout.write(
+        `The seed's stack: Django ${seed.version} + DRF + Gunicorn, ${options.djangoWorkers} workers of one thread, ` +
+          'same PostgreSQL server and Redis\n',
+      );
+    }
     // The client runs on the same machine: a busy machine shows up in every figure.
     const [load1] = os.loadavg();
     process.stdout.write(`Load average before the run: ${load1?.toFixed(2)} (1 min)\n`);
@@ -603,6 +675,7 @@ async function main(): Promise<void> {
 
     const rows: Row[] = [];
     const bareRows = new Map<string, Row>();
+    const seedRows = new Map<string, Row>();
     let perScenarioPeaks = true;
     for (const name of options.scenarios) {
       const scenario = SCENARIOS.find((s) => s.name === name)!;
@@ -621,6 +694,11 @@ async function main(): Promise<void> {
         const { row: bareRow } = await runScenario(bare.baseUrl, scenario, session, options, bare.pid);
         bareRows.set(row.scenario, bareRow);
       }
+      if (seed && BARE_SCENARIOS.has(name)) {
+        process.stdout.write(`  running ${scenario.title} against the seed's stack …\n`);
+        const { row: seedRow } = await runScenario(seed.baseUrl, scenario, seed.session, options, seed.pid);
+        seedRows.set(row.scenario, seedRow);
+      }
     }
     printTable(rows);
     process.stdout.write(
@@ -632,7 +710,22 @@ async function main(): Promise<void> {
       process.stdout.write(
         '\nAgainst a bare node:http server answering from memory (bench/bare-server.mjs), same run:\n',
       );
-      printComparison(rows, bareRows);
+      printComparison(rows, bareRows, 'bare');
+    }
+    if (seed) {
+      process.stdout.write(
+        "\nAgainst the seed's stack (bench/seed-django), same run; issue 14's target is at least 5× its\n" +
+          'requests/s at no more than 1/5 of its p99 (p99 × ≤ 0.20):\n',
+      );
+      printComparison(rows, seedRows, 'Django');
+      process.stdout.write(`\nThe seed's stack, on its own:\n`);
+      printTable([...seedRows.values()]);
+    }
+    if (seed && [...seedRows.values()].some((row) => row.non2xx > 0 || row.errors > 0)) {
+      const kept = path.join(os.tmpdir(), `tierbase-bench-django-${Date.now()}.log`);
+      fs.copyFileSync(seed.logFile, kept);
+      process.stdout.write(`Some requests to the seed's stack failed; its log is in ${kept}.\n`);
+      process.exitCode = 1;
     }
     if (rows.some((row) => row.non2xx > 0 || row.errors > 0)) {
       const kept = path.join(os.tmpdir(), `tierbase-bench-server-${Date.now()}.log`);

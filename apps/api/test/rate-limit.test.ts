@@ -31,6 +31,22 @@ function storeContract(name: string, makeStore: () => RateLimitStore) {
       expect(alone.map((s) => s.current)).toEqual([3]);
       expect(alone[0]?.ttlMs).toBeLessThanOrEqual(30_000);
     });
+
+    it('counts hits sent together as if sent one after another', async () => {
+      const store = makeStore();
+      const id = randomBytes(4).toString('hex');
+      const first = { key: `a:${id}`, max: 3, windowMs: 60_000 };
+      const second = { key: `b:${id}`, max: 10, windowMs: 60_000 };
+      const together = await Promise.all(Array.from({ length: 5 }, () => store.hit([first, second])));
+      // Each hit has its own place on the first counter; the two over its max stop there.
+      expect(together.map((states) => states[0]?.current).sort()).toEqual([1, 2, 3, 4, 5]);
+      const passed = together.filter((states) => states.length === 2);
+      expect(passed.map((states) => states[0]?.current).sort()).toEqual([1, 2, 3]);
+      expect(passed.map((states) => states[1]?.current).sort()).toEqual([1, 2, 3]);
+      for (const states of together) expect(states[0]?.ttlMs).toBeGreaterThan(0);
+      // The refused two cost the second counter nothing.
+      expect((await store.hit([second])).map((s) => s.current)).toEqual([4]);
+    });
   });
 }
 
@@ -45,6 +61,37 @@ describe.skipIf(!redisUrl)('Redis counters', () => {
   storeContract('one script call', () =>
     redisRateLimitStore(redis, `tierbase-test:${randomBytes(6).toString('hex')}:rl:`),
   );
+
+  it('sends the hits of one turn on the same counters as one call, and others apart', async () => {
+    // Its own connection, so the commands counted are this test's alone.
+    const own = new Redis(redisUrl ?? '', { maxRetriesPerRequest: 1 });
+    try {
+      const store = redisRateLimitStore(own, `tierbase-test:${randomBytes(6).toString('hex')}:rl:`);
+      await store.hit([{ key: 'warm', max: 1, windowMs: 1000 }]); // loads the script
+      const sent: string[] = [];
+      const sendCommand = own.sendCommand.bind(own);
+      own.sendCommand = (command, stream) => {
+        sent.push(command.name);
+        return sendCommand(command, stream);
+      };
+      const flood = { key: 'ip:flood', max: 100, windowMs: 60_000 };
+      const other = { key: 'ip:other', max: 100, windowMs: 60_000 };
+      const states = await Promise.all([
+        ...Array.from({ length: 20 }, () => store.hit([flood])),
+        store.hit([other]),
+      ]);
+      expect(sent).toEqual(['evalsha', 'evalsha']);
+      expect(
+        states
+          .slice(0, 20)
+          .map((s) => s[0]?.current)
+          .sort((a, b) => (a ?? 0) - (b ?? 0)),
+      ).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(states[20]?.[0]?.current).toBe(1);
+    } finally {
+      own.disconnect();
+    }
+  });
 });
 
 describe('memory counters: windows', () => {

@@ -178,6 +178,33 @@ describe.skipIf(!shared)('two instances on one database and one Redis', () => {
     await a.app.redis!.incr(`${invalidationChannel(a.config.redisKeyPrefix)}:generation`);
     expect((await onB.get('/api/profile/')).statusCode).toBe(401);
   });
+
+  it('asks Redis once for the requests of one turn, and afresh for each later turn', async () => {
+    const redis = b.app.redis!;
+    const generationKey = `${invalidationChannel(b.config.redisKeyPrefix)}:generation`;
+    const asked: unknown[] = [];
+    const sendCommand = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      if (command.name === 'get' && command.args[0] === generationKey) asked.push(command);
+      return sendCommand(command, stream);
+    };
+    try {
+      // B up to date first: an announced invalidation carries the count (the test above left one
+      // counted and never announced).
+      await a.app.sessions.invalidateAll();
+      await waitFor(async () => (await b.app.sessions.heardEverything()) || undefined);
+      asked.length = 0;
+      const together = await Promise.all([1, 2, 3].map(() => b.app.sessions.heardEverything()));
+      expect(together).toEqual([true, true, true]);
+      expect(asked).toHaveLength(1);
+      // Published elsewhere, not yet delivered here: the next question reads the new count.
+      await a.app.redis!.incr(generationKey);
+      expect(await b.app.sessions.heardEverything()).toBe(false);
+      expect(asked).toHaveLength(2);
+    } finally {
+      redis.sendCommand = sendCommand;
+    }
+  });
 });
 
 describe('a subscription changed by a webhook', () => {

@@ -67,15 +67,20 @@ export interface RateLimitStore {
  * The same fixed windows as @fastify/rate-limit's store, which these counters replaced so that
  * several limits count in one script call: the first hit sets the window, later ones read what
  * is left of it. A window left without an expiry (it cannot be, in one script) is given one.
+ *
+ * ARGV[1] is how many hits arrive together on the same counters (see `redisRateLimitStore`); each
+ * counter is counted by the hits that got past the ones before it, and returns its count after
+ * them, the milliseconds left in its window, and how many hits it counted.
  */
 const HIT_SCRIPT = `
+local hits = tonumber(ARGV[1])
 local states = {}
 for i, key in ipairs(KEYS) do
-  local windowMs = tonumber(ARGV[2 * i - 1])
-  local max = tonumber(ARGV[2 * i])
-  local current = redis.call('INCR', key)
+  local windowMs = tonumber(ARGV[2 * i])
+  local max = tonumber(ARGV[2 * i + 1])
+  local current = redis.call('INCRBY', key, hits)
   local ttl = windowMs
-  if current == 1 then
+  if current == hits then
     redis.call('PEXPIRE', key, windowMs)
   else
     ttl = redis.call('PTTL', key)
@@ -86,32 +91,102 @@ for i, key in ipairs(KEYS) do
   end
   states[#states + 1] = current
   states[#states + 1] = ttl
-  if current > max then break end
+  states[#states + 1] = hits
+  -- The hits past max are refused here and go no further.
+  hits = math.min(hits, math.max(max - (current - hits), 0))
+  if hits == 0 then break end
 end
 return states
 `;
 
 type HitCommand = (numberOfKeys: number, ...keysThenArgs: (string | number)[]) => Promise<number[]>;
 
-/** Counters in Redis, shared by every instance; keys are `${prefix}${counter.key}`. */
+interface Waiting {
+  resolve: (states: CounterState[]) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Batch {
+  counters: readonly Counter[];
+  waiting: Waiting[];
+}
+
+/**
+ * Counters in Redis, shared by every instance; keys are `${prefix}${counter.key}`.
+ *
+ * Hits on the same counters in the same turn of the event loop (the requests of every connection
+ * that was readable at once: a flood from one address, a burst of one user's calls) go to Redis as
+ * one script call that counts them all, instead of one call each. Each hit gets the count it would
+ * have got had the calls been sent one after another in their order of arrival, which is all
+ * separate calls promised (their order among themselves was never fixed): the same hits are
+ * refused, with the same Retry-After.
+ */
 export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
   // ioredis sends the script by its SHA (EVALSHA) and loads it again when Redis has forgotten it.
   if (!('tierbaseRateLimitHit' in redis)) redis.defineCommand('tierbaseRateLimitHit', { lua: HIT_SCRIPT });
   const hitCommand = (redis as unknown as { tierbaseRateLimitHit: HitCommand }).tierbaseRateLimitHit.bind(
     redis,
   );
+  let batches = new Map<string, Batch>();
+  const send = ({ counters, waiting }: Batch) => {
+    const keys = counters.map((counter) => `${prefix}${counter.key}`);
+    const args = counters.flatMap((counter) => [counter.windowMs, counter.max]);
+    const fail = (error: unknown) => {
+      for (const waiter of waiting) waiter.reject(error);
+    };
+    try {
+      hitCommand(keys.length, ...keys, waiting.length, ...args).then((flat) => {
+        for (const [position, waiter] of waiting.entries()) {
+          waiter.resolve(statesOfHit(counters, flat, position));
+        }
+      }, fail);
+    } catch (error) {
+      // Outside a request's promise chain: a throw here would be lost, and the requests left hanging.
+      fail(error);
+    }
+  };
+  const sendAll = () => {
+    const sending = batches;
+    batches = new Map();
+    for (const batch of sending.values()) send(batch);
+  };
   return {
-    async hit(counters) {
-      const keys = counters.map((counter) => `${prefix}${counter.key}`);
-      const args = counters.flatMap((counter) => [counter.windowMs, counter.max]);
-      const flat = await hitCommand(keys.length, ...keys, ...args);
-      const states: CounterState[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        states.push({ current: Number(flat[i]), ttlMs: Number(flat[i + 1]) });
-      }
-      return states;
+    hit(counters) {
+      return new Promise((resolve, reject) => {
+        // A counter's key starts with its limit's name, so the same keys mean the same max and window.
+        const id = counters.map((counter) => counter.key).join('\n');
+        let batch = batches.get(id);
+        if (!batch) {
+          // After the poll phase that read these requests, so every connection read at once joins.
+          if (batches.size === 0) setImmediate(sendAll);
+          batch = { counters, waiting: [] };
+          batches.set(id, batch);
+        }
+        batch.waiting.push({ resolve, reject });
+      });
     },
   };
+}
+
+/**
+ * The states of the hit at `position` (from 0) among those counted together: its count on each
+ * counter is the count before the batch plus its place, and it stops at the first over its max.
+ */
+function statesOfHit(
+  counters: readonly Counter[],
+  flat: readonly number[],
+  position: number,
+): CounterState[] {
+  const states: CounterState[] = [];
+  for (let i = 0; 3 * i + 2 < flat.length; i += 1) {
+    const current = Number(flat[3 * i]);
+    const counted = Number(flat[3 * i + 2]);
+    if (position >= counted) break;
+    const state = { current: current - counted + position + 1, ttlMs: Number(flat[3 * i + 1]) };
+    states.push(state);
+    if (state.current > (counters[i]?.max ?? Number.POSITIVE_INFINITY)) break;
+  }
+  return states;
 }
 
 /** Counters in this process (no Redis): the oldest windows are dropped past `maxEntries`. */

@@ -147,18 +147,27 @@ export function createSessionInvalidator(
       log.warn({ err: error }, 'session cache: could not publish an invalidation');
     }
   };
+  let askingTogether: Promise<boolean> | undefined;
   return {
     invalidateUser: (userId) => publish({ userId }),
     invalidateAll: () => publish({ all: true }),
     get listening() {
       return listening;
     },
-    async heardEverything() {
-      try {
-        return Number((await redis.get(generationKey)) ?? 0) <= applied;
-      } catch {
-        return false;
-      }
+    heardEverything() {
+      // The requests that ask in the same turn of the event loop share one GET, sent once they have
+      // all asked: it reads the count after each of them looked in the cache, as a GET of its own
+      // would. A GET already sent is never shared: it may predate a request's look.
+      askingTogether ??= new Promise<boolean>((resolve) => {
+        setImmediate(() => {
+          askingTogether = undefined;
+          redis.get(generationKey).then(
+            (count) => resolve(Number(count ?? 0) <= applied),
+            () => resolve(false),
+          );
+        });
+      });
+      return askingTogether;
     },
     async close() {
       subscriber.disconnect();
