@@ -139,4 +139,19 @@ describe('app-wide limits for a signed-in caller', () => {
     // From elsewhere the user is served: the 30 refused requests did not count against them.
     expect((await from('198.51.100.7')).statusCode).toBe(200);
   });
+
+  it('answers health probes however often, and they use none of the address budget', async () => {
+    const prober = '203.0.113.60';
+    const probe = (url: string) =>
+      new TestClient(t.app).request({ method: 'GET', url, remoteAddress: prober });
+    for (let i = 0; i < 15; i++) {
+      for (const url of ['/health/', '/health/ready', '/health/live']) {
+        expect((await probe(url)).statusCode, `${url} #${i + 1}`).toBe(200);
+      }
+    }
+    // 45 probes, and the address still has its whole per-IP budget (20) for the API.
+    const csrf = () => probe('/api/csrf/');
+    for (let i = 1; i <= 20; i++) expect((await csrf()).statusCode, `request ${i}`).toBe(200);
+    expect((await csrf()).statusCode).toBe(429);
+  });
 });

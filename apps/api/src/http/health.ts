@@ -28,7 +28,10 @@ type CheckState = 'ok' | 'down';
  */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   // Probes come from load balancers and orchestrators over plain HTTP, not from a signed-in user.
-  routePolicy(app, { httpsRedirect: false, limits: { perUser: false } });
+  // No rate limit counts them (docs/decisions/0035): an answer costs no query (the probes are
+  // shared, above) and less than a refusal would, which needs the shared counter first: refusing a
+  // flood of probes would cost the instance more than answering it.
+  routePolicy(app, { httpsRedirect: false, limits: { perIp: false, perUser: false } });
   app.get(
     '/health/live',
     { schema: { hide: true }, config: { loadShedding: false } },
