@@ -28,6 +28,9 @@ const HELP = `Usage: npm run bench -- [options]
   --rate <n>             fixed total rate in requests/s (e.g. 1000) instead of as fast as possible
   --warmup <s>           unmeasured seconds before each scenario (default 2)
   --scenarios <list>     comma-separated subset of: health,profile,login,webhook (default all)
+  --rounds <n>           run every scenario n times, taking turns with the servers it is raced
+                         against (default 1); the tables show each scenario's median round, and a
+                         last table every round's figures, to show how far runs spread
   --log-level <level>    the server's LOG_LEVEL (default info, as in production; logs go to a file)
   --workers <n>          the server's WEB_CONCURRENCY: processes serving requests (default 1)
   --compare              race a bare node:http server (bench/bare-server.mjs, same --workers) on the
@@ -61,6 +64,7 @@ interface Options {
   rate: number | undefined;
   warmupSeconds: number;
   scenarios: string[];
+  rounds: number;
   logLevel: string;
   workers: number;
   compare: boolean;
@@ -172,6 +176,7 @@ function parseOptions(): Options {
       rate: { type: 'string' },
       warmup: { type: 'string', default: '2' },
       scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
+      rounds: { type: 'string', default: '1' },
       'log-level': { type: 'string', default: 'info' },
       workers: { type: 'string', default: '1' },
       compare: { type: 'boolean', default: false },
@@ -203,6 +208,7 @@ function parseOptions(): Options {
     rate: values.rate === undefined ? undefined : bounded('rate', values.rate, 1, 100_000),
     warmupSeconds: bounded('warmup', values.warmup, 0, 30),
     scenarios,
+    rounds: bounded('rounds', values.rounds, 1, 20),
     logLevel: values['log-level'],
     workers: bounded('workers', values.workers, 1, 64),
     compare: values.compare,
@@ -493,6 +499,26 @@ function printComparison(rows: Row[], others: Map<string, Row>, name: string): v
   );
 }
 
+/** Every round's figures: Tierbase's requests/s and CPU per request, and its ratios in that round. */
+function printRounds(rounds: Map<string, { row: Row; bare?: Row; seed?: Row }[]>): void {
+  process.stdout.write(
+    '\nEvery round, in order (requests/s; server CPU µs/request; share of bare; × Django):\n',
+  );
+  printAligned(
+    ['scenario', 'round', 'Tierbase req/s', 'CPU µs/request', 'Tierbase/bare', 'Tierbase/Django'],
+    [...rounds.entries()].flatMap(([scenario, entries]) =>
+      entries.map(({ row, bare, seed }, i) => [
+        scenario,
+        String(i + 1),
+        row.rps.toFixed(0),
+        row.cpuMsPerRequest === undefined ? 'n/a' : (row.cpuMsPerRequest * 1000).toFixed(0),
+        bare ? `${((100 * row.rps) / bare.rps).toFixed(1)}%` : '',
+        seed ? `${(row.rps / seed.rps).toFixed(1)}×` : '',
+      ]),
+    ),
+  );
+}
+
 /**
  * The scenarios the bare server and the seed's stack answer (the bare server has no password
  * hashing to compare login with, and the seed's stack no login endpoint of the same shape).
@@ -673,32 +699,51 @@ async function main(): Promise<void> {
     process.stdout.write(`Load average before the run: ${load1?.toFixed(2)} (1 min)\n`);
     process.stdout.write(`Idle server RSS: ${procStatusMiB(server.pid, 'VmRSS')?.toFixed(0) ?? 'n/a'} MiB\n`);
 
-    const rows: Row[] = [];
-    const bareRows = new Map<string, Row>();
-    const seedRows = new Map<string, Row>();
+    /** Per scenario title, one entry per round: Tierbase's row and those of the servers raced. */
+    const rounds = new Map<string, { row: Row; bare?: Row; seed?: Row }[]>();
     let perScenarioPeaks = true;
-    for (const name of options.scenarios) {
-      const scenario = SCENARIOS.find((s) => s.name === name)!;
-      process.stdout.write(`  running ${scenario.title} …\n`);
-      const { row, perScenarioPeak } = await runScenario(
-        server.baseUrl,
-        scenario,
-        session,
-        options,
-        server.pid,
+    for (let round = 1; round <= options.rounds; round++) {
+      const ofRound = options.rounds > 1 ? ` (round ${round} of ${options.rounds})` : '';
+      for (const name of options.scenarios) {
+        const scenario = SCENARIOS.find((s) => s.name === name)!;
+        process.stdout.write(`  running ${scenario.title}${ofRound} …\n`);
+        const { row, perScenarioPeak } = await runScenario(
+          server.baseUrl,
+          scenario,
+          session,
+          options,
+          server.pid,
+        );
+        perScenarioPeaks &&= perScenarioPeak;
+        const entry: { row: Row; bare?: Row; seed?: Row } = { row };
+        if (bare && BARE_SCENARIOS.has(name)) {
+          process.stdout.write(`  running ${scenario.title} against the bare server …\n`);
+          entry.bare = (await runScenario(bare.baseUrl, scenario, session, options, bare.pid)).row;
+        }
+        if (seed && BARE_SCENARIOS.has(name)) {
+          process.stdout.write(`  running ${scenario.title} against the seed's stack …\n`);
+          entry.seed = (await runScenario(seed.baseUrl, scenario, seed.session, options, seed.pid)).row;
+        }
+        rounds.set(row.scenario, [...(rounds.get(row.scenario) ?? []), entry]);
+      }
+    }
+    // Each scenario's median round by Tierbase's requests/s, whole: its ratios compare figures
+    // taken minutes apart at most, when the machine was the same for all of them.
+    const median = [...rounds.values()].map((entries) => {
+      const sorted = [...entries].sort((a, b) => a.row.rps - b.row.rps);
+      return sorted[Math.floor((sorted.length - 1) / 2)]!;
+    });
+    const rows = median.map((entry) => entry.row);
+    const bareRows = new Map(
+      median.flatMap((entry) => (entry.bare ? [[entry.row.scenario, entry.bare]] : [])),
+    );
+    const seedRows = new Map(
+      median.flatMap((entry) => (entry.seed ? [[entry.row.scenario, entry.seed]] : [])),
+    );
+    if (options.rounds > 1) {
+      process.stdout.write(
+        `\nThe median round of ${options.rounds} for each scenario (all rounds at the end):\n`,
       );
-      perScenarioPeaks &&= perScenarioPeak;
-      rows.push(row);
-      if (bare && BARE_SCENARIOS.has(name)) {
-        process.stdout.write(`  running ${scenario.title} against the bare server …\n`);
-        const { row: bareRow } = await runScenario(bare.baseUrl, scenario, session, options, bare.pid);
-        bareRows.set(row.scenario, bareRow);
-      }
-      if (seed && BARE_SCENARIOS.has(name)) {
-        process.stdout.write(`  running ${scenario.title} against the seed's stack …\n`);
-        const { row: seedRow } = await runScenario(seed.baseUrl, scenario, seed.session, options, seed.pid);
-        seedRows.set(row.scenario, seedRow);
-      }
     }
     printTable(rows);
     process.stdout.write(
@@ -721,13 +766,15 @@ async function main(): Promise<void> {
       process.stdout.write(`\nThe seed's stack, on its own:\n`);
       printTable([...seedRows.values()]);
     }
-    if (seed && [...seedRows.values()].some((row) => row.non2xx > 0 || row.errors > 0)) {
+    if (options.rounds > 1) printRounds(rounds);
+    const allRows = [...rounds.values()].flat();
+    if (seed && allRows.some((entry) => entry.seed && (entry.seed.non2xx > 0 || entry.seed.errors > 0))) {
       const kept = path.join(os.tmpdir(), `tierbase-bench-django-${Date.now()}.log`);
       fs.copyFileSync(seed.logFile, kept);
       process.stdout.write(`Some requests to the seed's stack failed; its log is in ${kept}.\n`);
       process.exitCode = 1;
     }
-    if (rows.some((row) => row.non2xx > 0 || row.errors > 0)) {
+    if (allRows.some(({ row }) => row.non2xx > 0 || row.errors > 0)) {
       const kept = path.join(os.tmpdir(), `tierbase-bench-server-${Date.now()}.log`);
       fs.copyFileSync(server.logFile, kept);
       process.stdout.write(`Some requests failed; the server's log is in ${kept}.\n`);
