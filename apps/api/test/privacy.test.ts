@@ -376,11 +376,15 @@ describe('the "account deleted" email', () => {
             mail.to === user.email && mail.data.includes('Subject: Your Tierbase account has been deleted'),
         ),
       );
-      const [notice] = await t.app.database.query<{ status: string }>(
-        `select status from email_outbox where template = 'account-deleted' and to_address = $1`,
-        [user.email],
-      );
-      expect(notice?.status).toBe('sent');
+      // The worker marks the row sent once the server has accepted the mail: moments after it arrived.
+      const noticeStatus = async () => {
+        const [notice] = await t.app.database.query<{ status: string }>(
+          `select status from email_outbox where template = 'account-deleted' and to_address = $1`,
+          [user.email],
+        );
+        return notice?.status;
+      };
+      await expect.poll(noticeStatus).toBe('sent');
 
       await eraseLeftovers(t.app.database.db);
       expect(await columnsHolding(user.email, t)).toEqual([]);
